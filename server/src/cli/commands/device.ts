@@ -1,0 +1,41 @@
+import type { Command } from 'commander';
+import { openRoot } from '../../root/open-root.js';
+import { addDevice } from '../../devices/add-device.js';
+import { action, humanBytes, report, rootFrom, withRoot } from '../common.js';
+
+export function register(program: Command): void {
+  const device = program.command('device').description('register and list devices');
+  withRoot(device.command('add <name>').description('register a device and create devices/<name>/'))
+    .option('--quota <MB>', 'storage limit on the device, in MB', (v) => {
+      const n = Number(v);
+      if (!Number.isFinite(n) || n < 0) throw new Error(`--quota needs a number of MB, got "${v}"`);
+      return n;
+    })
+    .option('--json', 'print one JSON document')
+    .action(
+      action((name: string, opts: { root?: string; quota?: number; json?: boolean }) => {
+        const r = openRoot(rootFrom(opts));
+        try {
+          const d = addDevice(r, name, opts.quota ?? null);
+          report(opts.json, { name: d.name, quotaBytes: d.quota_bytes, folder: r.layout.device(d.name) }, () => `device ${d.name} added; its folder is ${r.layout.device(d.name)}`);
+        } finally {
+          r.close();
+        }
+      }),
+    );
+  withRoot(device.command('list').description('list registered devices'))
+    .option('--json', 'print one JSON document')
+    .action(
+      action((opts: { root?: string; json?: boolean }) => {
+        const r = openRoot(rootFrom(opts), { readonly: true });
+        try {
+          const list = r.store.devices.list();
+          report(opts.json, list.map((d) => ({ name: d.name, quotaBytes: d.quota_bytes, createdAt: d.created_at })), () =>
+            list.length === 0 ? 'no devices yet: burrow device add <name>' : list.map((d) => `${d.name}${d.quota_bytes ? `  quota ${humanBytes(d.quota_bytes)}` : ''}`).join('\n'),
+          );
+        } finally {
+          r.close();
+        }
+      }),
+    );
+}

@@ -1,0 +1,9 @@
+import type { Command } from 'commander';
+import { register as init } from './init.js';
+import { register as start } from './start.js';
+import { register as scan } from './scan.js';
+import { register as status } from './status.js';
+import { register as device } from './device.js';
+
+/** Every CLI command module; each adds itself to the program. */
+export const commandModules: Array<(program: Command) => void> = [init, start, scan, status, device];

@@ -1,0 +1,55 @@
+import { Option, type Command } from 'commander';
+import cliProgress from 'cli-progress';
+import { describeError, BurrowError } from '../errors.js';
+import { resolveRoot } from '../root/layout.js';
+
+/** Every command takes --root (or BURROW_ROOT); this adds the option consistently. */
+export function withRoot(cmd: Command): Command {
+  return cmd.addOption(new Option('--root <dir>', 'the NAS root folder').env('BURROW_ROOT'));
+}
+
+export function rootFrom(opts: { root?: string }): string {
+  return resolveRoot(opts.root);
+}
+
+/** Print one JSON document (--json) or human lines. */
+export function report(json: boolean | undefined, data: unknown, human: () => string): void {
+  if (json) process.stdout.write(JSON.stringify(data, null, 2) + '\n');
+  else process.stdout.write(human() + '\n');
+}
+
+/**
+ * Run a command body with Burrow's error contract: a BurrowError prints its message and what to
+ * do next (or a JSON error with --json) and exits 1; anything else is a bug and exits 70.
+ */
+export function action<A extends unknown[]>(fn: (...args: A) => Promise<void> | void): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    try {
+      await fn(...args);
+    } catch (err) {
+      const json = process.argv.includes('--json');
+      if (json) process.stdout.write(JSON.stringify({ error: err instanceof BurrowError ? err.toJSON() : { code: 'INTERNAL', message: String((err as Error)?.message ?? err) } }) + '\n');
+      process.stderr.write(`burrow: ${describeError(err)}\n`);
+      if (!(err instanceof BurrowError) && process.env.BURROW_DEBUG) process.stderr.write(`${(err as Error)?.stack}\n`);
+      process.exitCode = err instanceof BurrowError ? 1 : 70;
+    }
+  };
+}
+
+export function humanBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  let v = n;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
+}
+
+/** A progress bar on stderr when it is a TTY and --json is off; otherwise a no-op. */
+export function progressBar(enabled: boolean, format: string): { start(total: number, payload?: object): void; update(v: number, payload?: object): void; stop(): void } {
+  if (!enabled || !process.stderr.isTTY) return { start() {}, update() {}, stop() {} };
+  const bar = new cliProgress.SingleBar({ format, stream: process.stderr, hideCursor: true, etaBuffer: 50, fps: 5 }, cliProgress.Presets.shades_classic);
+  return { start: (total, payload) => bar.start(total, 0, payload), update: (v, payload) => bar.update(v, payload), stop: () => bar.stop() };
+}

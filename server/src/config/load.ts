@@ -1,0 +1,40 @@
+import fs from 'node:fs';
+import { Ajv } from 'ajv';
+import YAML from 'yaml';
+import { ConfigSchema, type BurrowConfig } from './schema.js';
+import { errors } from '../errors.js';
+
+const ajv = new Ajv({ useDefaults: true, allErrors: true, strict: false });
+const validate = ajv.compile<BurrowConfig>(ConfigSchema);
+
+/** Parse and validate a config document; fills in defaults for every missing key. */
+export function parseConfig(text: string, file = 'config.yaml'): BurrowConfig {
+  let doc: unknown;
+  try {
+    doc = YAML.parse(text) ?? {};
+  } catch (err) {
+    throw errors.badConfig(file, `it is not valid YAML (${(err as Error).message.split('\n')[0]})`);
+  }
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw errors.badConfig(file, 'the top level must be a mapping of keys');
+  if (!validate(doc)) {
+    const detail = (validate.errors ?? [])
+      .map((e) => {
+        const where = e.instancePath ? e.instancePath.slice(1).replace(/\//g, '.') : '(top level)';
+        const extra = e.keyword === 'additionalProperties' ? ` "${(e.params as { additionalProperty: string }).additionalProperty}" is not a known key` : ` ${e.message}`;
+        return `${where}:${extra}`;
+      })
+      .join('; ');
+    throw errors.badConfig(file, detail);
+  }
+  return doc;
+}
+
+export function loadConfig(file: string): BurrowConfig {
+  let text = '';
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  return parseConfig(text, file);
+}

@@ -1,0 +1,63 @@
+/** The commented config file `burrow init` writes. Keep it in step with config/schema.ts. */
+export const CONFIG_TEMPLATE = `# Burrow NAS configuration. Every key is optional; the value shown is the default.
+# Validated at start: a wrong key or value stops Burrow with a message naming it.
+
+http:
+  # Address of the admin UI, the catalogue and the API. Keep 127.0.0.1 unless you put a
+  # TLS reverse proxy in front: the API can destroy files.
+  host: 127.0.0.1
+  # TCP port of the HTTP server (0 = pick a free one and print it).
+  port: 7420
+
+index:
+  # Watch files/ and devices/ for changes while running (per-folder inotify watches).
+  watch: true
+  # Wait this long (ms) after the last change before writing a batch to the index.
+  debounceMs: 200
+  # Worker threads that hash file contents in the background (SHA-256 via node:crypto).
+  hashWorkers: 2
+  # Most files queued for hashing at once; the queue refills from the index as it drains.
+  hashQueue: 1024
+  # Full re-check of the disk against the index every N minutes (0 = only at start).
+  reconcileMinutes: 360
+
+catalogue:
+  # Coalesce index changes for this long (ms) into one catalogue publish.
+  debounceMs: 300
+
+trash:
+  # Destroyed files are kept in .burrow/trash for this many days (burrow trash list|restore).
+  retentionDays: 7
+
+jobs:
+  # Cron schedules (minute hour day month weekday) for the nightly jobs.
+  dedupeSchedule: "30 2 * * *"
+  balanceSchedule: "0 3 * * *"
+  # Also balance a device right after each get (so a get never overfills it).
+  balanceAfterGet: true
+  # Dedupe skips files modified in the last N seconds (they may still be being written).
+  dedupeMinAgeSeconds: 60
+  # Dedupe links files even when owner or mode differ (one inode keeps one set of metadata).
+  dedupeAllowMetadataMismatch: false
+
+sync:
+  # Run the embedded sync engine (devices and friends sync through it).
+  enabled: true
+  # Address and TCP port the sync engine listens on.
+  host: 0.0.0.0
+  port: 7421
+  # Find peers through the BitTorrent DHT (only a hash of a folder's public id is announced).
+  dht: true
+  # DHT bootstrap nodes as host:port. Empty = the DHT library's public routers.
+  dhtBootstrap: []
+  # Find peers on the local network with UDP beacons that reveal nothing to strangers.
+  lan: true
+  # Peers to always try, as host:port.
+  knownHosts: []
+  # Addresses (host:port) put into device join strings so devices can reach this NAS.
+  publicAddresses: []
+
+log:
+  # trace | debug | info | warn | error | silent
+  level: info
+`;

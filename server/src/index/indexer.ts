@@ -1,0 +1,196 @@
+import { EventEmitter } from 'node:events';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { Store } from '../store/index.js';
+import { FILES_AREA, deviceArea, shareArea } from '../store/entries-repo.js';
+import type { RootLayout } from '../root/layout.js';
+import { scanArea, scanRoot, type ScanChange, type ScanStats } from './scanner.js';
+import { statRow, sameRow } from './stat-row.js';
+import { isIgnored } from './ignore.js';
+import { FolderWatcher, relativeInside } from './watcher.js';
+import { hashPending, type HashProgress } from './hasher.js';
+import { HashPool } from './hash-pool.js';
+
+export interface IndexerOptions {
+  watch: boolean;
+  debounceMs: number;
+  hashWorkers: number;
+  hashQueue: number;
+  reconcileMinutes: number;
+  /** Hash contents in the background after each change (off in some tests and benches). */
+  hash?: boolean;
+}
+
+export interface IndexChangedEvent {
+  changes: ScanChange[];
+}
+
+/**
+ * Keeps the index current while the NAS runs: reconcile at open, then watch, plus a periodic
+ * reconcile, plus background hashing. Emits 'changed' with the (area, path) pairs that moved.
+ * Other services call `refresh()` after they change the disk themselves, so they never wait
+ * for the watcher's debounce to see their own work.
+ */
+export class Indexer extends EventEmitter {
+  private fw: FolderWatcher | null = null;
+  private reconcileTimer: NodeJS.Timeout | null = null;
+  private hashing: Promise<unknown> | null = null;
+  private hashAgain = false;
+  private pool: HashPool | null = null;
+  private readonly abort = new AbortController();
+  lastScan: ScanStats | null = null;
+  lastHash: HashProgress | null = null;
+  hashRunning = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly layout: RootLayout,
+    private readonly opts: IndexerOptions,
+    private readonly log: Logger,
+  ) {
+    super();
+  }
+
+  async open(): Promise<void> {
+    this.reconcile();
+    if (this.opts.watch) {
+      this.fw = new FolderWatcher(this.opts.debounceMs, (p) => this.onPaths(p), (err) => this.log.warn({ err }, 'watcher error'));
+      for (const dir of [this.layout.files, this.layout.devices, this.layout.shared]) await this.fw.watch(dir);
+    }
+    if (this.opts.reconcileMinutes > 0) {
+      this.reconcileTimer = setInterval(() => this.reconcile(), this.opts.reconcileMinutes * 60_000);
+      this.reconcileTimer.unref();
+    }
+    this.kickHashing();
+  }
+
+  /** Full compare of disk and index; emits what differed. */
+  reconcile(): ScanStats {
+    const changes: ScanChange[] = [];
+    const stats = scanRoot(this.store, this.layout, { onChange: (c) => changes.push(c) });
+    this.lastScan = stats;
+    this.log.info({ ...stats }, 'reconcile done');
+    if (changes.length > 0) this.emitChanges(changes);
+    return stats;
+  }
+
+  /** Re-read these absolute paths now (a folder: its whole subtree). */
+  refresh(absPaths: string[]): ScanChange[] {
+    const changes: ScanChange[] = [];
+    this.store.tx(() => {
+      for (const abs of absPaths) {
+        const where = this.locate(abs);
+        if (!where) continue;
+        const { area, rel, areaDir } = where;
+        if (rel === '' || isIgnored(area, rel)) {
+          if (rel === '') scanArea(this.store, area, areaDir, '', { onChange: (c) => changes.push(c) });
+          continue;
+        }
+        const row = statRow(area, rel, abs);
+        const old = this.store.entries.get(area, rel);
+        if (!row) {
+          if (old) {
+            this.store.entries.remove(area, rel);
+            changes.push({ area, path: rel });
+          }
+          continue;
+        }
+        // Make sure the parents are known (a folder created with mkdir -p).
+        this.ensureParents(area, rel, areaDir, changes);
+        if (!old || !sameRow(old, row)) {
+          if (old && old.kind === 'dir' && row.kind !== 'dir') this.store.entries.remove(area, rel);
+          this.store.entries.upsert(row);
+          changes.push({ area, path: rel });
+        }
+        if (row.kind === 'dir') scanArea(this.store, area, areaDir, rel, { onChange: (c) => changes.push(c) });
+      }
+    });
+    if (changes.length > 0) this.emitChanges(changes);
+    return changes;
+  }
+
+  private ensureParents(area: string, rel: string, areaDir: string, changes: ScanChange[]): void {
+    let parent = rel.lastIndexOf('/') < 0 ? '' : rel.slice(0, rel.lastIndexOf('/'));
+    const missing: string[] = [];
+    while (parent !== '' && !this.store.entries.get(area, parent)) {
+      missing.push(parent);
+      parent = parent.lastIndexOf('/') < 0 ? '' : parent.slice(0, parent.lastIndexOf('/'));
+    }
+    for (const p of missing.reverse()) {
+      const row = statRow(area, p, path.join(areaDir, p));
+      if (row) {
+        this.store.entries.upsert(row);
+        changes.push({ area, path: p });
+      }
+    }
+  }
+
+  private locate(abs: string): { area: string; rel: string; areaDir: string } | null {
+    const inFiles = relativeInside(this.layout.files, abs);
+    if (inFiles !== null) return { area: FILES_AREA, rel: inFiles === '' ? '' : inFiles, areaDir: this.layout.files };
+    for (const [base, make] of [
+      [this.layout.devices, deviceArea],
+      [this.layout.shared, shareArea],
+    ] as const) {
+      const r = relativeInside(base, abs);
+      if (r === null || r === '') continue;
+      const slash = r.indexOf('/');
+      const name = slash < 0 ? r : r.slice(0, slash);
+      return { area: make(name), rel: slash < 0 ? '' : r.slice(slash + 1), areaDir: path.join(base, name) };
+    }
+    return null;
+  }
+
+  private onPaths(paths: string[]): void {
+    try {
+      this.refresh(paths);
+    } catch (err) {
+      this.log.error({ err }, 'index update failed; a reconcile will repair it');
+    }
+  }
+
+  private emitChanges(changes: ScanChange[]): void {
+    this.emit('changed', { changes } satisfies IndexChangedEvent);
+    if (changes.some((c) => c.area === FILES_AREA)) this.kickHashing();
+  }
+
+  /** Start background hashing, or ask the running pass to go round again. */
+  kickHashing(): void {
+    if (this.opts.hash === false) return;
+    if (this.hashing) {
+      this.hashAgain = true;
+      return;
+    }
+    this.pool ??= new HashPool(this.opts.hashWorkers);
+    this.hashRunning = true;
+    this.hashing = (async () => {
+      do {
+        this.hashAgain = false;
+        this.lastHash = await hashPending(this.store, this.layout.files, { workers: this.opts.hashWorkers, queue: this.opts.hashQueue, signal: this.abort.signal, pool: this.pool! });
+      } while (this.hashAgain && !this.abort.signal.aborted);
+    })()
+      .catch((err) => this.log.error({ err }, 'hashing failed'))
+      .finally(() => {
+        this.hashing = null;
+        this.hashRunning = false;
+        this.emit('hashed', this.lastHash);
+      });
+  }
+
+  /** Resolves when background hashing is idle. */
+  async hashIdle(): Promise<void> {
+    while (this.hashing) await this.hashing;
+  }
+
+  flushWatcher(): void {
+    this.fw?.flushNow();
+  }
+
+  async close(): Promise<void> {
+    this.abort.abort();
+    if (this.reconcileTimer) clearInterval(this.reconcileTimer);
+    await this.fw?.close();
+    await this.hashing;
+    await this.pool?.close();
+  }
+}

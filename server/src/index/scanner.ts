@@ -1,0 +1,160 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Store } from '../store/index.js';
+import { FILES_AREA, deviceArea, shareArea, type EntryRow } from '../store/entries-repo.js';
+import type { RootLayout } from '../root/layout.js';
+import { rowFromStats, errorRow, sameRow } from './stat-row.js';
+import { isIgnored } from './ignore.js';
+
+export interface ScanStats {
+  dirs: number;
+  files: number;
+  bytes: number;
+  errors: number;
+  added: number;
+  changed: number;
+  removed: number;
+  elapsedMs: number;
+}
+
+export interface ScanChange {
+  area: string;
+  path: string;
+}
+
+export interface ScanOptions {
+  onProgress?: (s: ScanStats) => void;
+  onChange?: (c: ScanChange) => void;
+  /** Rows written per transaction. */
+  batchSize?: number;
+}
+
+export function emptyStats(): ScanStats {
+  return { dirs: 0, files: 0, bytes: 0, errors: 0, added: 0, changed: 0, removed: 0, elapsedMs: 0 };
+}
+
+/**
+ * Bring the index of one area in line with the disk, one folder at a time: readdir, lstat each
+ * entry, compare with the folder's stored rows, write only what differs. The same pass is the
+ * first scan (nothing stored) and the reconcile at start (everything stored): memory stays
+ * bounded by the largest folder, not by the store, which is what lets it reach 1M files.
+ *
+ * Synchronous on purpose: sync fs calls skip the libuv thread-pool round trip per stat, which
+ * is most of the cost at 200k files. `burrow start` runs it before serving, or in a worker.
+ */
+export function scanArea(store: Store, area: string, absDir: string, startRel = '', opts: ScanOptions = {}, stats = emptyStats()): ScanStats {
+  const t0 = performance.now();
+  const elapsedBefore = stats.elapsedMs;
+  const batchSize = opts.batchSize ?? 4000;
+  const { entries } = store;
+  let pendingUpserts: EntryRow[] = [];
+  let pendingRemovals: string[] = [];
+  const flush = () => {
+    if (pendingUpserts.length === 0 && pendingRemovals.length === 0) return;
+    const ups = pendingUpserts;
+    const rms = pendingRemovals;
+    pendingUpserts = [];
+    pendingRemovals = [];
+    store.tx(() => {
+      for (const r of rms) entries.remove(area, r);
+      for (const u of ups) entries.upsert(u);
+    });
+  };
+  const stack: string[] = [startRel];
+  let sinceProgress = 0;
+  while (stack.length > 0) {
+    const rel = stack.pop()!;
+    const abs = rel === '' ? absDir : path.join(absDir, rel);
+    stats.dirs++;
+    let dirents: fs.Dirent[];
+    try {
+      dirents = fs.readdirSync(abs, { withFileTypes: true });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') continue; // vanished since its parent was read
+      stats.errors++;
+      if (rel !== '') pendingUpserts.push(errorRow(area, rel, err));
+      continue;
+    }
+    const stored = new Map<string, EntryRow>();
+    for (const r of entries.children(area, rel)) stored.set(r.path, r);
+    for (const d of dirents) {
+      const childRel = rel === '' ? d.name : `${rel}/${d.name}`;
+      if (isIgnored(area, childRel)) continue;
+      const childAbs = path.join(abs, d.name);
+      let row: EntryRow;
+      try {
+        const st = fs.lstatSync(childAbs, { throwIfNoEntry: false });
+        if (!st) continue; // deleted between readdir and stat: the stored row (if any) goes below
+        row = rowFromStats(area, childRel, childAbs, st);
+      } catch (err) {
+        row = errorRow(area, childRel, err);
+        stats.errors++;
+      }
+      const old = stored.get(childRel);
+      stored.delete(childRel);
+      if (row.kind === 'file') {
+        stats.files++;
+        stats.bytes += row.size;
+      } else if (row.kind === 'dir') {
+        stack.push(childRel);
+      }
+      if (!old) {
+        stats.added++;
+        pendingUpserts.push(row);
+        opts.onChange?.({ area, path: childRel });
+      } else if (!sameRow(old, row)) {
+        stats.changed++;
+        if (old.kind === 'dir' && row.kind !== 'dir') pendingRemovals.push(childRel);
+        pendingUpserts.push(row);
+        opts.onChange?.({ area, path: childRel });
+      }
+    }
+    for (const gone of stored.keys()) {
+      stats.removed++;
+      pendingRemovals.push(gone);
+      opts.onChange?.({ area, path: gone });
+    }
+    if (pendingUpserts.length + pendingRemovals.length >= batchSize) flush();
+    if (opts.onProgress && ++sinceProgress >= 64) {
+      sinceProgress = 0;
+      stats.elapsedMs = elapsedBefore + performance.now() - t0;
+      opts.onProgress(stats);
+    }
+  }
+  flush();
+  stats.elapsedMs = elapsedBefore + performance.now() - t0;
+  return stats;
+}
+
+/** Every area of a root: files/, each devices/<d>/ and each shared/<s>/. Areas whose folder is gone are dropped. */
+export function listAreas(layout: RootLayout): Array<{ area: string; dir: string }> {
+  const out = [{ area: FILES_AREA, dir: layout.files }];
+  for (const [base, make] of [
+    [layout.devices, deviceArea],
+    [layout.shared, shareArea],
+  ] as const) {
+    let names: fs.Dirent[] = [];
+    try {
+      names = fs.readdirSync(base, { withFileTypes: true });
+    } catch {
+      /* missing: no areas */
+    }
+    for (const d of names) if (d.isDirectory()) out.push({ area: make(d.name), dir: path.join(base, d.name) });
+  }
+  return out;
+}
+
+export function scanRoot(store: Store, layout: RootLayout, opts: ScanOptions = {}): ScanStats {
+  const stats = emptyStats();
+  const areas = listAreas(layout);
+  const live = new Set(areas.map((a) => a.area));
+  for (const stale of store.entries.areas()) {
+    if (!live.has(stale)) {
+      store.tx(() => store.entries.removeArea(stale));
+      opts.onChange?.({ area: stale, path: '' });
+    }
+  }
+  for (const a of areas) scanArea(store, a.area, a.dir, '', opts, stats);
+  return stats;
+}

@@ -1,0 +1,67 @@
+import { EventEmitter } from 'node:events';
+import type { FastifyInstance } from 'fastify';
+import { openRoot } from './root/open-root.js';
+import { acquireRootLock } from './root/lock.js';
+import { createLogger } from './log.js';
+import { Indexer } from './index/indexer.js';
+import { buildApp } from './http/app.js';
+import { createServices } from './services/index.js';
+import type { NasContext, NasService } from './nas-context.js';
+
+export interface RunningNas {
+  ctx: NasContext;
+  app: FastifyInstance;
+  url: string;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  port?: number;
+  host?: string;
+  watch?: boolean;
+  hash?: boolean;
+}
+
+/** `burrow start`: lock the root, reconcile, watch, open every service, serve HTTP. */
+export async function startNas(root: string, opts: StartOptions = {}): Promise<RunningNas> {
+  const opened = openRoot(root);
+  let lock;
+  try {
+    lock = acquireRootLock(opened.layout.lock, opened.layout.root);
+  } catch (err) {
+    opened.close();
+    throw err;
+  }
+  const log = createLogger(process.env.BURROW_LOG_LEVEL ?? opened.config.log.level);
+  const ix = opened.config.index;
+  const indexer = new Indexer(opened.store, opened.layout, { ...ix, watch: opts.watch ?? ix.watch, hash: opts.hash ?? true }, log.child({ part: 'index' }));
+  const ctx: NasContext = { ...opened, log, indexer, events: new EventEmitter(), services: new Map() };
+  const opens: NasService[] = [];
+  let app: FastifyInstance | undefined;
+  const stop = async () => {
+    await app?.close();
+    for (const s of opens.reverse()) await s.close();
+    await indexer.close();
+    opened.close();
+    lock.release();
+  };
+  try {
+    await indexer.open();
+    for (const s of createServices()) {
+      await s.open(ctx);
+      ctx.services.set(s.name, s);
+      opens.push(s);
+    }
+    app = await buildApp(ctx);
+    const host = opts.host ?? opened.config.http.host;
+    await app.listen({ host, port: opts.port ?? opened.config.http.port });
+    const addr = app.server.address();
+    const port = typeof addr === 'object' && addr ? addr.port : 0;
+    const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    log.info({ url, root: opened.layout.root }, 'Burrow NAS running');
+    return { ctx, app, url, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

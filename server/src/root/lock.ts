@@ -1,0 +1,56 @@
+import fs from 'node:fs';
+import { errors } from '../errors.js';
+
+/**
+ * One NAS process per root. The lock file holds the owner's pid; a lock whose pid is gone
+ * (the owner was killed -9) is taken over, so a crash never needs manual clean-up.
+ */
+export interface RootLock {
+  release(): void;
+}
+
+export function acquireRootLock(lockFile: string, root: string): RootLock {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = fs.openSync(lockFile, 'wx', 0o644);
+      fs.writeSync(fd, `${process.pid}\n`);
+      fs.closeSync(fd);
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
+        try {
+          if (readPid(lockFile) === process.pid) fs.unlinkSync(lockFile);
+        } catch {
+          /* already gone */
+        }
+      };
+      process.once('exit', release);
+      return { release };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const pid = readPid(lockFile);
+      if (pid !== null && pid !== process.pid && isAlive(pid)) throw errors.locked(root, pid);
+      fs.rmSync(lockFile, { force: true }); // stale: its owner died
+    }
+  }
+  throw errors.locked(root, readPid(lockFile) ?? -1);
+}
+
+function readPid(file: string): number | null {
+  try {
+    const n = Number.parseInt(fs.readFileSync(file, 'utf8').trim(), 10);
+    return Number.isFinite(n) ? n : null;
+  } catch {
+    return null;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

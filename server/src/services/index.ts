@@ -1,0 +1,9 @@
+import type { NasService } from '../nas-context.js';
+
+/**
+ * The NAS's long-lived services after the indexer, opened in this order by `startNas`
+ * (catalogue publisher, request processor, sync, jobs register here).
+ */
+export function createServices(): NasService[] {
+  return [];
+}

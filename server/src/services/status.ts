@@ -1,0 +1,36 @@
+import type { Store } from '../store/index.js';
+import { FILES_AREA, deviceArea } from '../store/entries-repo.js';
+
+export interface NasStatus {
+  files: number;
+  folders: number;
+  bytes: number;
+  symlinks: number;
+  errors: number;
+  hash: { hashedFiles: number; hashedBytes: number; totalFiles: number; totalBytes: number; percent: number };
+  devices: Array<{ name: string; files: number; bytes: number; quotaBytes: number | null }>;
+}
+
+/** The numbers `GET /api/status` and `burrow status` both report. */
+export function computeStatus(store: Store): NasStatus {
+  const c = store.entries.countByKind(FILES_AREA);
+  const p = store.contents.progress();
+  return {
+    files: c.file?.n ?? 0,
+    folders: c.dir?.n ?? 0,
+    bytes: c.file?.bytes ?? 0,
+    symlinks: c.symlink?.n ?? 0,
+    errors: c.error?.n ?? 0,
+    hash: {
+      hashedFiles: p.hashed,
+      hashedBytes: p.hashedBytes,
+      totalFiles: p.files,
+      totalBytes: p.bytes,
+      percent: p.bytes === 0 ? 100 : Math.round((1000 * p.hashedBytes) / p.bytes) / 10,
+    },
+    devices: store.devices.list().map((d) => {
+      const dc = store.entries.countByKind(deviceArea(d.name));
+      return { name: d.name, files: dc.file?.n ?? 0, bytes: dc.file?.bytes ?? 0, quotaBytes: d.quota_bytes };
+    }),
+  };
+}

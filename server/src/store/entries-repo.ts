@@ -1,0 +1,110 @@
+import type { Db } from './db.js';
+
+export type EntryKind = 'file' | 'dir' | 'symlink' | 'other' | 'error';
+
+/** One row of the index: an entry under files/, devices/<d>/ or shared/<s>/. */
+export interface EntryRow {
+  area: string;
+  path: string;
+  parent: string;
+  kind: EntryKind;
+  size: number;
+  mtime_ms: number;
+  ino: number;
+  dev: number;
+  nlink: number;
+  mode: number;
+  uid: number;
+  gid: number;
+  link_target: string | null;
+  error: string | null;
+}
+
+export const FILES_AREA = 'files';
+export const deviceArea = (name: string): string => `device:${name}`;
+export const shareArea = (id: string): string => `share:${id}`;
+
+export function parentOf(rel: string): string {
+  const i = rel.lastIndexOf('/');
+  return i < 0 ? '' : rel.slice(0, i);
+}
+
+/** Upper bound for a prefix range query: every path under `dir/` sorts in [dir/, dir0). */
+export function subtreeRange(dir: string): [string, string] {
+  return [dir + '/', dir + '0'];
+}
+
+/**
+ * The index's entries table. The only module that writes SQL about entries.
+ * Statements are prepared once per database; batched writes run inside the caller's transaction.
+ */
+export class EntriesRepo {
+  private readonly upsertStmt;
+  private readonly deleteStmt;
+  private readonly deleteSubtreeStmt;
+  private readonly childrenStmt;
+  private readonly getStmt;
+  private readonly holdersStmt;
+  private readonly areaCountStmt;
+  private readonly subtreeStmt;
+
+  constructor(readonly db: Db) {
+    this.upsertStmt = db.prepare(`
+      INSERT INTO entries (area, path, parent, kind, size, mtime_ms, ino, dev, nlink, mode, uid, gid, link_target, error, seen_at)
+      VALUES (@area, @path, @parent, @kind, @size, @mtime_ms, @ino, @dev, @nlink, @mode, @uid, @gid, @link_target, @error, @seen_at)
+      ON CONFLICT (area, path) DO UPDATE SET parent = excluded.parent, kind = excluded.kind, size = excluded.size,
+        mtime_ms = excluded.mtime_ms, ino = excluded.ino, dev = excluded.dev, nlink = excluded.nlink, mode = excluded.mode,
+        uid = excluded.uid, gid = excluded.gid, link_target = excluded.link_target, error = excluded.error, seen_at = excluded.seen_at`);
+    this.deleteStmt = db.prepare('DELETE FROM entries WHERE area = ? AND path = ?');
+    this.deleteSubtreeStmt = db.prepare('DELETE FROM entries WHERE area = ? AND path >= ? AND path < ?');
+    this.childrenStmt = db.prepare('SELECT * FROM entries WHERE area = ? AND parent = ? AND path != \'\'');
+    this.getStmt = db.prepare('SELECT * FROM entries WHERE area = ? AND path = ?');
+    this.holdersStmt = db.prepare("SELECT area, path FROM entries WHERE dev = ? AND ino = ? AND kind = 'file' AND area != 'files'");
+    this.areaCountStmt = db.prepare("SELECT kind, count(*) AS n, coalesce(sum(size), 0) AS bytes FROM entries WHERE area = ? GROUP BY kind");
+    this.subtreeStmt = db.prepare('SELECT * FROM entries WHERE area = ? AND (path = ? OR (path >= ? AND path < ?)) ORDER BY path');
+  }
+
+  upsert(row: EntryRow, seenAt = 0): void {
+    this.upsertStmt.run({ ...row, seen_at: seenAt });
+  }
+
+  /** Remove an entry and, if it was a folder, everything below it. */
+  remove(area: string, rel: string): void {
+    this.deleteStmt.run(area, rel);
+    const [lo, hi] = rel === '' ? ['', '\uffff'] : subtreeRange(rel);
+    this.deleteSubtreeStmt.run(area, lo, hi);
+  }
+
+  removeArea(area: string): void {
+    this.deleteSubtreeStmt.run(area, '', '\uffff');
+  }
+
+  get(area: string, rel: string): EntryRow | undefined {
+    return this.getStmt.get(area, rel) as EntryRow | undefined;
+  }
+
+  children(area: string, parent: string): EntryRow[] {
+    return this.childrenStmt.all(area, parent) as EntryRow[];
+  }
+
+  /** The entry and everything under it, sorted by path. */
+  subtree(area: string, rel: string): EntryRow[] {
+    const [lo, hi] = rel === '' ? ['', '\uffff'] : subtreeRange(rel);
+    return this.subtreeStmt.all(area, rel, lo, hi) as EntryRow[];
+  }
+
+  /** Which device and share areas hold a hard link to this inode. */
+  holdersOf(dev: number, ino: number): Array<{ area: string; path: string }> {
+    return this.holdersStmt.all(dev, ino) as Array<{ area: string; path: string }>;
+  }
+
+  countByKind(area: string): Record<string, { n: number; bytes: number }> {
+    const out: Record<string, { n: number; bytes: number }> = {};
+    for (const r of this.areaCountStmt.all(area) as Array<{ kind: string; n: number; bytes: number }>) out[r.kind] = { n: r.n, bytes: r.bytes };
+    return out;
+  }
+
+  areas(): string[] {
+    return this.db.prepare('SELECT DISTINCT area FROM entries').pluck().all() as string[];
+  }
+}
