@@ -27,6 +27,8 @@ export interface ScanOptions {
   onChange?: (c: ScanChange) => void;
   /** Rows written per transaction. */
   batchSize?: number;
+  /** Test seam: runs after each readdir, before its entries are stat'ed (a race made deterministic). */
+  afterReaddir?: (absDir: string, names: string[]) => void;
 }
 
 export function emptyStats(): ScanStats {
@@ -76,6 +78,7 @@ export function scanArea(store: Store, area: string, absDir: string, startRel = 
       if (rel !== '') pendingUpserts.push(errorRow(area, rel, err));
       continue;
     }
+    opts.afterReaddir?.(abs, dirents.map((d) => d.name));
     const stored = new Map<string, EntryRow>();
     for (const r of entries.children(area, rel)) stored.set(r.path, r);
     for (const d of dirents) {
