@@ -1,0 +1,108 @@
+/**
+ * `npm run demo`: make a deterministic demo store (a few hundred files in nested folders, a few
+ * duplicates, two devices holding some of them) and run the NAS on it in the foreground.
+ * The root is ./demo-nas unless BURROW_ROOT is set. Re-running reuses the store as it is.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { initRoot, openRoot } from '../server/src/root/open-root.js';
+import { addDevice } from '../server/src/devices/add-device.js';
+import { startNas } from '../server/src/nas.js';
+import { resolveRoot } from '../server/src/root/layout.js';
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const ARTISTS = ['Ada Lovelace Trio', 'The Hard Links', 'Inode Orchestra', 'Björk-ish', 'Sigur Rós Cover Band'];
+const YEARS = ['2013', '2014', '2015'];
+const MONTHS = ['01-winter', '06-summer', '10-autumn'];
+const DOCS = ['taxes', 'recipes', 'letters', 'manuals'];
+
+export function makeDemoStore(root: string): { created: boolean; files: number } {
+  const already = fs.existsSync(path.join(root, '.burrow', 'burrow.db'));
+  initRoot(root);
+  if (already) return { created: false, files: 0 };
+  const rand = mulberry32(20131028);
+  const files = path.join(root, 'files');
+  const bytes = (n: number) => {
+    const b = Buffer.allocUnsafe(n);
+    for (let i = 0; i < n; i++) b[i] = Math.floor(rand() * 256);
+    return b;
+  };
+  const write = (rel: string, content: Buffer | string) => {
+    const abs = path.join(files, rel);
+    fs.mkdirSync(path.dirname(abs), { recursive: true });
+    fs.writeFileSync(abs, content);
+    fs.utimesSync(abs, new Date(Date.UTC(2013, 9, 28, 23, 59, 59)), new Date(Date.UTC(2013, 9, 28, 23, 59, 59) + Math.floor(rand() * 3e10)));
+    count++;
+  };
+  let count = 0;
+  for (const artist of ARTISTS) for (let album = 1; album <= 3; album++) for (let t = 1; t <= 8; t++) write(`Music/${artist}/Album ${album}/${String(t).padStart(2, '0')} Track ${t}.mp3`, bytes(2048 + Math.floor(rand() * 30000)));
+  for (const y of YEARS) for (const m of MONTHS) for (let i = 1; i <= 12; i++) write(`Photos/${y}/${m}/IMG_${y}${String(i).padStart(4, '0')}.jpg`, bytes(4096 + Math.floor(rand() * 60000)));
+  for (const d of DOCS) for (let i = 1; i <= 10; i++) write(`Documents/${d}/${d}-${i}.txt`, `${d} document ${i}\n${'Lorem ipsum dolor sit amet. '.repeat(1 + Math.floor(rand() * 40))}\n`);
+  // A few duplicates, as real stores have: the same photos copied into an "export" folder.
+  for (let i = 1; i <= 6; i++) {
+    const src = path.join(files, `Photos/2014/06-summer/IMG_2014${String(i).padStart(4, '0')}.jpg`);
+    write(`Photos/export-for-grandma/IMG_2014${String(i).padStart(4, '0')}.jpg`, fs.readFileSync(src));
+  }
+  write('Documents/README (start here).txt', 'Welcome to the Burrow demo store.\nOpen the catalogue and try [get] on a file.\n');
+  write('Videos/holiday 2013.mkv', bytes(3 * 1024 * 1024));
+  write('Software/empty-placeholder.txt', '');
+  // Two devices, each already holding a few files (hard links, as a [get] would make).
+  const r = openRoot(root);
+  try {
+    addDevice(r, 'laptop', 50_000);
+    addDevice(r, 'phone', 64);
+  } finally {
+    r.close();
+  }
+  const link = (device: string, rel: string) => {
+    const dest = path.join(root, 'devices', device, rel);
+    fs.mkdirSync(path.dirname(dest), { recursive: true });
+    fs.linkSync(path.join(files, rel), dest);
+  };
+  for (let t = 1; t <= 8; t++) link('laptop', `Music/The Hard Links/Album 1/${String(t).padStart(2, '0')} Track ${t}.mp3`);
+  link('laptop', 'Documents/README (start here).txt');
+  link('phone', 'Photos/2013/01-winter/IMG_20130001.jpg');
+  link('phone', 'Documents/README (start here).txt');
+  return { created: true, files: count };
+}
+
+async function main(): Promise<void> {
+  const root = resolveRoot(process.env.BURROW_ROOT);
+  const made = makeDemoStore(root);
+  process.stdout.write(made.created ? `Demo store created at ${root} (${made.files} files, devices: laptop, phone)\n` : `Using the existing demo store at ${root}\n`);
+  if (process.argv.includes('--no-start')) return;
+  const nas = await startNas(root, {});
+  process.stdout.write(
+    [
+      `Burrow NAS running on ${root}`,
+      `  admin UI and API: ${nas.url}/`,
+      `  catalogue:        ${nas.url}/catalogue/catalogue.html`,
+      `  catalogue file:   ${path.join(root, 'catalogue', 'catalogue.html')}`,
+      `  API status:       ${nas.url}/api/status`,
+      '  stop with Ctrl-C',
+      '',
+    ].join('\n'),
+  );
+  await new Promise<void>((resolve) => {
+    const stop = () => void nas.stop().then(resolve, resolve);
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}
+
+if (process.argv[1] && import.meta.url.endsWith(path.basename(process.argv[1]))) {
+  main().catch((err) => {
+    process.stderr.write(`burrow demo: ${(err as Error).message}\n`);
+    process.exit(1);
+  });
+}
