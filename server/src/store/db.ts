@@ -1,25 +1,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { errors } from '../errors.js';
+import { repoPath } from '../util/repo-path.js';
 
 export type Db = Database.Database;
 
 /** Marks a SQLite file as Burrow's, so a foreign database is refused instead of migrated. */
 export const APPLICATION_ID = 0x42727277; // "Brrw"
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-
 /** migrations/ at the repository root, found from both src/ (vitest) and dist/ (node). */
 export function migrationsDir(): string {
-  let dir = here;
-  for (let i = 0; i < 6; i++) {
-    const candidate = path.join(dir, 'migrations');
-    if (fs.existsSync(path.join(candidate, '001_index.sql'))) return candidate;
-    dir = path.dirname(dir);
-  }
-  throw new Error('migrations/ folder not found next to the Burrow installation');
+  return repoPath('migrations');
 }
 
 export interface Migration {

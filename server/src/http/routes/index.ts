@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import healthRoutes from './health.js';
+import adminRoutes from './admin.js';
+import catalogueRoutes from './catalogue.js';
 
 /** Every HTTP route area, registered in this order. Add a module here to serve it. */
-export const routeModules: Array<(app: FastifyInstance) => Promise<void>> = [healthRoutes];
+export const routeModules: Array<(app: FastifyInstance) => Promise<void>> = [healthRoutes, adminRoutes, catalogueRoutes];

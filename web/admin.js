@@ -1,0 +1,75 @@
+// Admin UI: reads the NAS's JSON API and renders it. Every value goes in through textContent,
+// never innerHTML, so a hostile file or device name is shown as text.
+'use strict';
+
+function el(tag, text, cls) {
+  const e = document.createElement(tag);
+  if (text !== undefined && text !== null) e.textContent = String(text);
+  if (cls) e.className = cls;
+  return e;
+}
+
+function bytes(n) {
+  if (n === null || n === undefined) return '—';
+  const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  while (n >= 1024 && i < u.length - 1) { n /= 1024; i++; }
+  return (i === 0 ? n : n.toFixed(1)) + ' ' + u[i];
+}
+
+async function getJson(url) {
+  const r = await fetch(url, { headers: { accept: 'application/json' } });
+  if (r.status === 404) return undefined;
+  if (!r.ok) throw new Error(url + ' answered ' + r.status);
+  return r.json();
+}
+
+function fillRows(tbody, rows, cols, emptyText) {
+  tbody.replaceChildren();
+  if (!rows || rows.length === 0) {
+    const tr = el('tr');
+    const td = el('td', emptyText, 'empty');
+    td.colSpan = cols;
+    tr.append(td);
+    tbody.append(tr);
+    return;
+  }
+  for (const cells of rows) {
+    const tr = el('tr');
+    for (const c of cells) tr.append(c instanceof Node ? wrapTd(c) : el('td', c));
+    tbody.append(tr);
+  }
+}
+
+function wrapTd(node) {
+  const td = el('td');
+  td.append(node);
+  return td;
+}
+
+async function refresh() {
+  const banner = document.getElementById('banner');
+  try {
+    const s = await getJson('/api/status');
+    const facts = document.getElementById('storage-facts');
+    facts.replaceChildren();
+    const add = (k, v) => { facts.append(el('dt', k), el('dd', v)); };
+    add('Files', s.files + ' in ' + s.folders + ' folders');
+    add('Size', bytes(s.bytes));
+    add('Hashed', s.hash.hashedFiles + ' / ' + s.hash.totalFiles + ' files (' + s.hash.percent + '%)' + (s.hashing ? ', hashing…' : ''));
+    if (s.errors) add('Unreadable entries', s.errors);
+    const devices = (await getJson('/api/devices')) || s.devices;
+    fillRows(document.getElementById('device-rows'), devices.map((d) => [d.name, d.files, bytes(d.bytes), d.quotaBytes ? bytes(d.quotaBytes) : 'none', d.join ? el('code', d.join) : el('span', 'start the sync engine to get one', 'empty')]), 5, 'No devices yet.');
+    const shares = await getJson('/api/shares');
+    fillRows(document.getElementById('share-rows'), shares ? shares.map((x) => [x.id, x.path, new Date(x.createdAt).toLocaleString(), x.readOnlySecret ? el('span', x.readOnlySecret, 'secret') : el('span', 'no secret (sync engine not running)', 'empty')]) : [], 4, shares ? 'Nothing shared.' : 'Shares are not available on this NAS version.');
+    const jobs = await getJson('/api/jobs');
+    fillRows(document.getElementById('job-rows'), jobs ? jobs.map((j) => [j.job, new Date(j.startedAt).toLocaleString(), j.summary]) : [], 3, jobs ? 'No job has run yet.' : 'Job history is not available on this NAS version.');
+    banner.hidden = true;
+  } catch (err) {
+    banner.textContent = 'Cannot reach the NAS API: ' + err.message + '. Is "burrow start" running?';
+    banner.hidden = false;
+  }
+}
+
+refresh();
+setInterval(refresh, 5000);
