@@ -1,0 +1,366 @@
+/**
+ * npm run bench:index — the index against find, sha256sum/b3sum and the watcher alternatives,
+ * on a deterministic tree of 200,000 files (~2.1 GiB) cached under /tmp by seed.
+ *
+ * Environment: BENCH_SEED (default 2026), BENCH_REPS (5), BENCH_DIR (/tmp/burrow-bench),
+ * BENCH_SKIP_1M=1 skips the 1,000,000-file RSS line, BENCH_ONLY=scan,hash,crypto,watch,rss
+ * runs a subset. Progress goes to stderr; the markdown table to stdout.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import { spawn, execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { blake3 } from '@noble/hashes/blake3.js';
+import { openStore } from '../server/src/store/index.js';
+import { initRoot } from '../server/src/root/open-root.js';
+import { layoutOf, type RootLayout } from '../server/src/root/layout.js';
+import { scanRoot, type ScanStats } from '../server/src/index/scanner.js';
+import { hashPending } from '../server/src/index/hasher.js';
+import { ensureTree, type TreeSpec } from './lib/tree.js';
+import { median, timeReps, fmtMs, fmtMBs, fmtRatio, fmtMB, markdownTable, verdict } from './lib/stats.js';
+import { shellMs, parallelShellMs, procStatusBytes, inotifyUsage, waitForLine, stopChild } from './lib/proc.js';
+
+const SEED = Number(process.env.BENCH_SEED ?? 2026);
+const REPS = Number(process.env.BENCH_REPS ?? 5);
+const CACHE = process.env.BENCH_DIR ?? '/tmp/burrow-bench';
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'scan,hash,crypto,watch,rss').split(','));
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repo = path.resolve(here, '..', '..');
+const cli = path.join(repo, 'bin', 'burrow.js');
+const MiB = 1024 * 1024;
+
+const log = (msg: string) => process.stderr.write(`[bench:index ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+
+const SPEC_200K: TreeSpec = {
+  seed: SEED,
+  filesPerDir: 100,
+  classes: [
+    { count: 198_997, minBytes: 0, maxBytes: 6 * 1024 }, // documents, notes, thumbnails
+    { count: 1_000, minBytes: 256 * 1024, maxBytes: 2 * MiB }, // photos, songs
+    { count: 3, minBytes: 100 * MiB, maxBytes: 200 * MiB }, // videos, disk images
+  ],
+};
+const SPEC_1M: TreeSpec = { seed: SEED, filesPerDir: 100, classes: [{ count: 1_000_000, minBytes: 0, maxBytes: 0 }] };
+
+interface Row {
+  measure: string;
+  burrow: string;
+  reference: string;
+  ratio: string;
+  goal: string;
+  verdict: string;
+}
+const rows: Row[] = [];
+const notes: string[] = [];
+
+/** A fresh, migrated database file at `file` (any previous one and its WAL removed). */
+function freshDb(file: string): void {
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) fs.rmSync(f, { force: true });
+  openStore(file).close();
+}
+
+function prepareRoot(spec: TreeSpec, name: string): { layout: RootLayout; base: string; tree: ReturnType<typeof ensureTree> } {
+  log(`tree ${name}: ${spec.classes.reduce((n, c) => n + c.count, 0)} files (generating if not cached)`);
+  const tree = ensureTree(CACHE, name, spec, 'root/files');
+  if (tree.generatedNow) log(`tree ${name} generated in ${fmtMs(tree.generateMs)}`);
+  else log(`tree ${name} reused from ${tree.dir}`);
+  const root = path.dirname(tree.dir);
+  initRoot(root);
+  return { layout: layoutOf(root), base: path.dirname(root), tree };
+}
+
+function findCmd(dir: string): string {
+  return `find '${dir}' -printf '%s %T@ %i %p\\n' > /dev/null`;
+}
+
+async function benchScan(layout: RootLayout, base: string): Promise<void> {
+  const find = findCmd(layout.files);
+  shellMs(find); // warm the dentry and inode caches for everyone
+  const findMs = await timeReps(REPS, () => shellMs(find));
+  log(`find: ${findMs.map(fmtMs).join(', ')}`);
+
+  const scanDb = path.join(base, 'bench-scan.db');
+  let last: ScanStats | null = null;
+  const freshMs = await timeReps(
+    REPS,
+    () => {
+      const store = openStore(scanDb);
+      try {
+        last = scanRoot(store, layout);
+      } finally {
+        store.close();
+      }
+    },
+    { warmup: 1, before: () => freshDb(scanDb) },
+  );
+  log(`fresh scanRoot: ${freshMs.map(fmtMs).join(', ')} (${last!.files} files, ${last!.dirs} dirs)`);
+
+  // The database now holds a full index: scanning again is the restart reconcile.
+  let recon: ScanStats | null = null;
+  const reconMs = await timeReps(
+    REPS,
+    () => {
+      const store = openStore(scanDb);
+      try {
+        recon = scanRoot(store, layout);
+      } finally {
+        store.close();
+      }
+    },
+    { warmup: 1 },
+  );
+  const r = recon! as ScanStats;
+  if (r.added + r.changed + r.removed !== 0) throw new Error(`reconcile of an unchanged tree found changes: ${JSON.stringify(r)}`);
+  log(`reconcile scanRoot: ${reconMs.map(fmtMs).join(', ')}`);
+
+  const cliScan = `node '${cli}' scan --root '${layout.root}' --json > /dev/null`;
+  const cliFreshMs = await timeReps(REPS, () => shellMs(cliScan), { before: () => freshDb(layout.db) });
+  log(`CLI fresh scan: ${cliFreshMs.map(fmtMs).join(', ')}`);
+  const cliReconMs = await timeReps(REPS, () => shellMs(cliScan));
+  log(`CLI reconcile: ${cliReconMs.map(fmtMs).join(', ')}`);
+
+  const f = median(findMs);
+  const add = (measure: string, ms: number[], goal: number | null) => {
+    const m = median(ms);
+    rows.push({
+      measure,
+      burrow: fmtMs(m),
+      reference: `find ${fmtMs(f)}`,
+      ratio: fmtRatio(m / f),
+      goal: goal === null ? '—' : `<= ${goal.toFixed(1)}x find`,
+      verdict: goal === null ? '(context)' : verdict(m / f, goal, 'max'),
+    });
+  };
+  add('Full metadata scan, fresh DB (scanRoot in-process)', freshMs, 1.5);
+  add('Full metadata scan, fresh DB (`burrow scan` CLI, incl. node start)', cliFreshMs, null);
+  add('Restart reconcile, nothing changed (scanRoot in-process)', reconMs, 1.0);
+  add('Restart reconcile, nothing changed (`burrow scan` CLI, incl. node start)', cliReconMs, null);
+}
+
+/** Split the file list in two halves of about equal bytes (largest first, greedy). */
+function splitByBytes(dir: string, rels: string[]): [string[], string[]] {
+  const sized = rels.map((r) => ({ r, s: fs.statSync(path.join(dir, r)).size })).sort((a, b) => b.s - a.s);
+  const halves: [string[], string[]] = [[], []];
+  const bytes = [0, 0];
+  for (const x of sized) {
+    const i = bytes[0]! <= bytes[1]! ? 0 : 1;
+    halves[i].push(x.r);
+    bytes[i] = bytes[i]! + x.s;
+  }
+  return halves;
+}
+
+async function benchHash(layout: RootLayout, base: string, tree: ReturnType<typeof ensureTree>, workers: number): Promise<void> {
+  const rels = tree.list();
+  const halves = splitByBytes(layout.files, rels);
+  const lists = halves.map((h, i) => {
+    const f = path.join(base, `bench-hash-list-${i}.nul`);
+    fs.writeFileSync(f, h.join('\0') + '\0');
+    return f;
+  });
+  const tool = (bin: string) => lists.map((l) => `xargs -0 -a '${l}' ${bin} > /dev/null`);
+  log('warming the page cache (reading every file once)');
+  await parallelShellMs(tool('cat'), layout.files);
+
+  const template = path.join(base, 'bench-hash-template.db');
+  freshDb(template);
+  {
+    const s = openStore(template);
+    scanRoot(s, layout);
+    s.close();
+  }
+  const hashDb = path.join(base, 'bench-hash.db');
+  let hashed = { files: 0, bytes: 0, failed: 0 };
+  const burrowMs = await timeReps(
+    REPS,
+    async () => {
+      const store = openStore(hashDb);
+      try {
+        hashed = await hashPending(store, layout.files, { workers, queue: 1024 });
+      } finally {
+        store.close();
+      }
+    },
+    {
+      warmup: 1,
+      before: () => {
+        for (const f of [hashDb, `${hashDb}-wal`, `${hashDb}-shm`]) fs.rmSync(f, { force: true });
+        fs.copyFileSync(template, hashDb);
+      },
+    },
+  );
+  if (hashed.files !== tree.files || hashed.failed !== 0) throw new Error(`hashPending hashed ${hashed.files}/${tree.files} files, ${hashed.failed} failed`);
+  log(`burrow hashPending: ${burrowMs.map(fmtMs).join(', ')}`);
+  const shaMs = await timeReps(REPS, () => parallelShellMs(tool('sha256sum'), layout.files), { warmup: 1 });
+  log(`2x sha256sum: ${shaMs.map(fmtMs).join(', ')}`);
+  const b3Ms = await timeReps(REPS, () => parallelShellMs(tool('b3sum'), layout.files), { warmup: 1 });
+  log(`2x b3sum: ${b3Ms.map(fmtMs).join(', ')}`);
+
+  const bytes = tree.bytes;
+  const [b, s, k] = [median(burrowMs), median(shaMs), median(b3Ms)];
+  const fastest = s <= k ? { name: '2x sha256sum', ms: s } : { name: '2x b3sum', ms: k };
+  const ratio = fastest.ms / b; // MB/s ratio = inverse time ratio
+  rows.push({
+    measure: `Hashing ${tree.files} files, ${fmtMB(bytes)}, page cache warm (hashPending, SHA-256, ${workers} workers)`,
+    burrow: `${fmtMBs(bytes, b)} (${fmtMs(b)})`,
+    reference: `sha256sum ${fmtMBs(bytes, s)} (${fmtMs(s)}); b3sum ${fmtMBs(bytes, k)} (${fmtMs(k)})`,
+    ratio: `${fmtRatio(ratio)} of ${fastest.name}; ${fmtRatio(s / b)} of sha256sum`,
+    goal: '>= 0.9x the faster tool',
+    verdict: verdict(ratio, 0.9, 'min'),
+  });
+  notes.push('Hashing: every file read once before timing (page cache warm for all three); sha256sum and b3sum each run as 2 processes (`xargs -0 -a <half> <tool>`) over two halves of equal bytes; b3sum uses its default threading.');
+}
+
+function benchCrypto(): void {
+  const buf = crypto.randomBytes(256 * MiB);
+  const algos: Array<[string, (b: Buffer) => unknown]> = [
+    ['sha256', (b) => crypto.createHash('sha256').update(b).digest()],
+    ['sha1', (b) => crypto.createHash('sha1').update(b).digest()],
+    ['blake2b512', (b) => crypto.createHash('blake2b512').update(b).digest()],
+    ['sha512', (b) => crypto.createHash('sha512').update(b).digest()],
+  ];
+  const results: string[] = [];
+  for (const [name, fn] of algos) {
+    fn(buf.subarray(0, MiB));
+    const ms: number[] = [];
+    for (let i = 0; i < REPS; i++) {
+      const t0 = performance.now();
+      fn(buf);
+      ms.push(performance.now() - t0);
+    }
+    results.push(`${name} ${fmtMBs(buf.length, median(ms))}`);
+  }
+  {
+    const small = buf.subarray(0, 32 * MiB);
+    const t0 = performance.now();
+    blake3(small);
+    results.push(`@noble/hashes blake3 (pure JS) ${fmtMBs(small.length, performance.now() - t0)}`);
+  }
+  const shaNi = /\bsha_ni\b/.test(fs.readFileSync('/proc/cpuinfo', 'utf8'));
+  rows.push({
+    measure: `Raw hash speed, one thread, 256 MiB in memory (CPU ${shaNi ? 'has' : 'lacks'} SHA extensions)`,
+    burrow: results.join('; '),
+    reference: '—',
+    ratio: '—',
+    goal: '(chooses the hash)',
+    verdict: '(context)',
+  });
+}
+
+async function benchWatchers(dir: string, files: number): Promise<void> {
+  const probe = path.join(here, 'lib', 'watch-probe.js');
+  for (const lib of ['parcel', 'chokidar'] as const) {
+    const readyMs: number[] = [];
+    const latencyMs: number[] = [];
+    let rss = 0;
+    let ino = { instances: 0, watches: 0 };
+    let errs = '';
+    const reps = Math.min(REPS, 3);
+    for (let i = 0; i < reps; i++) {
+      const child = spawn(process.execPath, [probe, lib, dir], { stdio: ['pipe', 'pipe', 'inherit'] });
+      try {
+        const m = await waitForLine(child, /^ready (\d+) (\d+) (.*)$/, 600_000, `${lib} ready`);
+        readyMs.push(Number(m[1]));
+        if (Number(m[2]) > 0) errs = `${m[2]} errors, first: ${JSON.parse(m[3]!)}`;
+        rss = Math.max(rss, procStatusBytes(child.pid!, 'VmHWM'));
+        ino = inotifyUsage(child.pid!);
+        await new Promise((r) => setTimeout(r, 300));
+        const lat = waitForLine(child, /^latency ([\d.]+)$/, 15_000, `${lib} event`);
+        child.stdin!.write('go\n');
+        latencyMs.push(Number((await lat)[1]));
+      } catch (err) {
+        errs ||= (err as Error).message;
+      } finally {
+        await stopChild(child);
+      }
+    }
+    log(`${lib}: ready ${readyMs.join(', ')} ms, latency ${latencyMs.join(', ')} ms, ${fmtMB(rss)} peak RSS, ${ino.watches} watches ${errs}`);
+    const name = lib === 'parcel' ? '@parcel/watcher 2.6 (Burrow)' : 'chokidar 5';
+    rows.push({
+      measure: `Watcher: ${name} on ${files} files`,
+      burrow: `ready ${readyMs.length ? fmtMs(median(readyMs)) : 'n/a'}; event latency ${latencyMs.length ? `${median(latencyMs).toFixed(0)} ms` : 'none (no event)'}`,
+      reference: `peak RSS ${fmtMB(rss)}; ${ino.watches} inotify watches in ${ino.instances} instance(s)${errs ? `; ${errs}` : ''}`,
+      ratio: '—',
+      goal: '(chooses the watcher)',
+      verdict: '(context)',
+    });
+  }
+  const limit = fs.readFileSync('/proc/sys/fs/inotify/max_user_watches', 'utf8').trim();
+  notes.push(`Watchers: fs.inotify.max_user_watches on this machine is ${limit}. Latency = time from writeFileSync of one new file to its event inside the watching process.`);
+}
+
+/** Start the NAS on `layout` with a fresh DB, wait until reconcile and hashing are done, read its peak RSS. */
+async function benchRss(layout: RootLayout, files: number, label: string): Promise<void> {
+  freshDb(layout.db);
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [cli, 'start', '--root', layout.root, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, BURROW_LOG_LEVEL: 'warn' } });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  try {
+    const m = await waitForLine(child, /API:\s+(http:\/\/\S+?)\/?\s*$/, 900_000, 'NAS start');
+    const readyMs = performance.now() - t0;
+    const url = m[1]!;
+    let status: { files: number; hash: { hashedFiles: number; totalFiles: number } } | null = null;
+    for (;;) {
+      const res = await fetch(`${url}/api/status`);
+      status = (await res.json()) as typeof status;
+      if (status!.hash.hashedFiles >= status!.hash.totalFiles) break;
+      if (performance.now() - t0 > 1_800_000) throw new Error(`hashing not done after 30 min: ${JSON.stringify(status)}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const doneMs = performance.now() - t0;
+    const hwm = procStatusBytes(child.pid!, 'VmHWM');
+    const rssNow = procStatusBytes(child.pid!, 'VmRSS');
+    if (status!.files !== files) throw new Error(`NAS indexed ${status!.files} files, expected ${files}`);
+    log(`${label}: serving after ${fmtMs(readyMs)}, hashed after ${fmtMs(doneMs)}, VmHWM ${fmtMB(hwm)}, VmRSS ${fmtMB(rssNow)}`);
+    rows.push({
+      measure: `Peak RSS of \`burrow start\` indexing ${label} (fresh DB: scan + watch + hash all)`,
+      burrow: `VmHWM ${fmtMB(hwm)} (now ${fmtMB(rssNow)})`,
+      reference: `serving after ${fmtMs(readyMs)}; all hashed after ${fmtMs(doneMs)}`,
+      ratio: '—',
+      goal: files <= 200_000 ? '<= 200 MB' : '(reported)',
+      verdict: files <= 200_000 ? verdict(hwm / 1e6, 200, 'max') : hwm / 1e6 <= 200 ? 'under 200 MB too' : 'over 200 MB',
+    });
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\nNAS stderr:\n${stderr}`);
+  } finally {
+    await stopChild(child);
+  }
+}
+
+async function main(): Promise<void> {
+  const started = new Date();
+  const { layout, base, tree } = prepareRoot(SPEC_200K, 'index-200k');
+  log(`tree: ${tree.files} files, ${tree.dirs} folders, ${fmtMB(tree.bytes)} at ${tree.dir}`);
+  if (ONLY.has('scan')) await benchScan(layout, base);
+  if (ONLY.has('hash')) await benchHash(layout, base, tree, 2);
+  if (ONLY.has('crypto')) benchCrypto();
+  if (ONLY.has('watch')) await benchWatchers(layout.files, tree.files);
+  if (ONLY.has('rss')) {
+    await benchRss(layout, tree.files, `${tree.files.toLocaleString('en')} files (${fmtMB(tree.bytes)})`);
+    if (process.env.BENCH_SKIP_1M !== '1') {
+      const big = prepareRoot(SPEC_1M, 'index-1m');
+      await benchRss(big.layout, big.tree.files, `${big.tree.files.toLocaleString('en')} empty files`);
+    }
+  }
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  const kernel = execFileSync('uname', ['-r']).toString().trim();
+  const fsType = execFileSync('stat', ['-f', '-c', '%T', layout.files]).toString().trim();
+  const out = [
+    `## bench:index — ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+    '',
+    `Command: \`npm run bench:index\` (BENCH_SEED=${SEED}, BENCH_REPS=${REPS}); medians of ${REPS} runs after a warm-up.`,
+    `Machine: ${os.cpus().length} x ${cpu}, ${fmtMB(os.totalmem())} RAM, Linux ${kernel}, ${fsType} at ${CACHE}, Node ${process.version}.`,
+    `Tree: ${tree.files} files in ${tree.dirs} folders, ${fmtMB(tree.bytes)} (${SPEC_200K.classes.map((c) => `${c.count} x ${c.minBytes}-${c.maxBytes} B`).join(', ')}), dentries and pages warm for every tool.`,
+    '',
+    markdownTable(['Measure', 'Burrow', 'Reference', 'Ratio', 'Goal', 'Verdict'], rows.map((r) => [r.measure, r.burrow, r.reference, r.ratio, r.goal, r.verdict])),
+    '',
+    ...notes.map((n) => `- ${n}`),
+    '',
+  ];
+  process.stdout.write(out.join('\n'));
+}
+
+await main();
