@@ -1,0 +1,74 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import { writeFileAtomic } from '../fsutil/atomic-write.js';
+
+export interface WriteStats {
+  totalFiles: number;
+  totalBytes: number;
+  writtenFiles: number;
+  writtenBytes: number;
+  removedFiles: number;
+  /** Which files were rewritten (relative to catalogue/), for tests and logs. */
+  written: string[];
+}
+
+/** Files the writer owns and may delete when a publish no longer produces them. */
+const OWNED = [
+  { dir: 'data', match: (f: string) => /^c-[\w-]+\.js$/.test(f) },
+  { dir: 'devices', match: (f: string) => f.endsWith('.js') },
+];
+
+/**
+ * Writes a catalogue output set into catalogue/: only files whose bytes changed are rewritten
+ * (each atomically), the manifest after the shards it names, and stale shards removed last, so
+ * a page opened mid-publish always finds every shard its manifest lists.
+ */
+export class CatalogueWriter {
+  /** sha1 of what we last wrote per file, so an unchanged shard costs no disk read. */
+  private readonly digests = new Map<string, string>();
+
+  constructor(private readonly dir: string) {}
+
+  write(files: Map<string, string>): WriteStats {
+    const stats: WriteStats = { totalFiles: files.size, totalBytes: 0, writtenFiles: 0, writtenBytes: 0, removedFiles: 0, written: [] };
+    const order = [...files.keys()].sort((a, b) => rank(a) - rank(b));
+    for (const rel of order) {
+      const buf = Buffer.from(files.get(rel)!);
+      stats.totalBytes += buf.length;
+      const digest = crypto.createHash('sha1').update(buf).digest('hex');
+      if (this.digests.get(rel) === digest) continue;
+      if (writeFileAtomic(path.join(this.dir, rel), buf, { skipIfSame: true })) {
+        stats.writtenFiles++;
+        stats.writtenBytes += buf.length;
+        stats.written.push(rel);
+      }
+      this.digests.set(rel, digest);
+    }
+    for (const { dir, match } of OWNED) {
+      let names: string[];
+      try {
+        names = fs.readdirSync(path.join(this.dir, dir));
+      } catch {
+        continue;
+      }
+      for (const name of names) {
+        const rel = `${dir}/${name}`;
+        if (!match(name) || files.has(rel)) continue;
+        fs.rmSync(path.join(this.dir, rel), { force: true });
+        this.digests.delete(rel);
+        stats.removedFiles++;
+      }
+    }
+    return stats;
+  }
+}
+
+/** Shards first, then per-device state, then the summary and manifest, the page last. */
+function rank(rel: string): number {
+  if (rel.startsWith('data/c-')) return 0;
+  if (rel.startsWith('devices/')) return 1;
+  if (rel === 'data/summary.js') return 2;
+  if (rel === 'data/index.js') return 3;
+  return 4;
+}
