@@ -7,6 +7,10 @@ import { EntriesRepo } from './entries-repo.js';
 import { ContentsRepo } from './contents-repo.js';
 import { DevicesRepo } from './devices-repo.js';
 import { KvRepo } from './kv-repo.js';
+import { DedupeRepo } from './dedupe-repo.js';
+import { UsageRepo, BalanceHistoryRepo } from './usage-repo.js';
+import { PinsRepo } from './pins-repo.js';
+import { JobsRepo } from './jobs-repo.js';
 
 export interface Store {
   db: Db;
@@ -14,6 +18,11 @@ export interface Store {
   contents: ContentsRepo;
   devices: DevicesRepo;
   kv: KvRepo;
+  dedupe: DedupeRepo;
+  usage: UsageRepo;
+  balanceHistory: BalanceHistoryRepo;
+  pins: PinsRepo;
+  jobs: JobsRepo;
   /** Run fn in one transaction (nested calls become savepoints). */
   tx<T>(fn: () => T): T;
   close(): void;
@@ -27,6 +36,11 @@ export function openStore(dbFile: string, opts: { readonly?: boolean } = {}): St
     contents: new ContentsRepo(db),
     devices: new DevicesRepo(db),
     kv: new KvRepo(db),
+    dedupe: new DedupeRepo(db),
+    usage: new UsageRepo(db),
+    balanceHistory: new BalanceHistoryRepo(db),
+    pins: new PinsRepo(db),
+    jobs: new JobsRepo(db),
     tx: <T>(fn: () => T): T => db.transaction(fn)(),
     close: () => db.close(),
   };
@@ -35,4 +49,8 @@ export function openStore(dbFile: string, opts: { readonly?: boolean } = {}): St
 export * from './entries-repo.js';
 export * from './contents-repo.js';
 export * from './devices-repo.js';
+export * from './dedupe-repo.js';
+export * from './usage-repo.js';
+export * from './pins-repo.js';
+export * from './jobs-repo.js';
 export { openDb, type Db } from './db.js';

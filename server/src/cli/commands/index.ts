@@ -5,6 +5,10 @@ import { register as scan } from './scan.js';
 import { register as status } from './status.js';
 import { register as device } from './device.js';
 import { register as publish } from './publish.js';
+import { register as dedupe } from './dedupe.js';
+import { register as balance } from './balance.js';
+import { register as pin } from './pin.js';
+import { register as deviceSet } from './device-set.js';
 
 /** Every CLI command module; each adds itself to the program. */
-export const commandModules: Array<(program: Command) => void> = [init, start, scan, status, device, publish];
+export const commandModules: Array<(program: Command) => void> = [init, start, scan, status, device, publish, dedupe, balance, pin, deviceSet];
