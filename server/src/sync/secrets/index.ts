@@ -128,6 +128,10 @@ function parseSecretBytes(s: string): ParsedSecretBytes {
   }
   const body = clean.slice(1);
   if (!/^[A-Z2-7]+$/.test(body)) throw new SyncError('BAD_SECRET', 'secret contains characters outside Base32 (A-Z, 2-7)');
+  const wantChars = Math.ceil(((level === 'rw' ? SEED_LEN : SEED_LEN + PUB_LEN) * 8) / 5);
+  if (body.length !== wantChars) {
+    throw new SyncError('BAD_SECRET', `secret has the wrong length: ${body.length + 1} characters, expected ${wantChars + 1} for this type (was it cut when copied?)`);
+  }
   let bytes: Buffer;
   try {
     bytes = Buffer.from(base32.parse(body, { loose: true }));

@@ -1,0 +1,1051 @@
+/**
+ * One synced folder: its index of signed records, the scanner that turns
+ * local edits into records (read-write only), the index exchange with each
+ * connected peer, the block puller (several peers at once, local blocks
+ * reused, temp file + rename, resumable) and the block server. The folder
+ * mode decides what it may do: send-receive, send-only, receive-only, or
+ * encrypted-storage (ciphertext blocks and sealed records only).
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { EventEmitter } from 'node:events';
+import { BlockKind, MsgType, RespStatus, type Message, type WireRecord } from '../protocol/index.js';
+import type { Connection } from '../transport/index.js';
+import type { FolderKeys } from '../secrets/index.js';
+import { SyncError } from '../errors.js';
+import {
+  conflictName,
+  decryptBlock,
+  encryptBlock,
+  makeRecord,
+  openRecord,
+  pickWinner,
+  verifyRecord,
+  vvBump,
+  vvCompare,
+  vvMerge,
+  type PlainRecord,
+  type SealedRecord,
+  type VersionVector,
+} from './records.js';
+import { META_DIR, hashFile, walk, type StatInfo } from './scanner.js';
+import { BlockStore } from './blockstore.js';
+
+export type FolderMode = 'send-receive' | 'send-only' | 'receive-only' | 'encrypted-storage';
+
+export interface FileEvent {
+  folderId: string;
+  path: string;
+  size: number;
+  mtime: number;
+  mode: number;
+  /** Hex SHA-256 of the signed record: identifies this version. */
+  version: string;
+  /** Set when a local version was kept aside as a conflict copy. */
+  conflictCopy?: string;
+}
+export interface FileDeletedEvent {
+  folderId: string;
+  path: string;
+  version: string;
+}
+export interface FolderSyncedEvent {
+  folderId: string;
+  peers: number;
+}
+export interface FolderErrorEvent {
+  folderId: string;
+  error: SyncError | Error;
+  peer?: string;
+}
+export interface Progress {
+  bytesDone: number;
+  bytesLeft: number;
+  filesLeft: number;
+  /** Bytes per second over the last few seconds. */
+  rate: number;
+  inSync: boolean;
+}
+
+interface Entry {
+  s: SealedRecord;
+  p?: PlainRecord;
+  seq: number;
+}
+interface Link {
+  conn: Connection;
+  have: Map<string, string>;
+  fullIndex: boolean;
+  sentIdx: number;
+  inflightBytes: number;
+  inflightCount: number;
+  reqs: Map<number, { resolve: (b: Buffer) => void; reject: (e: Error) => void; size: number }>;
+  nextReq: number;
+  bad: number;
+  ready: boolean;
+}
+interface Want {
+  s: SealedRecord;
+  p?: PlainRecord;
+  sources: Set<Link>;
+  keepLocal: boolean;
+  merge: VersionVector | null;
+  active: boolean;
+  retryAt: number;
+  doneBytes: number;
+}
+interface BlockRef {
+  plain?: string; // base64 plaintext hash
+  cipher: string; // base64 ciphertext hash
+  cipherLen: number;
+  plainLen: number;
+}
+interface Loc {
+  path: string;
+  off: number;
+  len: number;
+}
+
+const MAX_ACTIVE_FILES = 64;
+const LINK_MAX_BYTES = 32 * 1024 * 1024;
+const LINK_MAX_REQS = 256;
+const BLOCK_CONCURRENCY_PER_FILE = 16;
+
+export interface FolderOptions {
+  id: string;
+  path: string;
+  keys: FolderKeys;
+  mode: FolderMode;
+  device: string;
+  stateFile: string;
+  rescanIntervalMs?: number;
+  watch?: boolean;
+}
+
+export interface FolderEvents {
+  fileChanged: [FileEvent];
+  fileDeleted: [FileDeletedEvent];
+  folderSynced: [FolderSyncedEvent];
+  error: [FolderErrorEvent];
+  peers: [string[]];
+  linkClosed: [Connection];
+}
+
+export class Folder extends EventEmitter<FolderEvents> {
+  readonly id: string;
+  readonly root: string;
+  readonly keys: FolderKeys;
+  readonly mode: FolderMode;
+  readonly device: string;
+  private readonly stateFile: string;
+  private readonly plainLevel: boolean;
+  private readonly canPublish: boolean;
+  private readonly acceptsRemote: boolean;
+  private readonly store: BlockStore | null;
+
+  private entries = new Map<string, Entry>();
+  private byPath = new Map<string, string>();
+  private local = new Map<string, StatInfo>();
+  private log: string[] = [];
+  private seq = 0;
+  private blockIndex = new Map<string, Loc>();
+  private cipherIndex = new Map<string, Loc & { plain: string }>();
+  links = new Set<Link>();
+  private wanted = new Map<string, Want>();
+  private active = 0;
+  private applying = new Set<string>();
+  private closed = false;
+  private scanning: Promise<void> | null = null;
+  private rescanAgain = false;
+  private scannedOnce = false;
+  private timers: NodeJS.Timeout[] = [];
+  private broadcastTimer: NodeJS.Timeout | null = null;
+  private saveTimer: NodeJS.Timeout | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private watcherSub: { unsubscribe(): Promise<void> } | null = null;
+  private lastSynced = false;
+  private bytesDone = 0;
+  private rateSamples: Array<[number, number]> = [];
+  private blockQueue: Array<{ ref: BlockRef; sources: Set<Link>; tried: Set<Link>; resolve: (b: Buffer) => void; reject: (e: Error) => void }> = [];
+  private progressFlushers = new Set<() => Promise<void>>();
+  private readonly opts: FolderOptions;
+
+  constructor(opts: FolderOptions) {
+    super();
+    this.opts = opts;
+    this.id = opts.id;
+    this.root = path.resolve(opts.path);
+    this.keys = opts.keys;
+    this.mode = opts.mode;
+    this.device = opts.device;
+    this.stateFile = opts.stateFile;
+    this.plainLevel = opts.mode !== 'encrypted-storage';
+    if (this.plainLevel && !this.keys.content) {
+      throw new SyncError('MODE_NOT_ALLOWED', `an encrypted secret can only be used with mode encrypted-storage, not ${opts.mode}`);
+    }
+    if ((opts.mode === 'send-receive' || opts.mode === 'send-only') && this.keys.level !== 'rw') {
+      throw new SyncError('MODE_NOT_ALLOWED', `mode ${opts.mode} needs the read-write secret; use receive-only with a read-only secret`);
+    }
+    this.canPublish = this.keys.level === 'rw' && (opts.mode === 'send-receive' || opts.mode === 'send-only');
+    this.acceptsRemote = opts.mode !== 'send-only';
+    this.store = this.plainLevel ? null : new BlockStore(this.root);
+  }
+
+  private err(error: Error, peer?: string): void {
+    if (this.listenerCount('error') > 0) this.emit('error', { folderId: this.id, error, ...(peer ? { peer } : {}) });
+  }
+
+  /* ================= lifecycle ================= */
+
+  async open(): Promise<void> {
+    await fs.promises.mkdir(this.root, { recursive: true });
+    await this.load();
+    if (this.canPublish) {
+      await this.scan();
+      if (this.opts.watch !== false) await this.startWatcher();
+      const iv = this.opts.rescanIntervalMs ?? 60_000;
+      if (iv > 0) this.timers.push(setInterval(() => void this.scan(), iv));
+    }
+    this.scannedOnce = true;
+    this.timers.push(setInterval(() => this.sampleRate(), 1000));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const t of this.timers) clearInterval(t);
+    if (this.broadcastTimer) clearTimeout(this.broadcastTimer);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    for (const l of [...this.links]) l.conn.destroy(new SyncError('CLOSED', 'folder removed'));
+    for (const q of this.blockQueue.splice(0)) q.reject(new SyncError('CLOSED', 'folder closed'));
+    if (this.watcherSub) await this.watcherSub.unsubscribe().catch(() => undefined);
+    await Promise.all([...this.progressFlushers].map((f) => f().catch(() => undefined)));
+    if (this.saveTimer) clearTimeout(this.saveTimer);
+    await this.save();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  private async startWatcher(): Promise<void> {
+    try {
+      const watcher = await import('@parcel/watcher');
+      let t: NodeJS.Timeout | null = null;
+      this.watcherSub = await watcher.subscribe(
+        this.root,
+        () => {
+          if (t) clearTimeout(t);
+          t = setTimeout(() => void this.scan(), 30);
+        },
+        { ignore: [META_DIR] },
+      );
+    } catch (e) {
+      this.err(new SyncError('IO', 'file watcher unavailable, relying on periodic rescans: ' + (e as Error).message));
+    }
+  }
+
+  /* ================= state ================= */
+
+  private async load(): Promise<void> {
+    let raw: string;
+    try {
+      raw = await fs.promises.readFile(this.stateFile, 'utf8');
+    } catch {
+      return;
+    }
+    const st = JSON.parse(raw) as { entries: Array<[string, string]>; local?: Array<[string, number, number, number, number]> };
+    for (const [b, s] of st.entries) {
+      try {
+        const sealed = verifyRecord(this.keys, { body: Buffer.from(b, 'base64'), sig: Buffer.from(s, 'base64') });
+        const p = this.plainLevel ? openRecord(this.keys, sealed) : undefined;
+        this.install(sealed, p, false);
+      } catch (e) {
+        this.err(e as Error);
+      }
+    }
+    for (const [p, size, mtime, ino, mode] of st.local ?? []) this.local.set(p, { size, mtime, ino, mode });
+  }
+
+  private scheduleSave(): void {
+    if (this.saveTimer || this.closed) return;
+    this.saveTimer = setTimeout(() => {
+      this.saveTimer = null;
+      void this.save().catch((e) => this.err(e as Error));
+    }, 1000);
+  }
+
+  private async save(): Promise<void> {
+    const entries: Array<[string, string]> = [];
+    for (const e of this.entries.values()) entries.push([e.s.body.toString('base64'), e.s.sig.toString('base64')]);
+    const local: Array<[string, number, number, number, number]> = [];
+    if (this.plainLevel) for (const [p, s] of this.local) local.push([p, s.size, s.mtime, s.ino, s.mode]);
+    const data = JSON.stringify({ v: 1, entries, local });
+    await fs.promises.mkdir(path.dirname(this.stateFile), { recursive: true });
+    const tmp = this.stateFile + '.' + crypto.randomBytes(4).toString('hex') + '.tmp';
+    await fs.promises.writeFile(tmp, data);
+    await fs.promises.rename(tmp, this.stateFile);
+  }
+
+  /** Put a verified record into the index. */
+  private install(s: SealedRecord, p: PlainRecord | undefined, announce = true): void {
+    const prev = this.entries.get(s.id);
+    if (prev?.p && prev.p.path !== p?.path) this.byPath.delete(prev.p.path);
+    const e: Entry = { s, seq: ++this.seq };
+    if (p) e.p = p;
+    this.entries.set(s.id, e);
+    this.log.push(s.id);
+    if (p) {
+      this.byPath.set(p.path, s.id);
+      if (!p.del) {
+        for (let i = 0; i < p.blocks.length; i++) {
+          const off = i * p.bs;
+          const len = Math.min(p.bs, p.size - off);
+          const loc = { path: p.path, off, len };
+          this.blockIndex.set(p.blocks[i]!, loc);
+          this.cipherIndex.set(s.blocks[i]![0], { ...loc, plain: p.blocks[i]! });
+        }
+      }
+    }
+    if (announce) {
+      this.scheduleBroadcast();
+      this.scheduleSave();
+    }
+  }
+
+  /* ================= scanning (read-write publishers) ================= */
+
+  scan(): Promise<void> {
+    if (!this.canPublish || this.closed) return Promise.resolve();
+    if (this.scanning) {
+      this.rescanAgain = true;
+      return this.scanning;
+    }
+    this.scanning = (async () => {
+      do {
+        this.rescanAgain = false;
+        await this.scanOnce().catch((e) => this.err(e as Error));
+      } while (this.rescanAgain && !this.closed);
+    })().finally(() => {
+      this.scanning = null;
+      this.checkSynced();
+    });
+    return this.scanning;
+  }
+
+  private async scanOnce(): Promise<void> {
+    const files = await walk(this.root);
+    let changed = false;
+    for (const [rel, st] of files) {
+      if (this.closed) return;
+      const cache = this.local.get(rel);
+      if (cache && cache.size === st.size && cache.mtime === st.mtime && cache.ino === st.ino && cache.mode === st.mode) continue;
+      if (this.applying.has(rel)) continue;
+      const h = await hashFile(path.join(this.root, rel), this.keys);
+      if (!h || this.applying.has(rel) || this.local.get(rel) !== cache || this.closed) continue;
+      const id = this.byPath.get(rel);
+      const cur = id ? this.entries.get(id) : undefined;
+      const stat: StatInfo = { size: h.size, mtime: h.mtime, ino: h.ino, mode: h.mode };
+      if (cur?.p && !cur.p.del && cur.p.size === h.size && cur.p.mtime === h.mtime && cur.p.mode === h.mode && sameBlocks(cur.p.blocks, h.blocks)) {
+        this.local.set(rel, stat);
+        continue;
+      }
+      const plain: PlainRecord = { path: rel, size: h.size, mtime: h.mtime, mode: h.mode, bs: h.bs, blocks: h.blocks, del: false };
+      const rec = makeRecord(this.keys, plain, vvBump(cur?.s.vv ?? [], this.device), h.cipher);
+      this.local.set(rel, stat);
+      this.install(rec, plain);
+      changed = true;
+    }
+    for (const [rel, id] of [...this.byPath]) {
+      if (files.has(rel) || this.applying.has(rel)) continue;
+      const cur = this.entries.get(id);
+      if (!cur?.p || cur.p.del) continue;
+      const plain: PlainRecord = { path: rel, size: 0, mtime: Date.now(), mode: cur.p.mode, bs: 128 * 1024, blocks: [], del: true };
+      this.local.delete(rel);
+      this.install(makeRecord(this.keys, plain, vvBump(cur.s.vv, this.device), []), plain);
+      changed = true;
+    }
+    if (changed) this.scheduleSave();
+  }
+
+  /* ================= peers ================= */
+
+  attach(conn: Connection): void {
+    if (this.closed) {
+      conn.destroy(new SyncError('CLOSED', 'folder removed'));
+      return;
+    }
+    for (const l of this.links) {
+      if (l.conn.remoteDevice === conn.remoteDevice) {
+        // Duplicate: keep the connection dialled by the smaller device id.
+        const keepNew = (conn.initiator ? this.device : conn.remoteDevice) < (conn.initiator ? conn.remoteDevice : this.device);
+        const keepOld = (l.conn.initiator ? this.device : l.conn.remoteDevice) < (l.conn.initiator ? l.conn.remoteDevice : this.device);
+        if (keepOld || !keepNew) {
+          conn.destroy(new SyncError('CLOSED', 'duplicate connection'));
+          return;
+        }
+        l.conn.destroy(new SyncError('CLOSED', 'duplicate connection'));
+      }
+    }
+    const link: Link = {
+      conn,
+      have: new Map(),
+      fullIndex: false,
+      sentIdx: 0,
+      inflightBytes: 0,
+      inflightCount: 0,
+      reqs: new Map(),
+      nextReq: 1,
+      bad: 0,
+      ready: false,
+    };
+    this.links.add(link);
+    conn.on('message', (m) => this.onMessage(link, m));
+    conn.on('close', () => this.detach(link));
+    conn.resume();
+    if (conn.closed) return;
+    this.sendFullIndex(link);
+    const peers = this.peerAddresses(link);
+    if (peers.length) conn.send({ type: MsgType.Peers, peers });
+    for (const l of this.links) {
+      if (l !== link && !l.conn.closed && link.conn.remotePort) {
+        l.conn.send({ type: MsgType.Peers, peers: [`${link.conn.remoteHost}:${link.conn.remotePort}`] });
+      }
+    }
+    this.lastSynced = false;
+  }
+
+  private peerAddresses(except?: Link): string[] {
+    const out: string[] = [];
+    for (const l of this.links) if (l !== except && l.conn.remotePort) out.push(`${l.conn.remoteHost}:${l.conn.remotePort}`);
+    return out;
+  }
+
+  private detach(link: Link): void {
+    if (!this.links.delete(link)) return;
+    for (const r of link.reqs.values()) r.reject(new SyncError('CLOSED', 'peer disconnected'));
+    link.reqs.clear();
+    for (const w of this.wanted.values()) w.sources.delete(link);
+    this.emit('linkClosed', link.conn);
+    this.dispatch();
+    this.checkSynced();
+  }
+
+  private sendFullIndex(link: Link): void {
+    const all = [...this.entries.values()].sort((a, b) => a.seq - b.seq);
+    let batch: WireRecord[] = [];
+    let size = 0;
+    for (const e of all) {
+      batch.push({ body: e.s.body, sig: e.s.sig });
+      size += e.s.body.length + 68;
+      if (batch.length >= 2000 || size > 4 * 1024 * 1024) {
+        link.conn.send({ type: MsgType.Index, final: false, records: batch });
+        batch = [];
+        size = 0;
+      }
+    }
+    link.conn.send({ type: MsgType.Index, final: true, records: batch });
+    link.sentIdx = this.log.length;
+    link.ready = true;
+  }
+
+  private scheduleBroadcast(): void {
+    if (this.broadcastTimer || this.closed) return;
+    this.broadcastTimer = setTimeout(() => {
+      this.broadcastTimer = null;
+      this.broadcast();
+    }, 5);
+  }
+
+  private broadcast(): void {
+    for (const link of this.links) {
+      if (!link.ready || link.conn.closed) continue;
+      let batch: WireRecord[] = [];
+      let size = 0;
+      const sent = new Set<string>();
+      for (let i = link.sentIdx; i < this.log.length; i++) {
+        const id = this.log[i]!;
+        if (sent.has(id)) continue;
+        const e = this.entries.get(id);
+        if (!e) continue;
+        sent.add(id);
+        batch.push({ body: e.s.body, sig: e.s.sig });
+        size += e.s.body.length + 68;
+        if (batch.length >= 2000 || size > 4 * 1024 * 1024) {
+          link.conn.send({ type: MsgType.IndexUpdate, final: false, records: batch });
+          batch = [];
+          size = 0;
+        }
+      }
+      if (batch.length) link.conn.send({ type: MsgType.IndexUpdate, final: false, records: batch });
+      link.sentIdx = this.log.length;
+    }
+    // Compact the log once every link has consumed it.
+    let min = this.log.length;
+    for (const l of this.links) if (l.ready) min = Math.min(min, l.sentIdx);
+    if (min > 10000 && min === this.log.length) {
+      this.log = [];
+      for (const l of this.links) l.sentIdx = 0;
+    }
+  }
+
+  private onMessage(link: Link, m: Message): void {
+    if (this.closed) return;
+    switch (m.type) {
+      case MsgType.Index:
+      case MsgType.IndexUpdate:
+        for (const r of m.records) this.onRecord(link, r);
+        if (m.type === MsgType.Index && m.final) link.fullIndex = true;
+        this.pump();
+        this.checkSynced();
+        return;
+      case MsgType.Request:
+        void this.serve(link, m.id, m.kind, m.hash, m.size);
+        return;
+      case MsgType.Response: {
+        const r = link.reqs.get(m.id);
+        if (!r) return;
+        link.reqs.delete(m.id);
+        link.inflightBytes -= r.size;
+        link.inflightCount--;
+        if (m.status === RespStatus.Ok) r.resolve(Buffer.from(m.data));
+        else r.reject(new SyncError('BAD_BLOCK', 'peer does not have the block'));
+        this.dispatch();
+        return;
+      }
+      case MsgType.Peers:
+        this.emit('peers', m.peers);
+        return;
+      case MsgType.Error:
+        this.err(new SyncError('BAD_MESSAGE', `peer reported ${m.code}: ${m.message}`), link.conn.remoteDevice);
+        return;
+      case MsgType.Hello:
+        link.conn.destroy(new SyncError('BAD_MESSAGE', 'unexpected hello'));
+        return;
+    }
+  }
+
+  /* ================= index: deciding what to pull ================= */
+
+  private onRecord(link: Link, w: WireRecord): void {
+    let s: SealedRecord;
+    let p: PlainRecord | undefined;
+    try {
+      s = verifyRecord(this.keys, w);
+      if (this.plainLevel) p = openRecord(this.keys, s);
+    } catch (e) {
+      link.bad++;
+      this.err(e as Error, link.conn.remoteDevice);
+      if (link.bad > 100) link.conn.destroy(new SyncError('BAD_RECORD', 'too many bad records'));
+      return;
+    }
+    link.have.set(s.id, s.hash);
+    if (!this.acceptsRemote) return;
+    const want = this.wanted.get(s.id);
+    if (want) {
+      if (want.s.hash === s.hash) {
+        want.sources.add(link);
+        return;
+      }
+      const o = vvCompare(s.vv, want.s.vv);
+      if (o === 'lesser' || o === 'equal') return;
+      if (o === 'concurrent' && pickWinner({ s: want.s, ...(want.p ? { p: want.p } : {}) }, { s, ...(p ? { p } : {}) }) === 'a') return;
+      if (want.active) {
+        // Let the active transfer finish; the newer version will be wanted again after.
+      }
+    }
+    const cur = this.entries.get(s.id);
+    let keepLocal = false;
+    let merge: VersionVector | null = null;
+    if (cur) {
+      if (cur.s.hash === s.hash) {
+        if (want && !want.active) this.wanted.delete(s.id);
+        return;
+      }
+      const o = vvCompare(s.vv, cur.s.vv);
+      if (o === 'lesser' || o === 'equal') return;
+      if (o === 'concurrent') {
+        const winner = pickWinner({ s: cur.s, ...(cur.p ? { p: cur.p } : {}) }, { s, ...(p ? { p } : {}) });
+        if (winner === 'a') {
+          if (this.canPublish && cur.p) {
+            const merged = makeRecord(this.keys, cur.p, vvMerge(cur.s.vv, s.vv), cur.s.blocks);
+            this.install(merged, cur.p);
+          }
+          return;
+        }
+        keepLocal = this.canPublish && !!cur.p && !cur.p.del && !(p && sameContent(cur.p, p));
+        if (this.canPublish) merge = vvMerge(cur.s.vv, s.vv);
+      }
+    }
+    const sources = new Set<Link>();
+    for (const l of this.links) if (!l.conn.closed && l.have.get(s.id) === s.hash) sources.add(l);
+    const nw: Want = { s, sources, keepLocal, merge, active: false, retryAt: 0, doneBytes: 0 };
+    if (p) nw.p = p;
+    if (want?.active) {
+      // queue behind the active one
+      (want as Want & { next?: Want }).next = nw;
+      return;
+    }
+    this.wanted.set(s.id, nw);
+    this.lastSynced = false;
+  }
+
+  /* ================= pulling ================= */
+
+  private pump(): void {
+    if (this.closed) return;
+    const now = Date.now();
+    let pendingData = 0;
+    for (const w of this.wanted.values()) if (!w.s.del && (w.active || w.sources.size > 0)) pendingData++;
+    let nextRetry = Infinity;
+    for (const w of this.wanted.values()) {
+      if (this.active >= MAX_ACTIVE_FILES) break;
+      if (w.active) continue;
+      if (w.retryAt > now) {
+        nextRetry = Math.min(nextRetry, w.retryAt);
+        continue;
+      }
+      if (w.s.del) {
+        if (pendingData > 0) continue; // deletions after data, so renames can copy locally
+      } else if (w.sources.size === 0 && !this.allLocal(w)) continue;
+      this.start(w);
+    }
+    if (nextRetry < Infinity && !this.retryTimer) {
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = null;
+        this.pump();
+      }, Math.max(10, nextRetry - now));
+    }
+  }
+
+  private allLocal(w: Want): boolean {
+    if (!w.p) return w.s.blocks.length === 0;
+    return w.p.blocks.every((h) => this.blockIndex.has(h));
+  }
+
+  private start(w: Want): void {
+    w.active = true;
+    this.active++;
+    const p = this.plainLevel ? this.applyPlain(w) : this.applyEncrypted(w);
+    p.then(
+      () => {
+        w.active = false;
+        this.active--;
+        const next = (w as Want & { next?: Want }).next;
+        if (this.wanted.get(w.s.id) === w) this.wanted.delete(w.s.id);
+        if (next) this.wanted.set(next.s.id, next);
+        this.pump();
+        this.checkSynced();
+      },
+      (e: Error) => {
+        w.active = false;
+        this.active--;
+        const next = (w as Want & { next?: Want }).next;
+        if (next) this.wanted.set(next.s.id, next);
+        w.retryAt = Date.now() + 1000;
+        if (!this.closed) this.err(e);
+        this.pump();
+        this.checkSynced();
+      },
+    );
+  }
+
+  private async applyEncrypted(w: Want): Promise<void> {
+    const store = this.store!;
+    const cur = this.entries.get(w.s.id);
+    if (!w.s.del) {
+      await forEachLimit(w.s.blocks, BLOCK_CONCURRENCY_PER_FILE, async ([h, len]) => {
+        if (await store.has(h)) return;
+        const data = await this.fetchBlock({ cipher: h, cipherLen: len, plainLen: len - 28 }, w.sources, true);
+        if (this.closed) throw new SyncError('CLOSED', 'folder closed');
+        await store.put(h, data);
+        this.bytesDone += len;
+        w.doneBytes += len;
+      });
+    }
+    if (this.closed) throw new SyncError('CLOSED', 'folder closed');
+    if (cur && vvCompare(w.s.vv, cur.s.vv) === 'lesser') return;
+    this.install(w.s, undefined);
+  }
+
+  private async applyPlain(w: Want): Promise<void> {
+    const p = w.p!;
+    const rel = p.path;
+    const target = path.join(this.root, rel);
+    if (!target.startsWith(this.root + path.sep)) throw new SyncError('BAD_RECORD', 'path escapes the folder');
+    this.applying.add(rel);
+    try {
+      const cur = this.entries.get(w.s.id);
+      const cache = this.local.get(rel);
+      const cs = await fs.promises.lstat(target).catch(() => null);
+      const unchangedLocally = !cs || (cache && cs.isFile() && cache.size === cs.size && cache.mtime === Math.floor(cs.mtimeMs) && cache.ino === cs.ino);
+      if (p.del) {
+        if (cs && cs.isFile()) {
+          if (unchangedLocally || !this.canPublish) {
+            await fs.promises.unlink(target).catch(() => undefined);
+            await this.pruneDirs(path.dirname(target));
+          }
+          // else: a local edit beats a delete; the next scan publishes it.
+        }
+        this.local.delete(rel);
+        this.installRemote(w, p);
+        this.emit('fileDeleted', { folderId: this.id, path: rel, version: w.s.hash });
+        return;
+      }
+      // Metadata-identical content already in place (e.g. a merged version vector): no rewrite.
+      if (cs && unchangedLocally && cur?.p && !cur.p.del && sameContent(cur.p, p) && cur.p.mtime === p.mtime && cur.p.mode === p.mode) {
+        this.installRemote(w, p);
+        return;
+      }
+      const tmpDir = path.join(this.root, META_DIR, 'tmp');
+      await fs.promises.mkdir(tmpDir, { recursive: true });
+      const base = w.s.hash.slice(0, 40);
+      const tmp = path.join(tmpDir, base + '.part');
+      const progFile = path.join(tmpDir, base + '.json');
+      const verified = new Set<number>();
+      let fh: fs.promises.FileHandle;
+      try {
+        const prog = JSON.parse(await fs.promises.readFile(progFile, 'utf8')) as { hash: string; done: number[] };
+        fh = await fs.promises.open(tmp, 'r+');
+        if (prog.hash === w.s.hash) {
+          // Re-verify what the progress file claims, cheaply, before trusting it.
+          const buf = Buffer.allocUnsafe(p.bs);
+          for (const i of prog.done) {
+            const off = i * p.bs;
+            const len = Math.min(p.bs, p.size - off);
+            const { bytesRead } = await fh.read(buf, 0, len, off);
+            if (bytesRead === len && sha256b64(buf.subarray(0, len)) === p.blocks[i]) verified.add(i);
+          }
+        }
+      } catch {
+        fh = await fs.promises.open(tmp, 'w+');
+      }
+      let dirty = false;
+      const flush = async (): Promise<void> => {
+        if (!dirty) return;
+        dirty = false;
+        await fs.promises.writeFile(progFile, JSON.stringify({ hash: w.s.hash, done: [...verified] }));
+      };
+      this.progressFlushers.add(flush);
+      const flushTimer = setInterval(() => void flush().catch(() => undefined), 250);
+      try {
+        await forEachLimit(
+          p.blocks.map((h, i) => [h, i] as const),
+          BLOCK_CONCURRENCY_PER_FILE,
+          async ([h, i]) => {
+            if (verified.has(i)) return;
+            const off = i * p.bs;
+            const len = Math.min(p.bs, p.size - off);
+            let data = await this.readLocalBlock(h, len);
+            if (!data) {
+              const cb = w.s.blocks[i]!;
+              data = await this.fetchBlock({ plain: h, cipher: cb[0], cipherLen: cb[1], plainLen: len }, w.sources, false);
+              this.bytesDone += len;
+              w.doneBytes += len;
+            }
+            if (this.closed) throw new SyncError('CLOSED', 'folder closed');
+            await fh.write(data, 0, len, off);
+            verified.add(i);
+            dirty = true;
+          },
+        );
+        if (this.closed) throw new SyncError('CLOSED', 'folder closed');
+        await fh.truncate(p.size);
+        await fh.chmod(p.mode);
+        await fh.utimes(p.mtime / 1000, p.mtime / 1000);
+        const st = await fh.stat();
+        await fh.close();
+        await fs.promises.mkdir(path.dirname(target), { recursive: true });
+        // Re-check the target right before replacing it.
+        const cs2 = await fs.promises.lstat(target).catch(() => null);
+        const changed2 = cs2 && !(cache && cs2.isFile() && cache.size === cs2.size && cache.mtime === Math.floor(cs2.mtimeMs) && cache.ino === cs2.ino);
+        let conflictCopy: string | undefined;
+        if (cs2 && this.canPublish && (w.keepLocal || changed2)) {
+          conflictCopy = conflictName(rel, new Date(), this.device);
+          await fs.promises.rename(target, path.join(this.root, conflictCopy));
+        } else if (cs2 && cs2.isDirectory()) {
+          throw new SyncError('IO', `cannot replace directory ${rel} with a file`);
+        }
+        await fs.promises.rename(tmp, target); // never writes into an existing inode
+        this.local.set(rel, { size: st.size, mtime: Math.floor(st.mtimeMs), ino: st.ino, mode: p.mode });
+        clearInterval(flushTimer);
+        this.progressFlushers.delete(flush);
+        await fs.promises.unlink(progFile).catch(() => undefined);
+        this.installRemote(w, p);
+        const ev: FileEvent = { folderId: this.id, path: rel, size: p.size, mtime: p.mtime, mode: p.mode, version: w.s.hash };
+        if (conflictCopy) ev.conflictCopy = conflictCopy;
+        this.emit('fileChanged', ev);
+        if (conflictCopy) void this.scan();
+      } catch (e) {
+        clearInterval(flushTimer);
+        await flush().catch(() => undefined);
+        this.progressFlushers.delete(flush);
+        await fh.close().catch(() => undefined);
+        throw e;
+      }
+    } finally {
+      this.applying.delete(rel);
+    }
+  }
+
+  private installRemote(w: Want, p: PlainRecord): void {
+    if (w.merge && this.canPublish) {
+      this.install(makeRecord(this.keys, p, vvMerge(w.merge, w.s.vv), w.s.blocks), p);
+    } else {
+      this.install(w.s, p);
+    }
+  }
+
+  private async pruneDirs(dir: string): Promise<void> {
+    while (dir.startsWith(this.root + path.sep)) {
+      try {
+        await fs.promises.rmdir(dir);
+      } catch {
+        return;
+      }
+      dir = path.dirname(dir);
+    }
+  }
+
+  private async readLocalBlock(h: string, len: number): Promise<Buffer | null> {
+    const loc = this.blockIndex.get(h);
+    if (!loc || loc.len !== len) return null;
+    try {
+      const fh = await fs.promises.open(path.join(this.root, loc.path), 'r');
+      try {
+        const buf = Buffer.allocUnsafe(len);
+        const { bytesRead } = await fh.read(buf, 0, len, loc.off);
+        if (bytesRead !== len || sha256b64(buf) !== h) return null;
+        return buf;
+      } finally {
+        await fh.close();
+      }
+    } catch {
+      return null;
+    }
+  }
+
+  /** Fetch one block from the least-loaded source; verified before it is returned. */
+  private fetchBlock(ref: BlockRef, sources: Set<Link>, cipherOnly: boolean): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      this.blockQueue.push({
+        ref,
+        sources,
+        tried: new Set(),
+        resolve,
+        reject,
+      });
+      this.dispatch();
+    }).then((b) => b as Buffer).then((b) => {
+      void cipherOnly;
+      return b;
+    });
+  }
+
+  private dispatch(): void {
+    if (!this.blockQueue.length) return;
+    const keep: typeof this.blockQueue = [];
+    for (const q of this.blockQueue) {
+      let best: Link | null = null;
+      let eligible = 0;
+      for (const l of q.sources) {
+        if (l.conn.closed || q.tried.has(l)) continue;
+        eligible++;
+        if (l.inflightBytes >= LINK_MAX_BYTES || l.inflightCount >= LINK_MAX_REQS) continue;
+        if (!best || l.inflightBytes < best.inflightBytes) best = l;
+      }
+      if (!eligible) {
+        q.reject(new SyncError('BAD_BLOCK', 'no peer could supply a verified copy of a block'));
+        continue;
+      }
+      if (!best) {
+        keep.push(q);
+        continue;
+      }
+      this.request(best, q);
+    }
+    this.blockQueue = keep;
+  }
+
+  private request(link: Link, q: (typeof this.blockQueue)[number]): void {
+    const ref = q.ref;
+    const useCipher = !this.plainLevel || link.conn.remoteLevel === 'enc' || !ref.plain;
+    const id = link.nextReq++ >>> 0;
+    const size = useCipher ? ref.cipherLen : ref.plainLen;
+    link.inflightBytes += size;
+    link.inflightCount++;
+    const retry = (e: Error): void => {
+      q.tried.add(link);
+      if (e instanceof SyncError && (e.code === 'BAD_BLOCK' || e.code === 'DECRYPT_FAILED')) {
+        this.err(e, link.conn.remoteDevice);
+      }
+      if (this.closed) {
+        q.reject(new SyncError('CLOSED', 'folder closed'));
+        return;
+      }
+      this.blockQueue.push(q);
+      this.dispatch();
+    };
+    link.reqs.set(id, {
+      size,
+      resolve: (data) => {
+        try {
+          if (useCipher) {
+            if (data.length !== ref.cipherLen || sha256b64(data) !== ref.cipher) throw new SyncError('BAD_BLOCK', 'ciphertext block failed its hash check');
+            if (!this.plainLevel) return q.resolve(data);
+            const plain = decryptBlock(this.keys, data);
+            if (sha256b64(plain) !== ref.plain) throw new SyncError('BAD_BLOCK', 'decrypted block failed its hash check');
+            return q.resolve(plain);
+          }
+          if (data.length !== ref.plainLen || sha256b64(data) !== ref.plain) throw new SyncError('BAD_BLOCK', 'block failed its hash check');
+          q.resolve(data);
+        } catch (e) {
+          retry(e as Error);
+        }
+      },
+      reject: retry,
+    });
+    link.conn.send({ type: MsgType.Request, id, kind: useCipher ? BlockKind.Cipher : BlockKind.Plain, hash: Buffer.from(useCipher ? ref.cipher : ref.plain!, 'base64'), size });
+  }
+
+  /* ================= serving ================= */
+
+  private async serve(link: Link, id: number, kind: BlockKind, hash: Buffer, size: number): Promise<void> {
+    const h = hash.toString('base64');
+    let data: Buffer | null = null;
+    try {
+      if (kind === BlockKind.Cipher) {
+        if (!this.plainLevel) data = await this.store!.get(h);
+        else {
+          const loc = this.cipherIndex.get(h);
+          if (loc) {
+            const plain = await this.readAt(loc.path, loc.off, loc.len);
+            if (plain && sha256b64(plain) === loc.plain) {
+              const c = encryptBlock(this.keys, plain, Buffer.from(loc.plain, 'base64'));
+              if (sha256b64(c) === h) data = c;
+            }
+          }
+        }
+      } else if (this.plainLevel && link.conn.remoteLevel !== 'enc') {
+        const loc = this.blockIndex.get(h);
+        if (loc) {
+          const plain = await this.readAt(loc.path, loc.off, loc.len);
+          if (plain && sha256b64(plain) === h) data = plain;
+        }
+      }
+    } catch {
+      data = null;
+    }
+    void size;
+    if (this.closed || link.conn.closed) return;
+    if (link.conn.writableLength > 64 * 1024 * 1024) await link.conn.drain();
+    if (this.closed || link.conn.closed) return;
+    link.conn.send({ type: MsgType.Response, id, status: data ? RespStatus.Ok : RespStatus.NotFound, data: data ?? Buffer.alloc(0) });
+  }
+
+  private async readAt(rel: string, off: number, len: number): Promise<Buffer | null> {
+    const fh = await fs.promises.open(path.join(this.root, rel), 'r').catch(() => null);
+    if (!fh) return null;
+    try {
+      const buf = Buffer.allocUnsafe(len);
+      const { bytesRead } = await fh.read(buf, 0, len, off);
+      return bytesRead === len ? buf : null;
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /* ================= status ================= */
+
+  private isInSync(): boolean {
+    if (!this.scannedOnce || this.scanning || this.active > 0) return false;
+    let live = 0;
+    for (const l of this.links) {
+      if (l.conn.closed) continue;
+      live++;
+      if (!l.fullIndex) return false;
+    }
+    if (live === 0) return false;
+    for (const w of this.wanted.values()) if (w.sources.size > 0 || w.s.del || this.allLocal(w)) return false;
+    return true;
+  }
+
+  private checkSynced(): void {
+    if (this.closed) return;
+    const s = this.isInSync();
+    if (s && !this.lastSynced) {
+      this.lastSynced = true;
+      this.emit('folderSynced', { folderId: this.id, peers: [...this.links].filter((l) => !l.conn.closed).length });
+    } else if (!s) this.lastSynced = false;
+  }
+
+  private sampleRate(): void {
+    const now = Date.now();
+    this.rateSamples.push([now, this.bytesDone]);
+    while (this.rateSamples.length > 6) this.rateSamples.shift();
+  }
+
+  progress(): Progress {
+    let left = 0;
+    let files = 0;
+    for (const w of this.wanted.values()) {
+      if (w.s.del) {
+        files++;
+        continue;
+      }
+      files++;
+      const total = w.p ? w.p.size : w.s.blocks.reduce((a, b) => a + b[1], 0);
+      left += Math.max(0, total - w.doneBytes);
+    }
+    let rate = 0;
+    const first = this.rateSamples[0];
+    if (first && now() - first[0] > 0) rate = ((this.bytesDone - first[1]) * 1000) / (now() - first[0]);
+    return { bytesDone: this.bytesDone, bytesLeft: left, filesLeft: files, rate: Math.round(rate), inSync: this.isInSync() };
+  }
+
+  listFiles(): Array<{ path?: string; id: string; size: number; deleted: boolean; version: string }> {
+    const out: Array<{ path?: string; id: string; size: number; deleted: boolean; version: string }> = [];
+    for (const e of this.entries.values()) {
+      const o: { path?: string; id: string; size: number; deleted: boolean; version: string } = {
+        id: e.s.id,
+        size: e.p ? e.p.size : e.s.blocks.reduce((a, b) => a + b[1], 0),
+        deleted: e.s.del,
+        version: e.s.hash,
+      };
+      if (e.p) o.path = e.p.path;
+      out.push(o);
+    }
+    return out;
+  }
+}
+
+function now(): number {
+  return Date.now();
+}
+function sha256b64(b: Buffer): string {
+  return crypto.createHash('sha256').update(b).digest('base64');
+}
+function sameBlocks(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+function sameContent(a: PlainRecord, b: PlainRecord): boolean {
+  return a.del === b.del && a.size === b.size && sameBlocks(a.blocks, b.blocks);
+}
+
+async function forEachLimit<T>(items: readonly T[], limit: number, fn: (t: T) => Promise<void>): Promise<void> {
+  let i = 0;
+  let failed: Error | null = null;
+  const worker = async (): Promise<void> => {
+    while (i < items.length && !failed) {
+      const t = items[i++]!;
+      try {
+        await fn(t);
+      } catch (e) {
+        failed = e as Error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failed) throw failed;
+}
