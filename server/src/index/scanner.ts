@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Store } from '../store/index.js';
-import { FILES_AREA, deviceArea, shareArea, type EntryRow } from '../store/entries-repo.js';
+import { FILES_AREA, deviceArea, shareArea, type EntryRow, type StoredChild } from '../store/entries-repo.js';
 import type { RootLayout } from '../root/layout.js';
-import { rowFromStats, errorRow, sameRow } from './stat-row.js';
+import { rowFromStats, errorRow, sameRow, storedMatchesStats, storedToRow } from './stat-row.js';
 import { isIgnored } from './ignore.js';
 
 export interface ScanStats {
@@ -78,39 +78,52 @@ export function scanArea(store: Store, area: string, absDir: string, startRel = 
       if (rel !== '') pendingUpserts.push(errorRow(area, rel, err));
       continue;
     }
-    opts.afterReaddir?.(abs, dirents.map((d) => d.name));
-    const stored = new Map<string, EntryRow>();
-    for (const r of entries.children(area, rel)) stored.set(r.path, r);
-    for (const d of dirents) {
-      const childRel = rel === '' ? d.name : `${rel}/${d.name}`;
+    if (opts.afterReaddir) opts.afterReaddir(abs, dirents.map((d) => d.name));
+    // Stored children as compact tuples keyed by path: no row objects for what did not change.
+    const stored = new Map<string, StoredChild>();
+    for (const r of entries.childrenRaw(area, rel)) stored.set(r[0], r);
+    const relPrefix = rel === '' ? '' : rel + '/';
+    const absPrefix = abs.endsWith('/') ? abs : abs + '/';
+    for (let i = 0; i < dirents.length; i++) {
+      const name = dirents[i]!.name;
+      const childRel = relPrefix + name;
       if (isIgnored(area, childRel)) continue;
-      const childAbs = path.join(abs, d.name);
-      let row: EntryRow;
+      const childAbs = absPrefix + name;
+      const old = stored.get(childRel);
+      if (old !== undefined) stored.delete(childRel);
+      let st: fs.Stats | undefined;
+      let row: EntryRow | null = null;
       try {
-        const st = fs.lstatSync(childAbs, { throwIfNoEntry: false });
-        if (!st) continue; // deleted between readdir and stat: the stored row (if any) goes below
-        row = rowFromStats(area, childRel, childAbs, st);
+        st = fs.lstatSync(childAbs, { throwIfNoEntry: false });
       } catch (err) {
         row = errorRow(area, childRel, err);
         stats.errors++;
       }
-      const old = stored.get(childRel);
-      stored.delete(childRel);
-      if (row.kind === 'file') {
-        stats.files++;
-        stats.bytes += row.size;
-      } else if (row.kind === 'dir') {
-        stack.push(childRel);
+      if (row === null) {
+        if (st === undefined) {
+          // Deleted between readdir and stat: the stored row (if any) goes with the leftovers.
+          if (old !== undefined) stored.set(childRel, old);
+          continue;
+        }
+        if (st.isFile()) {
+          stats.files++;
+          stats.bytes += st.size;
+        } else if (st.isDirectory()) {
+          stack.push(childRel);
+        }
+        // The common case of a reconcile: compare numbers in place and move on.
+        if (old !== undefined && storedMatchesStats(old, st)) continue;
+        row = rowFromStats(area, childRel, childAbs, st);
       }
-      if (!old) {
+      if (old === undefined) {
         stats.added++;
         pendingUpserts.push(row);
-        opts.onChange?.({ area, path: childRel });
-      } else if (!sameRow(old, row)) {
+        if (opts.onChange) opts.onChange({ area, path: childRel });
+      } else if (!sameRow(storedToRow(area, rel, old), row)) {
         stats.changed++;
-        if (old.kind === 'dir' && row.kind !== 'dir') pendingRemovals.push(childRel);
+        if (old[1] === 'dir' && row.kind !== 'dir') pendingRemovals.push(childRel);
         pendingUpserts.push(row);
-        opts.onChange?.({ area, path: childRel });
+        if (opts.onChange) opts.onChange({ area, path: childRel });
       }
     }
     for (const gone of stored.keys()) {

@@ -20,6 +20,12 @@ export interface EntryRow {
   error: string | null;
 }
 
+/**
+ * A stored child as a positional tuple, the reconcile's hot path (arrays from SQLite cost a
+ * fraction of objects): path, kind, size, mtime_ms, ino, dev, nlink, mode, uid, gid, link_target, error.
+ */
+export type StoredChild = [string, EntryKind, number, number, number, number, number, number, number, number, string | null, string | null];
+
 export const FILES_AREA = 'files';
 export const deviceArea = (name: string): string => `device:${name}`;
 export const shareArea = (id: string): string => `share:${id}`;
@@ -43,6 +49,7 @@ export class EntriesRepo {
   private readonly deleteStmt;
   private readonly deleteSubtreeStmt;
   private readonly childrenStmt;
+  private readonly childrenRawStmt;
   private readonly getStmt;
   private readonly holdersStmt;
   private readonly areaCountStmt;
@@ -51,13 +58,16 @@ export class EntriesRepo {
   constructor(readonly db: Db) {
     this.upsertStmt = db.prepare(`
       INSERT INTO entries (area, path, parent, kind, size, mtime_ms, ino, dev, nlink, mode, uid, gid, link_target, error, seen_at)
-      VALUES (@area, @path, @parent, @kind, @size, @mtime_ms, @ino, @dev, @nlink, @mode, @uid, @gid, @link_target, @error, @seen_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT (area, path) DO UPDATE SET parent = excluded.parent, kind = excluded.kind, size = excluded.size,
         mtime_ms = excluded.mtime_ms, ino = excluded.ino, dev = excluded.dev, nlink = excluded.nlink, mode = excluded.mode,
         uid = excluded.uid, gid = excluded.gid, link_target = excluded.link_target, error = excluded.error, seen_at = excluded.seen_at`);
     this.deleteStmt = db.prepare('DELETE FROM entries WHERE area = ? AND path = ?');
     this.deleteSubtreeStmt = db.prepare('DELETE FROM entries WHERE area = ? AND path >= ? AND path < ?');
     this.childrenStmt = db.prepare('SELECT * FROM entries WHERE area = ? AND parent = ? AND path != \'\'');
+    this.childrenRawStmt = db
+      .prepare("SELECT path, kind, size, mtime_ms, ino, dev, nlink, mode, uid, gid, link_target, error FROM entries WHERE area = ? AND parent = ? AND path != ''")
+      .raw(true);
     this.getStmt = db.prepare('SELECT * FROM entries WHERE area = ? AND path = ?');
     this.holdersStmt = db.prepare("SELECT area, path FROM entries WHERE dev = ? AND ino = ? AND kind = 'file' AND area != 'files'");
     this.areaCountStmt = db.prepare("SELECT kind, count(*) AS n, coalesce(sum(size), 0) AS bytes FROM entries WHERE area = ? GROUP BY kind");
@@ -65,7 +75,8 @@ export class EntriesRepo {
   }
 
   upsert(row: EntryRow, seenAt = 0): void {
-    this.upsertStmt.run({ ...row, seen_at: seenAt });
+    // Positional binding: measurably cheaper than named parameters at 200k rows per scan.
+    this.upsertStmt.run(row.area, row.path, row.parent, row.kind, row.size, row.mtime_ms, row.ino, row.dev, row.nlink, row.mode, row.uid, row.gid, row.link_target, row.error, seenAt);
   }
 
   /** Remove an entry and, if it was a folder, everything below it. */
@@ -85,6 +96,11 @@ export class EntriesRepo {
 
   children(area: string, parent: string): EntryRow[] {
     return this.childrenStmt.all(area, parent) as EntryRow[];
+  }
+
+  /** The children of one folder as compact tuples (see StoredChild). */
+  childrenRaw(area: string, parent: string): StoredChild[] {
+    return this.childrenRawStmt.all(area, parent) as StoredChild[];
   }
 
   /** The entry and everything under it, sorted by path. */
