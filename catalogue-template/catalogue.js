@@ -160,11 +160,13 @@
       for (var i = 0; i < n; i++) { var p = pathOf(i), l = p.toLowerCase(); out.push(l.length === p.length ? l : p); }
       lower = out.join('\n') + '\n';
     }
+    prevSearch = null;
     buildChildren();
     aggregate();
     setStatus(summaryLine());
     render();
     if (query) runSearch();
+    window.BURROW_LOADED_AT = performance.now();
     document.documentElement.setAttribute('data-loaded', String(n));
   }
   function pathOf(i) { return blob.slice(off[i], off[i + 1] - 1); }
@@ -347,26 +349,36 @@
     while (lo < hi) { var mid = (lo + hi + 1) >> 1; if (off[mid] <= pos) lo = mid; else hi = mid - 1; }
     return lo;
   }
+  // Typing narrows: when the new query extends the last one and the last result list was
+  // complete, only those paths can still match, so a keystroke rescans a few lines, not the blob.
+  var prevSearch = null;
+  function matchesAll(i, terms) {
+    var line = lower.slice(off[i], off[i + 1] - 1);
+    for (var t = 0; t < terms.length; t++) if (line.indexOf(terms[t]) < 0) return false;
+    return true;
+  }
   function search(q) {
-    var terms = q.toLowerCase().split(/\s+/).filter(Boolean);
+    var norm = q.toLowerCase().replace(/\s+/g, ' ').trim();
+    var terms = norm.split(' ').filter(Boolean);
     var out = [];
     if (!terms.length) return { hits: out, more: false };
+    if (prevSearch && !prevSearch.more && norm.indexOf(prevSearch.norm) === 0) {
+      for (var k = 0; k < prevSearch.hits.length; k++) if (matchesAll(prevSearch.hits[k], terms)) out.push(prevSearch.hits[k]);
+      prevSearch = { norm: norm, hits: out, more: false };
+      return prevSearch;
+    }
     var first = terms[0], rest = terms.slice(1), from = 0;
     while (out.length <= SEARCH_LIMIT) {
       var at = lower.indexOf(first, from);
       if (at < 0) break;
       var i = entryAt(at);
-      var ok = true;
-      if (rest.length) {
-        var line = lower.slice(off[i], off[i + 1] - 1);
-        for (var t = 0; t < rest.length; t++) if (line.indexOf(rest[t]) < 0) { ok = false; break; }
-      }
-      if (ok) out.push(i);
+      if (!rest.length || matchesAll(i, rest)) out.push(i);
       from = off[i + 1];
     }
     var more = out.length > SEARCH_LIMIT;
     if (more) out.length = SEARCH_LIMIT;
-    return { hits: out, more: more };
+    prevSearch = { norm: norm, hits: out, more: more };
+    return prevSearch;
   }
   function runSearch() {
     if (!loaded) { lastResults = []; lastTotalNote = 'Search starts when the catalogue has finished loading…'; render(); return; }

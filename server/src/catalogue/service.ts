@@ -16,6 +16,8 @@ export class CatalogueService implements NasService {
   private again = false;
   private closed = false;
   lastStats: PublishStats | null = null;
+  /** How many publishes ran (tests check that bursts coalesce). */
+  publishCount = 0;
   private readonly onChange = (ev?: IndexChangedEvent) => {
     if (ev && Array.isArray(ev.changes) && ev.changes.length === 0) return;
     this.schedule();
@@ -79,6 +81,7 @@ export class CatalogueService implements NasService {
       requests: typeof requests?.recentForDevice === 'function' ? (requests as RequestStatusSource) : undefined,
     });
     this.lastStats = stats;
+    this.publishCount++;
     ctx.log.debug({ ...stats, written: stats.written.length }, 'catalogue published');
     return stats;
   }

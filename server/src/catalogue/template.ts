@@ -26,7 +26,8 @@ export function templateDir(): string {
  */
 export const CATALOGUE_CSP = [
   "default-src 'none'",
-  "script-src 'self' 'unsafe-inline' file:",
+  // The device agent's /agent.js (its CSRF token) comes from 127.0.0.1 when the page is opened from file://.
+  "script-src 'self' 'unsafe-inline' file: http://127.0.0.1:* http://localhost:*",
   "style-src 'unsafe-inline'",
   "img-src data:",
   "connect-src 'self' http://127.0.0.1:* http://localhost:*",
