@@ -2,11 +2,12 @@ import type { NasService } from '../nas-context.js';
 import { CatalogueService } from '../catalogue/service.js';
 import { BalancerService } from '../jobs/balancer-service.js';
 import { SchedulerService } from '../jobs/scheduler-service.js';
+import { RequestsService } from '../requests/service.js';
 
 /**
  * The NAS's long-lived services after the indexer, opened in this order by `startNas`
  * (catalogue publisher, request processor, sync, jobs register here).
  */
 export function createServices(): NasService[] {
-  return [new CatalogueService(), new BalancerService(), new SchedulerService()];
+  return [new RequestsService(), new CatalogueService(), new BalancerService(), new SchedulerService()];
 }

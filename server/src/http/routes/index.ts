@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import healthRoutes from './health.js';
 import adminRoutes from './admin.js';
 import catalogueRoutes from './catalogue.js';
+import requestRoutes from './requests.js';
 
 /** Every HTTP route area, registered in this order. Add a module here to serve it. */
-export const routeModules: Array<(app: FastifyInstance) => Promise<void>> = [healthRoutes, adminRoutes, catalogueRoutes];
+export const routeModules: Array<(app: FastifyInstance) => Promise<void>> = [healthRoutes, adminRoutes, catalogueRoutes, requestRoutes];

@@ -1,0 +1,33 @@
+import type { Action } from './types.js';
+import { getAction, autoGetAction } from './get.js';
+import { deleteAction } from './delete.js';
+import { destroyAction } from './destroy.js';
+import { destroyFolderAction } from './destroy-folder.js';
+import { moveAction } from './move.js';
+import { mkdirAction } from './mkdir.js';
+import { shareAction } from './share.js';
+import { revokeAction } from './revoke.js';
+import { shareFolderAction } from './share-folder.js';
+import { revokeShareAction } from './revoke-share.js';
+import { torrentAction } from './torrent.js';
+import { torrentOnceAction } from './torrent-once.js';
+import { adoptAction } from './adopt.js';
+import { BurrowError } from '../errors.js';
+
+/** Every request type a device (or the NAS owner) may send: the contract of the worklist and POST /api/requests. */
+export const REQUEST_ACTIONS = ['get', 'delete', 'destroy', 'move', 'share', 'revoke', 'torrent', 'torrent-once', 'mkdir', 'share-folder', 'revoke-share', 'destroy-folder'] as const;
+export type RequestAction = (typeof REQUEST_ACTIONS)[number];
+
+/** The one registry of actions (git-annex's habit: one module per command, one list of them all). */
+export const ACTIONS: ReadonlyMap<string, Action> = new Map(
+  [getAction, deleteAction, destroyAction, destroyFolderAction, moveAction, mkdirAction, shareAction, revokeAction, shareFolderAction, revokeShareAction, torrentAction, torrentOnceAction, adoptAction, autoGetAction].map(
+    (a) => [a.name, a],
+  ),
+);
+
+/** Start-up refuses to run if a request type has no action, or an action answers to the wrong name. */
+export function assertRegistryComplete(actions: ReadonlyMap<string, Action> = ACTIONS, types: readonly string[] = REQUEST_ACTIONS): void {
+  const missing = types.filter((t) => !actions.has(t) || actions.get(t)!.name !== t || actions.get(t)!.internal);
+  if (missing.length > 0)
+    throw new BurrowError('ACTION_MISSING', `No action handles the request type(s): ${missing.join(', ')}.`, 'This is a bug in this Burrow build: every request type needs a module in server/src/actions/.');
+}

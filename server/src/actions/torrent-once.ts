@@ -1,0 +1,1 @@
+export { torrentOnceAction } from './torrent.js';

@@ -1,0 +1,29 @@
+import type { Command } from 'commander';
+import QRCode from 'qrcode';
+import { action, report, rootFrom, withRoot } from '../common.js';
+import { runRequest, withLocalProcessor, httpJson } from '../../requests/run-local.js';
+import { requestBody, printResult } from './request.js';
+import type { ShareRow } from '../../store/shares-repo.js';
+
+export function register(program: Command): void {
+  withRoot(program.command('share [path]').description('share a file or folder read-only (shared/<sha1>-<date>/), or with --limit-mb a read-write shared folder; --list shows shares'))
+    .option('--limit-mb <n>', 'share a folder read-write with this size limit in MB (-1 = none)')
+    .option('--device <name>', 'record the share as made by this device')
+    .option('--list', 'list shares instead')
+    .option('--json', 'print one JSON document')
+    .action(
+      action(async (path: string | undefined, opts: { root?: string; limitMb?: string; device?: string; list?: boolean; json?: boolean }) => {
+        const root = rootFrom(opts);
+        if (opts.list || path === undefined) {
+          const out = await withLocalProcessor(root, async (p) => p.shares.list());
+          const rows = out.local ? out.value : ((await httpJson(`${out.url}/api/shares`, 'GET').catch(() => ({ json: [] }))).json as ShareRow[]);
+          report(opts.json, rows, () => (rows.length === 0 ? 'no shares yet' : rows.map((s) => `${s.id}  ${s.state}  files/${s.source_path}${s.limit_mb !== null ? `  limit ${s.limit_mb} MB` : ''}`).join('\n')));
+          return;
+        }
+        const st = await runRequest(root, requestBody(opts.limitMb !== undefined ? 'share-folder' : 'share', path, { device: opts.device, limitMb: opts.limitMb }));
+        printResult(st, opts.json);
+        const secrets = (st.result as { secrets?: { readOnly?: string } } | undefined)?.secrets;
+        if (!opts.json && secrets?.readOnly && process.stdout.isTTY) process.stdout.write(await QRCode.toString(secrets.readOnly, { type: 'terminal', small: true }));
+      }),
+    );
+}

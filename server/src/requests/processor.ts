@@ -1,0 +1,269 @@
+import path from 'node:path';
+import type { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import type { RootLayout } from '../root/layout.js';
+import type { BurrowConfig } from '../config/schema.js';
+import type { Store } from '../store/index.js';
+import { RequestsRepo, type RequestRow } from '../store/requests-repo.js';
+import { JournalRepo } from '../store/journal-repo.js';
+import { SubscriptionsRepo } from '../store/subscriptions-repo.js';
+import { SharesRepo } from '../store/shares-repo.js';
+import { TrashRepo } from '../store/trash-repo.js';
+import type { FolderSync, RequestStatus, StorageBalancer } from '../nas-context.js';
+import type { ActionEnv, Plan } from '../actions/types.js';
+import { ACTIONS, assertRegistryComplete } from '../actions/registry.js';
+import { LinkJournal, type Outcome } from '../journal/journal.js';
+import { readShape, validateRequest, reasonOf } from './validate.js';
+import { BurrowError } from '../errors.js';
+
+export type RequestSource = 'worklist' | 'http' | 'cli' | 'auto';
+
+export interface ProcessorDeps {
+  layout: RootLayout;
+  config: BurrowConfig;
+  store: Store;
+  log: Logger;
+  services: Map<string, unknown>;
+  events: EventEmitter;
+  /** Re-read these absolute paths into the index (the indexer's refresh). */
+  refresh(absPaths: string[]): void;
+}
+
+export interface Submitted {
+  status: RequestStatus;
+  /** false when the id was known already: the request is not run again. */
+  fresh: boolean;
+  /** Resolves with the final status (done or failed). */
+  done: Promise<RequestStatus>;
+}
+
+export function toStatus(r: RequestRow): RequestStatus {
+  return {
+    id: r.id,
+    device: r.device,
+    action: r.action,
+    path: r.path,
+    state: r.state,
+    ...(r.reason !== null ? { reason: r.reason } : {}),
+    ...(r.result !== null ? { result: JSON.parse(r.result) as unknown } : {}),
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+/**
+ * The one request processor: the worklists, POST /api/requests and `burrow request` all feed
+ * `submit`. A request is recorded under its client-made id (a repeated id runs once), then
+ * runs alone in a queue: validate → the action's start (plan, no changes) → the journal runs
+ * the plan → index refresh → events. Results stay in SQLite for GET /api/requests/:id and the
+ * catalogue.
+ */
+export class RequestProcessor {
+  readonly requests: RequestsRepo;
+  readonly journalRepo: JournalRepo;
+  readonly subscriptions: SubscriptionsRepo;
+  readonly shares: SharesRepo;
+  readonly trash: TrashRepo;
+  private readonly journal: LinkJournal;
+  private tail: Promise<void> = Promise.resolve();
+  private queued = 0;
+  private readonly waiters = new Map<string, Array<(s: RequestStatus) => void>>();
+
+  constructor(private readonly d: ProcessorDeps) {
+    const db = d.store.db;
+    this.requests = new RequestsRepo(db);
+    this.journalRepo = new JournalRepo(db);
+    this.subscriptions = new SubscriptionsRepo(db);
+    this.shares = new SharesRepo(db);
+    this.trash = new TrashRepo(db);
+    const services = d.services;
+    this.journal = new LinkJournal({
+      store: d.store,
+      journal: this.journalRepo,
+      requests: this.requests,
+      repos: { subscriptions: this.subscriptions, shares: this.shares, trash: this.trash },
+      env: {
+        root: d.layout.root,
+        get folderSync() {
+          return services.get('folder-sync') as FolderSync | undefined;
+        },
+      },
+      log: d.log,
+    });
+  }
+
+  /** Refuse to start without an action per request type; then finish what a crash interrupted. */
+  async open(): Promise<void> {
+    assertRegistryComplete();
+    const recovered = await this.journal.recover((row, plan) => {
+      const action = ACTIONS.get(row.action);
+      const req = this.requests.get(row.request_id);
+      return () => (action?.cleanup && req ? action.cleanup({ ...this.validRequestOf(req), abs: '' }, plan, this.env()) : {});
+    });
+    for (const r of recovered) this.afterRun(r.requestId, r.outcome, this.planOf(r.requestId));
+    for (const row of this.requests.unfinished()) {
+      if (row.state === 'running') {
+        const j = this.journalRepo.forRequest(row.id);
+        if (j && (j.state === 'forward' || j.state === 'rollback')) continue; // its recovery failed: kept for next start
+        this.requests.setState(row.id, 'pending', null, null);
+      }
+      this.enqueue(row.id);
+    }
+  }
+
+  /** Record a request and queue it. A bad shape is recorded as failed when it carries an id (or a fallbackId). */
+  submit(raw: unknown, source: RequestSource, opts: { fallbackId?: string; device?: string; problem?: string } = {}): Submitted {
+    const shape = readShape(raw);
+    const { id, req } = shape;
+    const shapeProblem = opts.problem ?? shape.problem;
+    const useId = id ?? opts.fallbackId;
+    if (!useId) throw new BurrowError('BAD_REQUEST', shapeProblem ?? 'The request has no valid id.', 'Send {"id", "device", "action", "path", "args", "confirm"}; the id is 8-128 letters, digits, "-" or "_".');
+    const existing = this.requests.get(useId);
+    if (existing) return { status: toStatus(existing), fresh: false, done: this.waitFor(useId) };
+    let problem = shapeProblem;
+    // A worklist speaks only for its own device.
+    if (!problem && opts.device !== undefined && req.device !== opts.device)
+      problem = `This worklist belongs to ${opts.device}, so it cannot make requests for ${JSON.stringify(req.device)}.`;
+    const now = Date.now();
+    const row: RequestRow = {
+      id: useId,
+      device: opts.device ?? (req.device || '?'),
+      action: req.action,
+      path: req.path,
+      args: JSON.stringify(req.args),
+      confirm: req.confirm ? 1 : 0,
+      source,
+      state: problem ? 'failed' : 'pending',
+      reason: problem,
+      result: null,
+      created_at: now,
+      updated_at: now,
+    };
+    this.requests.insert(row);
+    this.d.events.emit('request-updated', { id: row.id, device: row.device });
+    const done = this.waitFor(useId);
+    if (!problem) this.enqueue(useId);
+    return { status: toStatus(row), fresh: true, done };
+  }
+
+  status(id: string): RequestStatus | undefined {
+    const r = this.requests.get(id);
+    return r ? toStatus(r) : undefined;
+  }
+
+  recentForDevice(device: string, limit: number): RequestStatus[] {
+    return this.requests.recentForDevice(device, limit).map(toStatus);
+  }
+
+  /** Resolves when every queued request has run. */
+  async idle(): Promise<void> {
+    while (this.queued > 0) await this.tail;
+  }
+
+  waitFor(id: string): Promise<RequestStatus> {
+    const r = this.requests.get(id);
+    if (r && (r.state === 'done' || r.state === 'failed')) return Promise.resolve(toStatus(r));
+    return new Promise((resolve) => {
+      const list = this.waiters.get(id) ?? [];
+      list.push(resolve);
+      this.waiters.set(id, list);
+    });
+  }
+
+  env(): ActionEnv {
+    const d = this.d;
+    return {
+      layout: d.layout,
+      config: d.config,
+      store: d.store,
+      subscriptions: this.subscriptions,
+      shares: this.shares,
+      trash: this.trash,
+      log: d.log,
+      balancer: d.services.get('balancer') as StorageBalancer | undefined,
+      folderSync: d.services.get('folder-sync') as FolderSync | undefined,
+      now: () => new Date(),
+    };
+  }
+
+  private enqueue(id: string): void {
+    this.queued++;
+    this.tail = this.tail
+      .then(() => this.run(id))
+      .catch((err) => {
+        this.d.log.error({ err, request: id }, 'request crashed');
+        this.finishFailed(id, `Internal error: ${(err as Error).message}. See the NAS log.`);
+      })
+      .finally(() => {
+        this.queued--;
+      });
+  }
+
+  private validRequestOf(row: RequestRow) {
+    return { id: row.id, device: row.device, action: row.action, path: row.path, args: JSON.parse(row.args) as Record<string, unknown>, confirm: row.confirm === 1, source: row.source };
+  }
+
+  private planOf(requestId: string): Plan | undefined {
+    const j = this.journalRepo.forRequest(requestId);
+    return j ? (JSON.parse(j.plan) as Plan) : undefined;
+  }
+
+  private async run(id: string): Promise<void> {
+    const row = this.requests.get(id);
+    if (!row || row.state !== 'pending') return;
+    const env = this.env();
+    const inc = this.validRequestOf(row);
+    let plan: Plan;
+    let action;
+    let req;
+    try {
+      ({ action, req } = validateRequest(inc, env, { allowInternal: row.source === 'auto' }));
+      req.source = row.source;
+      plan = await action.start(req, env);
+    } catch (err) {
+      if (!(err instanceof BurrowError)) this.d.log.error({ err, request: id }, 'action start failed');
+      this.finishFailed(id, reasonOf(err));
+      return;
+    }
+    const a = action;
+    const r = req;
+    const outcome = await this.journal.execute(id, action.name, plan, () => a.cleanup?.(r, plan, env) ?? {}, () =>
+      this.d.events.emit('request-updated', { id, device: row.device }),
+    );
+    this.afterRun(id, outcome, plan);
+  }
+
+  private afterRun(id: string, outcome: Outcome, plan: Plan | undefined): void {
+    const row = this.requests.get(id);
+    if (!row) return;
+    if (plan && plan.refresh.length > 0) {
+      try {
+        this.d.refresh(plan.refresh.map((p) => path.join(this.d.layout.root, p)));
+      } catch (err) {
+        this.d.log.warn({ err, request: id }, 'index refresh after a request failed; the next reconcile repairs it');
+      }
+    }
+    if (outcome.state === 'done' && plan) {
+      for (const device of plan.touched.devices) this.d.events.emit('links-changed', { device });
+      for (const share of plan.touched.shares) this.d.events.emit('links-changed', { share });
+    }
+    this.d.events.emit('request-updated', { id, device: row.device });
+    this.resolveWaiters(id);
+  }
+
+  private finishFailed(id: string, reason: string): void {
+    const row = this.requests.get(id);
+    if (!row) return;
+    if (row.state !== 'done' && row.state !== 'failed') this.requests.setState(id, 'failed', reason, null);
+    this.d.events.emit('request-updated', { id, device: row.device });
+    this.resolveWaiters(id);
+  }
+
+  private resolveWaiters(id: string): void {
+    const list = this.waiters.get(id);
+    if (!list) return;
+    this.waiters.delete(id);
+    const s = this.status(id);
+    if (s) for (const w of list) w(s);
+  }
+}

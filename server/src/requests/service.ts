@@ -1,0 +1,196 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import type { NasContext, NasService, RequestStatus, RequestStatusSource } from '../nas-context.js';
+import type { IndexChangedEvent } from '../index/indexer.js';
+import { FILES_AREA } from '../store/entries-repo.js';
+import { RequestProcessor, type Submitted, type RequestSource } from './processor.js';
+import { WorklistReader, WORKLIST_DIR, lineFallbackId, type WorklistItem } from './worklist.js';
+import { MAX_LINE_BYTES } from './validate.js';
+
+/** How often worklists are checked besides fs.watch (which can miss events on some filesystems). */
+const POLL_MS = 500;
+
+/**
+ * The 'requests' NAS service: the request processor, the worklist watcher, and the automatic
+ * requests the index triggers (subscribed folders get new store files; a device's new or changed
+ * files are adopted; a device's own deletion inside a subscribed folder is remembered).
+ */
+export class RequestsService implements NasService, RequestStatusSource {
+  readonly name = 'requests';
+  processor!: RequestProcessor;
+  private ctx!: NasContext;
+  private reader!: WorklistReader;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly watchers = new Map<string, fs.FSWatcher>();
+  private readonly seen = new Map<string, string>();
+  private readonly onChanged = (e: IndexChangedEvent) => this.indexChanged(e);
+  private closed = false;
+
+  async open(ctx: NasContext): Promise<void> {
+    this.ctx = ctx;
+    this.processor = new RequestProcessor({
+      layout: ctx.layout,
+      config: ctx.config,
+      store: ctx.store,
+      log: ctx.log.child({ part: 'requests' }),
+      services: ctx.services,
+      events: ctx.events,
+      refresh: (p) => ctx.indexer.refresh(p),
+    });
+    await this.processor.open();
+    this.reader = new WorklistReader(ctx.layout, ctx.store, this.processor.requests);
+    ctx.indexer.on('changed', this.onChanged);
+    this.pollAll();
+    this.timer = setInterval(() => this.pollAll(), POLL_MS);
+    this.timer.unref();
+  }
+
+  submit(raw: unknown, source: RequestSource): Submitted {
+    return this.processor.submit(raw, source);
+  }
+
+  status(id: string): RequestStatus | undefined {
+    return this.processor.status(id);
+  }
+
+  recentForDevice(device: string, limit: number): RequestStatus[] {
+    return this.processor.recentForDevice(device, limit);
+  }
+
+  /** Read every device's worklist now (tests and the poll timer). */
+  pollAll(): void {
+    if (this.closed) return;
+    for (const d of this.ctx.store.devices.list()) {
+      this.watch(d.name);
+      this.pollDevice(d.name, false);
+    }
+  }
+
+  pollDevice(device: string, force = true): void {
+    if (this.closed) return;
+    const file = path.join(this.ctx.layout.device(device), WORKLIST_DIR, 'worklist.jsonl');
+    const st = fs.lstatSync(file, { throwIfNoEntry: false });
+    const key = st ? `${st.ino}:${st.size}:${st.mtimeMs}` : '';
+    if (!force && this.seen.get(device) === key) return;
+    this.seen.set(device, key);
+    try {
+      this.reader.read(device, (item) => this.intake(device, item));
+    } catch (err) {
+      this.ctx.log.warn({ err, device }, 'could not read the worklist');
+    }
+  }
+
+  private intake(device: string, item: WorklistItem): void {
+    const fallbackId = lineFallbackId(device, item);
+    if (item.kind === 'too-long') {
+      this.processor.submit(null, 'worklist', { fallbackId, device, problem: `A worklist line of ${item.bytes} bytes was refused: the limit is ${MAX_LINE_BYTES} bytes (64 KiB).` });
+      return;
+    }
+    let raw: unknown;
+    try {
+      raw = JSON.parse(item.text);
+    } catch (err) {
+      this.processor.submit(null, 'worklist', { fallbackId, device, problem: `A worklist line is not valid JSON (${(err as Error).message}): ${JSON.stringify(item.text.slice(0, 80))}.` });
+      return;
+    }
+    this.processor.submit(raw, 'worklist', { fallbackId, device });
+  }
+
+  private watch(device: string): void {
+    if (this.watchers.has(device)) return;
+    const dir = path.join(this.ctx.layout.device(device), WORKLIST_DIR);
+    if (!fs.lstatSync(dir, { throwIfNoEntry: false })?.isDirectory()) return;
+    try {
+      const w = fs.watch(dir, { persistent: false }, () => this.pollDevice(device, false));
+      w.on('error', () => {
+        w.close();
+        this.watchers.delete(device);
+      });
+      this.watchers.set(device, w);
+    } catch {
+      /* the poll timer still covers it */
+    }
+  }
+
+  private indexChanged(e: IndexChangedEvent): void {
+    if (this.closed) return;
+    try {
+      const byArea = new Map<string, string[]>();
+      for (const c of e.changes) {
+        const list = byArea.get(c.area) ?? [];
+        list.push(c.path);
+        byArea.set(c.area, list);
+      }
+      for (const [area, paths] of byArea) {
+        if (area === FILES_AREA) this.storeChanged(paths);
+        else if (area.startsWith('device:')) this.deviceChanged(area.slice(7), paths);
+      }
+    } catch (err) {
+      this.ctx.log.error({ err }, 'automatic requests after an index change failed');
+    }
+  }
+
+  /** New store files under subscribed folders go to the subscribed devices. */
+  private storeChanged(paths: string[]): void {
+    const { layout } = this.ctx;
+    const subs = this.processor.subscriptions;
+    const covered: string[] = [];
+    for (const p of [...paths].sort((a, b) => a.length - b.length)) {
+      if (p === '' || covered.some((c) => p.startsWith(c + '/'))) continue;
+      const st = fs.lstatSync(path.join(layout.files, p), { throwIfNoEntry: false });
+      if (!st || (!st.isFile() && !st.isDirectory())) continue;
+      const devices = subs.subscribersOf(p);
+      if (devices.length === 0) continue;
+      for (const d of devices) {
+        if (subs.isExcluded(d, p)) continue;
+        const there = fs.lstatSync(path.join(layout.device(d), p), { throwIfNoEntry: false });
+        if (there && st.isFile()) continue;
+        if (st.isFile() || !there) {
+          this.processor.submit({ id: autoId('auto-get', d, p, st), device: d, action: 'auto-get', path: p }, 'auto');
+        }
+      }
+      if (st.isDirectory()) covered.push(p);
+    }
+  }
+
+  /** A device's new or changed files are adopted; its own deletions are remembered. */
+  private deviceChanged(device: string, paths: string[]): void {
+    const { layout } = this.ctx;
+    if (!this.ctx.store.devices.get(device)) return;
+    const subs = this.processor.subscriptions;
+    const covered: string[] = [];
+    for (const p of [...paths].sort((a, b) => a.length - b.length)) {
+      if (p === '' || covered.some((c) => p.startsWith(c + '/'))) continue;
+      const st = fs.lstatSync(path.join(layout.device(device), p), { throwIfNoEntry: false });
+      const storeSt = fs.lstatSync(path.join(layout.files, p), { throwIfNoEntry: false });
+      if (!st) {
+        // Deleted on the device: the store keeps it; a subscribed folder must not bring it back.
+        if (storeSt && subs.subscribersOf(p).includes(device)) subs.exclude(device, p);
+        subs.forgetLinksUnder(device, p);
+        continue;
+      }
+      if (st.isFile()) {
+        if (storeSt && storeSt.ino === st.ino && storeSt.dev === st.dev) continue;
+        this.processor.submit({ id: autoId('adopt', device, p, st), device, action: 'adopt', path: p }, 'auto');
+      } else if (st.isDirectory() && !storeSt) {
+        this.processor.submit({ id: autoId('adopt', device, p, st), device, action: 'adopt', path: p }, 'auto');
+        covered.push(p);
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    for (const w of this.watchers.values()) w.close();
+    this.watchers.clear();
+    this.ctx?.indexer.off('changed', this.onChanged);
+    await this.processor?.idle();
+  }
+}
+
+function autoId(kind: string, device: string, p: string, st: fs.Stats): string {
+  const h = crypto.createHash('sha1').update(`${device}\0${p}\0${st.ino}\0${st.mtimeMs}\0${st.size}`).digest('hex').slice(0, 24);
+  return `${kind}-${h}`;
+}

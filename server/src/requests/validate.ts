@@ -1,0 +1,81 @@
+import type { Action, ActionEnv, ValidRequest } from '../actions/types.js';
+import { ACTIONS } from '../actions/registry.js';
+import { resolveInside } from '../fsutil/safe-path.js';
+import { validateDeviceName } from '../devices/device-name.js';
+import { BurrowError, errors } from '../errors.js';
+
+/** Client-made request ids: long enough to be unique, plain enough for file names and URLs. */
+export const REQUEST_ID_RE = /^[A-Za-z0-9_-]{8,128}$/;
+export const MAX_LINE_BYTES = 64 * 1024;
+/** The requester name for the NAS owner at the console or admin UI (never a valid device name). */
+export const NAS_REQUESTER = '@nas';
+
+/** A request as received, before validation; fields are kept as given so the result can echo them. */
+export interface IncomingRequest {
+  id: string;
+  device: string;
+  action: string;
+  path: string;
+  args: Record<string, unknown>;
+  confirm: boolean;
+}
+
+const clip = (v: unknown, n = 1024): string => (typeof v === 'string' ? v : v === undefined ? '' : JSON.stringify(v) ?? String(v)).slice(0, n);
+
+/**
+ * Shape check of a parsed line or body. `problem` is null when the shape is right; the fields
+ * are always filled (clipped strings), so even a refused request gets a result row.
+ */
+export function readShape(raw: unknown): { id: string | null; req: IncomingRequest; problem: string | null } {
+  const o = raw !== null && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, unknown>) : null;
+  const id = o && typeof o.id === 'string' && REQUEST_ID_RE.test(o.id) ? o.id : null;
+  const args = o && o.args !== null && typeof o.args === 'object' && !Array.isArray(o.args) ? (o.args as Record<string, unknown>) : {};
+  const req: IncomingRequest = { id: id ?? '', device: clip(o?.device, 128), action: clip(o?.action, 64), path: clip(o?.path, 4096), args, confirm: o?.confirm === true };
+  let problem: string | null = null;
+  if (!o) problem = 'A request must be a JSON object like {"id": "...", "device": "...", "action": "get", "path": "..."}.';
+  else if (!id) problem = `The request id ${o.id === undefined ? 'is missing' : JSON.stringify(clip(o.id, 80)) + ' is not valid'}: use 8-128 letters, digits, "-" or "_".`;
+  else if (typeof o.device !== 'string') problem = 'The request has no "device".';
+  else if (typeof o.action !== 'string') problem = 'The request has no "action".';
+  else if (typeof o.path !== 'string') problem = 'The request has no "path" (use "" for the top of the store).';
+  else if (o.args !== undefined && (o.args === null || typeof o.args !== 'object' || Array.isArray(o.args))) problem = '"args" must be an object.';
+  else if (o.confirm !== undefined && typeof o.confirm !== 'boolean') problem = '"confirm" must be true or false.';
+  return { id, req, problem };
+}
+
+/**
+ * THE validation of a request, before anything touches the disk: a known action, a known
+ * device, the action's arguments, confirmation for destroy, and the path through the one
+ * safe-path function (no "..", no absolute path, no NUL, no backslash, no symlink on the way,
+ * inside files/ or the device's folder, and existing). Throws a BurrowError naming the problem.
+ */
+export function validateRequest(inc: IncomingRequest, env: ActionEnv, opts: { allowInternal?: boolean } = {}): { action: Action; req: ValidRequest; source?: string } {
+  const action = ACTIONS.get(inc.action);
+  if (!action || (action.internal && !opts.allowInternal))
+    throw new BurrowError('UNKNOWN_ACTION', `Unknown action ${JSON.stringify(inc.action)}.`, `Use one of: ${[...ACTIONS.values()].filter((a) => !a.internal).map((a) => a.name).join(', ')}.`);
+  if (inc.device === NAS_REQUESTER) {
+    if (action.needsDevice) throw new BurrowError('NEEDS_DEVICE', `${action.name} acts for a device; say which one.`, 'Pass --device <name> (the device that should get or lose the file).');
+  } else {
+    const name = validateDeviceName(inc.device);
+    if (!env.store.devices.get(name)) throw errors.unknownDevice(name);
+  }
+  const argProblem = action.checkArgs(inc.args);
+  if (argProblem) throw new BurrowError('BAD_ARGS', argProblem, `See "burrow request --help" for ${action.name}'s options.`);
+  if (action.needsConfirm && !inc.confirm)
+    throw new BurrowError('NEEDS_CONFIRMATION', `${action.name} removes data everywhere, so it needs confirmation ("confirm": true).`, 'Confirm in the catalogue, or pass --yes to burrow request.');
+  const base = action.pathIn === 'device' ? env.layout.device(inc.device) : env.layout.files;
+  const where = action.pathIn === 'device' ? `devices/${inc.device}` : 'files';
+  let safe;
+  try {
+    safe = resolveInside(base, inc.path, { mustExist: action.pathMustExist ?? true });
+  } catch (err) {
+    if (err instanceof BurrowError && /does not exist/.test(err.message)) throw new BurrowError('UNKNOWN_PATH', `${where}/${inc.path} does not exist.`, 'Refresh the catalogue; it may have been moved, deleted or destroyed.');
+    throw err;
+  }
+  return { action, req: { id: inc.id, device: inc.device, action: action.name, path: safe.rel, abs: safe.abs, args: inc.args, confirm: inc.confirm, source: '' } };
+}
+
+/** A BurrowError (or anything) as the one sentence stored as a failed request's reason. */
+export function reasonOf(err: unknown): string {
+  if (err instanceof BurrowError) return err.hint ? `${err.message} ${err.hint}` : err.message;
+  return err instanceof Error ? err.message : String(err);
+}
