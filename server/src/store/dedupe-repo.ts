@@ -54,20 +54,25 @@ export class DedupeRepo {
   constructor(readonly db: Db) {
     this.sql = lazyStatements(db);
   }
+  // Settled sizes are left out in SQL: a (dev, size) group needs work only while some inode lacks
+  // a valid partial hash, or two inodes share (partial, full) hashes. So an already-deduped store
+  // returns (almost) nothing here and the job reads no file at all.
   private get candidatesStmt() {
     return this.sql(`
-      WITH sizes AS (
-        SELECT dev, size FROM entries
-        WHERE area = 'files' AND kind = 'file' AND size > 0
-        GROUP BY dev, size HAVING count(DISTINCT ino) > 1
+      WITH f AS MATERIALIZED (
+        SELECT e.path, e.size, e.mtime_ms, e.dev, e.ino, e.nlink, e.mode, e.uid, e.gid,
+          CASE WHEN c.size = e.size AND c.mtime_ms = e.mtime_ms THEN c.partial_hash END AS partial_hash,
+          CASE WHEN c.size = e.size AND c.mtime_ms = e.mtime_ms THEN c.full_hash END AS full_hash
+        FROM entries e LEFT JOIN contents c ON c.dev = e.dev AND c.ino = e.ino
+        WHERE e.area = 'files' AND e.kind = 'file' AND e.size > 0
+      ),
+      open AS (
+        SELECT dev, size FROM f GROUP BY dev, size
+        HAVING count(DISTINCT ino) > 1
+          AND (sum(partial_hash IS NULL) > 0 OR count(DISTINCT hex(partial_hash) || ':' || coalesce(hex(full_hash), '')) < count(DISTINCT ino))
       )
-      SELECT e.path, e.size, e.mtime_ms, e.dev, e.ino, e.nlink, e.mode, e.uid, e.gid,
-        CASE WHEN c.size = e.size AND c.mtime_ms = e.mtime_ms THEN c.partial_hash END AS partial_hash,
-        CASE WHEN c.size = e.size AND c.mtime_ms = e.mtime_ms THEN c.full_hash END AS full_hash
-      FROM sizes s
-      JOIN entries e ON e.area = 'files' AND e.kind = 'file' AND e.dev = s.dev AND e.size = s.size
-      LEFT JOIN contents c ON c.dev = e.dev AND c.ino = e.ino
-      ORDER BY e.dev, e.size, e.ino, e.path`);
+      SELECT f.* FROM open JOIN f ON f.dev = open.dev AND f.size = open.size
+      ORDER BY f.dev, f.size, f.ino, f.path`);
   }
   private get emptyStmt() {
     return this.sql("SELECT count(*) FROM entries WHERE area = 'files' AND kind = 'file' AND size = 0").pluck();
@@ -91,7 +96,7 @@ export class DedupeRepo {
   }
 
 
-  /** Every files/ path whose (filesystem, size) is shared by at least two inodes, ordered by dev, size, inode. */
+  /** Every files/ path in an unsettled (filesystem, size) group of two or more inodes, ordered by dev, size, inode. */
   candidates(): IterableIterator<DedupeCandidate> {
     return this.candidatesStmt.iterate() as IterableIterator<DedupeCandidate>;
   }
