@@ -583,7 +583,8 @@
       .catch(function (err) {
         rq.state = 'failed'; rq.reason = String(err && err.message || err); rq.updatedAt = Date.now();
         render();
-        dialog('The request failed', function (b) { p(b, '[' + action + '] on ' + x.path + ' failed:'); p(b, rq.reason, 'what'); }, null, false, null);
+        // Shown on the row and in the status line; a dialog here could land on top of the next one.
+        setStatus('[' + action + '] on ' + x.path + ' failed: ' + rq.reason);
       });
   }
   function poll(rq, tries) {
