@@ -1,5 +1,6 @@
 import type { NasService } from '../nas-context.js';
 import { CatalogueService } from '../catalogue/service.js';
+import { NasFolderSync } from '../nas-sync/service.js';
 import { BalancerService } from '../jobs/balancer-service.js';
 import { SchedulerService } from '../jobs/scheduler-service.js';
 import { RequestsService } from '../requests/service.js';
@@ -9,5 +10,5 @@ import { RequestsService } from '../requests/service.js';
  * (catalogue publisher, request processor, sync, jobs register here).
  */
 export function createServices(): NasService[] {
-  return [new RequestsService(), new CatalogueService(), new BalancerService(), new SchedulerService()];
+  return [new NasFolderSync(), new RequestsService(), new CatalogueService(), new BalancerService(), new SchedulerService()];
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { openRoot } from '../../root/open-root.js';
 import { addDevice } from '../../devices/add-device.js';
+import { joinQr, joinStringFor } from '../../nas-sync/join.js';
 import { action, humanBytes, report, rootFrom, withRoot } from '../common.js';
 
 export function register(program: Command): void {
@@ -13,11 +14,29 @@ export function register(program: Command): void {
     })
     .option('--json', 'print one JSON document')
     .action(
-      action((name: string, opts: { root?: string; quota?: number; json?: boolean }) => {
+      action(async (name: string, opts: { root?: string; quota?: number; json?: boolean }) => {
         const r = openRoot(rootFrom(opts));
         try {
           const d = addDevice(r, name, opts.quota ?? null);
-          report(opts.json, { name: d.name, quotaBytes: d.quota_bytes, folder: r.layout.device(d.name) }, () => `device ${d.name} added; its folder is ${r.layout.device(d.name)}`);
+          const join = joinStringFor(r, d.name);
+          const qr = !opts.json && process.stdout.isTTY ? await joinQr(join) : '';
+          report(opts.json, { name: d.name, quotaBytes: d.quota_bytes, folder: r.layout.device(d.name), join }, () =>
+            `device ${d.name} added; its folder is ${r.layout.device(d.name)}\n\njoin string (keep it private: it carries the device's secrets):\n${join}\n${qr}\non the device: burrow agent --root <dir> --join '${join}'`,
+          );
+        } finally {
+          r.close();
+        }
+      }),
+    );
+  withRoot(device.command('join <name>').description("print a registered device's join string again"))
+    .option('--json', 'print one JSON document')
+    .action(
+      action(async (name: string, opts: { root?: string; json?: boolean }) => {
+        const r = openRoot(rootFrom(opts));
+        try {
+          const join = joinStringFor(r, name);
+          const qr = !opts.json && process.stdout.isTTY ? await joinQr(join) : '';
+          report(opts.json, { name, join }, () => `${join}\n${qr}`);
         } finally {
           r.close();
         }

@@ -1,0 +1,208 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { SyncEngine, type SyncEngineOptions } from '../server/src/sync/index.js';
+import { resolveInside } from '../server/src/fsutil/safe-path.js';
+import { agentPaths, type AgentConfig, type AgentPaths } from './config.js';
+import { RequestBook, type WorkItem } from './requests.js';
+import { loadOrCreateToken, startAgentServer, type RunningAgentServer } from './server.js';
+import { ReportWriter } from './report.js';
+import type { AgentStatus } from './status.js';
+
+/** The public DHT routers, used only when the DHT is on and no bootstrap list is configured. */
+const PUBLIC_DHT_ROUTERS = ['router.bittorrent.com:6881', 'router.utorrent.com:6881', 'dht.transmissionbt.com:6881'];
+const LAN_BEACON_PORT = 7423;
+export const AGENT_VERSION = '0.1.0';
+
+export const FILES_FOLDER = 'files';
+export const CATALOGUE_FOLDER = 'catalogue';
+
+export interface AgentOptions {
+  /** Log lines for a person (the CLI prints them); default: none. */
+  log?: (msg: string) => void;
+  /** Engine timing overrides (tests, benchmarks). */
+  engine?: Partial<Pick<SyncEngineOptions, 'dialIntervalMs' | 'rescanIntervalMs'>>;
+  /** How often status.json and the NAS report are refreshed (ms). */
+  statusIntervalMs?: number;
+}
+
+/**
+ * A device agent: syncs <root>/catalogue/ (read-only from the NAS) and <root>/files/ (read-write
+ * with the NAS's devices/<device>/), serves the catalogue with working buttons on 127.0.0.1,
+ * reports its storage limit and free space, and keeps status.json for `burrow agent status`.
+ * All state is on disk (engine indexes, token, worklist), so a restart re-downloads nothing.
+ */
+export class Agent {
+  readonly paths: AgentPaths;
+  private engine: SyncEngine | null = null;
+  private server: RunningAgentServer | null = null;
+  private requests: RequestBook;
+  private report: ReportWriter;
+  private timer: NodeJS.Timeout | null = null;
+  private lastError: { message: string; at: number } | null = null;
+  private startedAt = Date.now();
+
+  constructor(
+    readonly config: AgentConfig,
+    private readonly opts: AgentOptions = {},
+  ) {
+    this.paths = agentPaths(config.root);
+    this.requests = new RequestBook(this.paths.worklist, path.join(this.paths.catalogue, 'devices', `${config.device}.js`), config.device);
+    this.report = new ReportWriter(this.paths, config, AGENT_VERSION);
+  }
+
+  get url(): string {
+    return this.server?.url ?? '';
+  }
+
+  get syncEngine(): SyncEngine | null {
+    return this.engine;
+  }
+
+  async open(): Promise<void> {
+    const p = this.paths;
+    for (const d of [p.catalogue, p.files, p.meta]) await fs.promises.mkdir(d, { recursive: true });
+    await fs.promises.mkdir(p.state, { recursive: true, mode: 0o700 });
+    await fs.promises.mkdir(p.tmp, { recursive: true });
+    this.requests.load();
+    const token = loadOrCreateToken(p.token);
+    const c = this.config;
+    const engine = new SyncEngine({
+      stateDir: p.syncState,
+      listen: { host: c.sync.host, port: c.sync.port },
+      knownHosts: c.nas.addresses,
+      ...(c.sync.dht ? { dht: { bootstrap: c.sync.dhtBootstrap.length ? c.sync.dhtBootstrap : PUBLIC_DHT_ROUTERS } } : {}),
+      ...(c.sync.lan ? { lan: { port: LAN_BEACON_PORT } } : {}),
+      dialIntervalMs: 1000,
+      ...this.opts.engine,
+    });
+    engine.on('error', (e) => {
+      this.lastError = { message: `${e.folderId || 'sync'}: ${e.error.message}`, at: Date.now() };
+    });
+    engine.on('fileChanged', (e) => this.opts.log?.(`received ${e.folderId}/${e.path}`));
+    await engine.open();
+    this.engine = engine;
+    try {
+      await engine.addFolder({ id: FILES_FOLDER, path: p.files, secret: c.deviceSecret, mode: 'send-receive' });
+      await engine.addFolder({ id: CATALOGUE_FOLDER, path: p.catalogue, secret: c.catalogueSecret, mode: 'receive-only' });
+      this.server = await startAgentServer({
+        port: c.http.port,
+        catalogueDir: p.catalogue,
+        filesDir: p.files,
+        device: c.device,
+        token,
+        requests: this.requests,
+        submit: (w) => this.submit(w),
+        status: () => this.status(),
+        version: () => this.catalogueVersion(),
+        missing: (paths) => this.missing(paths),
+      });
+    } catch (err) {
+      await this.close();
+      throw err;
+    }
+    await this.tick();
+    this.timer = setInterval(() => void this.tick(), this.opts.statusIntervalMs ?? 2000);
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.server?.close();
+    this.server = null;
+    if (this.engine) await this.writeStatus(false).catch(() => undefined);
+    await this.engine?.close();
+    this.engine = null;
+  }
+
+  /** Append the page's request to the worklist and push it to the NAS at once. */
+  private async submit(w: WorkItem): Promise<void> {
+    await this.requests.append(w);
+    await this.engine?.rescan(FILES_FOLDER).catch((err: Error) => {
+      this.lastError = { message: `files: ${err.message}`, at: Date.now() };
+    });
+  }
+
+  private catalogueVersion(): string {
+    const parts: string[] = [];
+    for (const f of ['data/index.js', 'data/summary.js']) {
+      try {
+        const st = fs.statSync(path.join(this.paths.catalogue, f));
+        parts.push(`${st.mtimeMs}:${st.size}`);
+      } catch {
+        parts.push('-');
+      }
+    }
+    return parts.join('/');
+  }
+
+  private async missing(paths: string[]): Promise<Array<{ path: string; info: string }>> {
+    const out: Array<{ path: string; info: string }> = [];
+    let prog: { bytesLeft: number; bytesDone: number } | null = null;
+    for (const rel of paths) {
+      let abs: string;
+      try {
+        abs = resolveInside(this.paths.files, rel).abs;
+      } catch {
+        continue;
+      }
+      if (fs.existsSync(abs)) continue;
+      prog ??= this.engine ? this.engine.progress(FILES_FOLDER) : { bytesLeft: 0, bytesDone: 0 };
+      const left = prog.bytesLeft;
+      out.push({ path: rel, info: left > 0 ? `syncing to this device (${fmtBytes(left)} left)` : 'syncing to this device' });
+    }
+    return out;
+  }
+
+  status(running = true): AgentStatus {
+    const e = this.engine;
+    const folders = e
+      ? e.listFolders().map((f) => {
+          const pr = e.progress(f.id);
+          return { id: f.id, path: f.path, mode: f.mode, inSync: pr.inSync, bytesDone: pr.bytesDone, bytesLeft: pr.bytesLeft, filesLeft: pr.filesLeft, rate: pr.rate };
+        })
+      : [];
+    const peers = e ? e.listPeers().map((x) => ({ folder: x.folderId, device: x.device, address: x.address, bytesIn: x.bytesIn, bytesOut: x.bytesOut })) : [];
+    return {
+      running,
+      pid: process.pid,
+      device: this.config.device,
+      root: this.paths.root,
+      url: this.url,
+      startedAt: this.startedAt,
+      updatedAt: Date.now(),
+      nas: this.config.nas.addresses,
+      folders,
+      peers,
+      bytesSynced: folders.reduce((a, f) => a + f.bytesDone, 0),
+      bytesLeft: folders.reduce((a, f) => a + f.bytesLeft, 0),
+      pendingRequests: this.requests.pending(),
+      storage: this.report.last,
+      lastError: this.lastError,
+    };
+  }
+
+  private async writeStatus(running = true): Promise<void> {
+    const tmp = path.join(this.paths.tmp, `status.${process.pid}.json`);
+    await fs.promises.writeFile(tmp, JSON.stringify(this.status(running), null, 2) + '\n');
+    await fs.promises.rename(tmp, this.paths.status);
+  }
+
+  private async tick(): Promise<void> {
+    try {
+      if (await this.report.refresh()) await this.engine?.rescan(FILES_FOLDER);
+      await this.writeStatus();
+    } catch (err) {
+      this.lastError = { message: (err as Error).message, at: Date.now() };
+    }
+  }
+}
+
+function fmtBytes(n: number): string {
+  const u = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let i = 0;
+  while (n >= 1024 && i < u.length - 1) {
+    n /= 1024;
+    i++;
+  }
+  return `${i ? n.toFixed(1) : n} ${u[i]}`;
+}

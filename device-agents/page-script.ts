@@ -1,0 +1,118 @@
+/**
+ * Script the agent appends to /agent.js, for catalogue pages it serves itself. Two jobs:
+ *
+ * 1. [open] is bold only when the file is really here. The catalogue says a device holds a
+ *    file as soon as the NAS linked it, which is before the bytes arrive; so for every row
+ *    the page draws with a bold [open], this asks the agent (POST /api/local) and, while the
+ *    file is still missing or syncing, shows [get] bold with "syncing" instead. It re-checks
+ *    every 300 ms, so [open] turns bold right after the last byte lands.
+ * 2. Live catalogue. When the synced catalogue data changes (GET /api/version), the page
+ *    reloads itself while idle (no dialog, menu or search), keeping its scroll position and
+ *    the folders that were open. The page has no data-reload hook, hence the reload.
+ *
+ * Plain ES2017 and DOM only, like the page; it relies on the page's markup: rows are
+ * `.row[data-path]` in #tree with `.lnk.get`, `.lnk.open` and `.tw`, and #veil/#menu/#q.
+ */
+export const AGENT_PAGE_SCRIPT = String.raw`(function () {
+  'use strict';
+  var A = window.BURROW_AGENT;
+  if (!A || !A.token) return;
+  var H = { 'X-Burrow-Token': A.token, 'Content-Type': 'application/json' };
+  var KEY = 'burrow.agent.view';
+  var $ = function (id) { return document.getElementById(id); };
+  var missing = {};
+  var checking = false;
+
+  function openRows() {
+    var t = $('tree');
+    return t ? Array.prototype.slice.call(t.querySelectorAll('.row')) : [];
+  }
+  function mark(row, here, info) {
+    var g = row.querySelector('.lnk.get'), o = row.querySelector('.lnk.open');
+    if (!g || !o) return;
+    var s = row.querySelector('.agent-sync');
+    if (here) {
+      o.classList.add('strong'); g.classList.remove('strong');
+      if (s) s.parentNode.removeChild(s);
+      row.removeAttribute('data-agent-missing');
+    } else {
+      o.classList.remove('strong'); g.classList.add('strong');
+      row.setAttribute('data-agent-missing', '1');
+      if (!s) { s = document.createElement('span'); s.className = 'state pending agent-sync'; row.appendChild(s); }
+      s.textContent = info || 'syncing to this device';
+    }
+  }
+  function check() {
+    if (checking) return;
+    var rows = openRows().filter(function (r) {
+      var o = r.querySelector('.lnk.open');
+      return o && (o.classList.contains('strong') || r.getAttribute('data-agent-missing'));
+    });
+    if (!rows.length) return;
+    var paths = rows.slice(0, 1000).map(function (r) { return r.getAttribute('data-path'); });
+    checking = true;
+    fetch('/api/local', { method: 'POST', headers: H, body: JSON.stringify({ paths: paths }), credentials: 'omit' })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (j) {
+        if (!j) return;
+        missing = {};
+        (j.missing || []).forEach(function (m) { missing[m.path] = m; });
+        rows.forEach(function (r) {
+          var p = r.getAttribute('data-path'), m = missing[p];
+          mark(r, !m, m && m.info);
+        });
+      })
+      .catch(function () {})
+      .then(function () { checking = false; });
+  }
+
+  function busy() {
+    var veil = $('veil'), menu = $('menu'), q = $('q');
+    return (veil && !veil.hidden) || (menu && !menu.hidden) || (q && (q.value || document.activeElement === q));
+  }
+  function saveView() {
+    var open = openRows().filter(function (r) { return r.getAttribute('aria-expanded') === 'true'; }).map(function (r) { return r.getAttribute('data-path'); });
+    try { sessionStorage.setItem(KEY, JSON.stringify({ open: open, y: window.scrollY })); } catch (e) { /* storage off */ }
+  }
+  function restoreView() {
+    var v = null;
+    try { v = JSON.parse(sessionStorage.getItem(KEY) || 'null'); sessionStorage.removeItem(KEY); } catch (e) { return; }
+    if (!v || !v.open) return;
+    var todo = v.open.slice().sort(function (a, b) { return a.split('/').length - b.split('/').length; });
+    var tries = 0;
+    (function step() {
+      while (todo.length) {
+        var p = todo[0];
+        var row = openRows().filter(function (r) { return r.getAttribute('data-path') === p; })[0];
+        if (!row) break;
+        todo.shift();
+        if (row.getAttribute('aria-expanded') !== 'true') { var tw = row.querySelector('.tw'); if (tw) tw.click(); }
+      }
+      if (todo.length && ++tries < 50) setTimeout(step, 100);
+      else window.scrollTo(0, v.y || 0);
+    })();
+  }
+  var version = A.version;
+  function poll() {
+    fetch('/api/version', { headers: H, credentials: 'omit', cache: 'no-store' })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (j) {
+        if (!j) return;
+        if (version === undefined) version = j.version;
+        else if (j.version !== version && !busy()) { saveView(); location.reload(); }
+      })
+      .catch(function () {})
+      .then(function () { setTimeout(poll, 400); });
+  }
+
+  function start() {
+    var t = $('tree');
+    if (t && window.MutationObserver) new MutationObserver(function () { setTimeout(check, 0); }).observe(t, { childList: true });
+    setInterval(check, 300);
+    check();
+    restoreView();
+    poll();
+  }
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start); else start();
+})();
+`;

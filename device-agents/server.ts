@@ -1,0 +1,180 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import fastifyStatic from '@fastify/static';
+import { Type, type Static } from '@sinclair/typebox';
+import type { RequestBook } from './requests.js';
+import { AGENT_PAGE_SCRIPT } from './page-script.js';
+
+/**
+ * The agent's local web server, on 127.0.0.1 only. It serves the synced catalogue at
+ * /catalogue/ and the device's files at /files/ (so the page's ../files/<path> links open
+ * local copies), and takes the page's actions.
+ *
+ * Guard against other web pages (CSRF, DNS rebinding): the Host must be this loopback
+ * address; a request that changes anything needs the X-Burrow-Token header (a custom header
+ * that no cross-site form or simple request can carry) and an Origin that is absent or this
+ * server's own. The token reaches only pages served from here: /agent.js refuses requests a
+ * browser marks as cross-site (Sec-Fetch-Site), so another site cannot read it with a
+ * <script> tag. The token is kept across restarts, so an open page keeps working.
+ */
+export interface AgentServerOptions {
+  port: number;
+  catalogueDir: string;
+  filesDir: string;
+  device: string;
+  token: string;
+  requests: RequestBook;
+  /** Append a request to the worklist and push it to the NAS. */
+  submit(item: { id: string; device: string; action: string; path: string; args: Record<string, unknown>; confirm: boolean }): Promise<void>;
+  status(): unknown;
+  /** Changes whenever the synced catalogue data changes. */
+  version(): string;
+  /** Which of these paths (relative to files/) are not complete on this device yet. */
+  missing(paths: string[]): Promise<Array<{ path: string; info: string }>>;
+}
+
+const LocalBody = Type.Object({ paths: Type.Array(Type.String({ maxLength: 4096 }), { maxItems: 1000 }) }, { additionalProperties: false });
+
+const RequestBody = Type.Object(
+  {
+    id: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{7,63}$' }),
+    device: Type.String({ maxLength: 64 }),
+    action: Type.String({ pattern: '^[a-z][a-z0-9-]{0,31}$' }),
+    path: Type.String({ maxLength: 4096 }),
+    args: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    confirm: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+type RequestBodyT = Static<typeof RequestBody>;
+
+function refuse(reply: FastifyReply, status: number, code: string, message: string): FastifyReply {
+  return reply.code(status).send({ error: { code, message }, message });
+}
+
+function tokenMatches(given: unknown, token: string): boolean {
+  if (typeof given !== 'string') return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(token);
+  return a.length === b.length && crypto.timingSafeEqual(a, b);
+}
+
+export interface RunningAgentServer {
+  app: FastifyInstance;
+  port: number;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Build the server and listen on 127.0.0.1:<port> (0 picks a free port). */
+export async function startAgentServer(o: AgentServerOptions): Promise<RunningAgentServer> {
+  const app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
+  let port = o.port;
+  const origins = (): string[] => [`http://127.0.0.1:${port}`, `http://localhost:${port}`, `http://[::1]:${port}`];
+  const hosts = (): string[] => [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`];
+
+  app.addHook('onRequest', async (req, reply) => {
+    // DNS rebinding: a foreign name resolving to 127.0.0.1 still sends its own Host.
+    if (!hosts().includes(String(req.headers.host ?? ''))) return refuse(reply, 421, 'BAD_HOST', 'This agent answers only on its loopback address.');
+    reply.header('X-Content-Type-Options', 'nosniff');
+    reply.header('Referrer-Policy', 'no-referrer');
+    reply.header('Cache-Control', 'no-store');
+  });
+
+  const guard = (req: FastifyRequest, reply: FastifyReply, write: boolean): boolean => {
+    const origin = req.headers.origin;
+    if (origin !== undefined && !origins().includes(origin)) {
+      refuse(reply, 403, 'BAD_ORIGIN', `Requests from ${origin} are refused: open the catalogue at ${origins()[0]}/ to act.`);
+      return false;
+    }
+    if (!tokenMatches(req.headers['x-burrow-token'], o.token)) {
+      refuse(reply, 403, 'BAD_TOKEN', `This needs the agent's token, which only the page served at ${origins()[0]}/ holds.`);
+      return false;
+    }
+    if (write && !String(req.headers['content-type'] ?? '').startsWith('application/json')) {
+      refuse(reply, 415, 'BAD_CONTENT_TYPE', 'Send JSON (Content-Type: application/json).');
+      return false;
+    }
+    return true;
+  };
+
+  await app.register(fastifyStatic, { root: o.catalogueDir, prefix: '/catalogue/', decorateReply: false, dotfiles: 'deny', cacheControl: false, etag: false, lastModified: false });
+  await app.register(fastifyStatic, { root: o.filesDir, prefix: '/files/', decorateReply: false, dotfiles: 'allow', cacheControl: false, etag: false, lastModified: false });
+
+  app.get('/', async (_req, reply) => reply.redirect('/catalogue/catalogue.html'));
+
+  app.get('/api/health', async () => ({ ok: true, device: o.device }));
+
+  app.get('/agent.js', async (req, reply) => {
+    const site = req.headers['sec-fetch-site'];
+    if (site !== undefined && site !== 'same-origin' && site !== 'none') {
+      return reply
+        .code(403)
+        .type('text/javascript; charset=utf-8')
+        .send(`/* The Burrow agent gives its token only to pages it serves itself: open ${origins()[0]}/ */\n`);
+    }
+    const cfg = JSON.stringify({ token: o.token, device: o.device, url: origins()[0] + '/', version: o.version() });
+    return reply.type('text/javascript; charset=utf-8').send(`window.BURROW_AGENT=${cfg};\n${AGENT_PAGE_SCRIPT}`);
+  });
+
+  // The guard runs before body validation, so a foreign page learns nothing from error details.
+  const writeGuard = { preValidation: async (req: FastifyRequest, reply: FastifyReply) => (guard(req, reply, true) ? undefined : reply) };
+
+  app.post<{ Body: RequestBodyT }>('/api/requests', { schema: { body: RequestBody }, ...writeGuard }, async (req, reply) => {
+    const b = req.body;
+    if (b.device !== '' && b.device !== o.device) return refuse(reply, 400, 'WRONG_DEVICE', `This agent is the device "${o.device}", not "${b.device}".`);
+    if (b.path.includes('\0')) return refuse(reply, 400, 'BAD_PATH', 'The path contains a NUL byte.');
+    if (JSON.stringify(b.args ?? {}).length > 16 * 1024) return refuse(reply, 400, 'BAD_ARGS', 'The request arguments are too large.');
+    if (!o.requests.has(b.id)) {
+      await o.submit({ id: b.id, device: o.device, action: b.action, path: b.path, args: b.args ?? {}, confirm: b.confirm === true });
+    }
+    return reply.code(202).send(o.requests.state(b.id));
+  });
+
+  app.get<{ Params: { id: string } }>('/api/requests/:id', async (req, reply) => {
+    if (!guard(req, reply, false)) return reply;
+    const s = o.requests.state(req.params.id);
+    if (!s) return refuse(reply, 404, 'UNKNOWN_REQUEST', `No request ${req.params.id} was made from this device.`);
+    return s;
+  });
+
+  app.get('/api/status', async (req, reply) => {
+    if (!guard(req, reply, false)) return reply;
+    return o.status();
+  });
+
+  app.post<{ Body: Static<typeof LocalBody> }>('/api/local', { schema: { body: LocalBody }, ...writeGuard }, async (req) => {
+    return { missing: await o.missing(req.body.paths) };
+  });
+
+  app.get('/api/version', async (req, reply) => {
+    if (!guard(req, reply, false)) return reply;
+    return { version: o.version() };
+  });
+
+  app.setErrorHandler((err: Error & { statusCode?: number; validation?: unknown }, _req, reply) => {
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    void refuse(reply, status, status === 500 ? 'AGENT_ERROR' : 'BAD_REQUEST', err.message);
+  });
+
+  await app.listen({ host: '127.0.0.1', port: o.port });
+  const a = app.server.address();
+  if (a && typeof a === 'object') port = a.port;
+  return { app, port, url: `${origins()[0]}/`, close: () => app.close() };
+}
+
+/** The token, made once per agent root and kept (0600) so open pages survive a restart. */
+export function loadOrCreateToken(file: string): string {
+  try {
+    const t = fs.readFileSync(file, 'utf8').trim();
+    if (/^[A-Za-z0-9_-]{32,}$/.test(t)) return t;
+  } catch {
+    /* made below */
+  }
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  const t = crypto.randomBytes(24).toString('base64url');
+  fs.writeFileSync(file, t + '\n', { mode: 0o600 });
+  return t;
+}

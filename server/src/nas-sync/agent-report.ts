@@ -1,0 +1,65 @@
+import fs from 'node:fs';
+import type { NasContext } from '../nas-context.js';
+import type { SecretsRepo } from '../store/secrets-repo.js';
+
+/**
+ * The device agent's report, files/.burrow/agent-report.json on the device, which syncs to
+ * devices/<d>/.burrow/agent-report.json on the NAS:
+ *   { "v": 1, "device": "laptop", "limitBytes": 5368709120 | null, "freeBytes": 123, "usedBytes": 456,
+ *     "agentVersion": "0.1.0", "at": 1700000000000 }
+ * The NAS turns it into the device's quota for the storage balancer: the smallest of the
+ * admin's `--quota`, the agent's storage limit, and what the device holds plus its free space.
+ */
+export const AGENT_REPORT_REL = '.burrow/agent-report.json';
+
+export interface AgentReport {
+  v: 1;
+  device: string;
+  limitBytes: number | null;
+  freeBytes: number;
+  usedBytes: number;
+  agentVersion: string;
+  at: number;
+}
+
+const MAX_REPORT_BYTES = 4096;
+
+export function parseAgentReport(text: string): AgentReport | null {
+  if (text.length > MAX_REPORT_BYTES) return null;
+  let r: Partial<AgentReport>;
+  try {
+    r = JSON.parse(text) as Partial<AgentReport>;
+  } catch {
+    return null;
+  }
+  const nonNeg = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x) && x >= 0;
+  if (r.v !== 1 || typeof r.device !== 'string') return null;
+  if (!(r.limitBytes === null || nonNeg(r.limitBytes)) || !nonNeg(r.freeBytes) || !nonNeg(r.usedBytes)) return null;
+  return { v: 1, device: r.device, limitBytes: r.limitBytes ?? null, freeBytes: r.freeBytes, usedBytes: r.usedBytes, agentVersion: String(r.agentVersion ?? ''), at: Number(r.at ?? 0) };
+}
+
+export function effectiveQuota(adminQuota: number | null, r: AgentReport): number | null {
+  const caps = [adminQuota, r.limitBytes, r.usedBytes + r.freeBytes].filter((x): x is number => x !== null);
+  return caps.length ? Math.min(...caps) : null;
+}
+
+export function applyAgentReport(ctx: NasContext, repo: SecretsRepo, device: string, abs: string): void {
+  let text: string;
+  try {
+    text = fs.readFileSync(abs, 'utf8');
+  } catch {
+    return;
+  }
+  const r = parseAgentReport(text);
+  if (!r || r.device !== device) {
+    ctx.log.warn({ device }, 'sync: ignored a malformed agent report');
+    return;
+  }
+  const dev = ctx.store.devices.get(device);
+  if (!dev) return;
+  const prev = repo.report(device);
+  // The first report remembers what the admin set, so later reports never raise it.
+  const adminQuota = prev ? prev.admin_quota_bytes : dev.quota_bytes;
+  repo.saveReport({ device, limit_bytes: r.limitBytes, free_bytes: r.freeBytes, used_bytes: r.usedBytes, admin_quota_bytes: adminQuota, agent_version: r.agentVersion });
+  ctx.store.devices.setQuota(device, effectiveQuota(adminQuota, r));
+}

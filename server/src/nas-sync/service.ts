@@ -1,0 +1,162 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { SyncEngine, newFolderSecrets, secretsFromReadWrite, type FileDeletedEvent, type FileEvent, type FolderSecrets } from '../sync/index.js';
+import type { FolderSync, NasContext, NasService } from '../nas-context.js';
+import { SecretsRepo, type SyncFolderKind } from '../store/secrets-repo.js';
+import { applyAgentReport, AGENT_REPORT_REL } from './agent-report.js';
+import { engineOptionsFromConfig } from './engine-options.js';
+import { BurrowError } from '../errors.js';
+
+type Kind = SyncFolderKind;
+const folderId = (kind: Kind, name: string): string => `${kind}:${name}`;
+
+/** The secret of a folder, made (and kept in SQLite) the first time anyone asks. */
+export function ensureFolderSecrets(repo: SecretsRepo, kind: Kind, name: string): FolderSecrets {
+  return secretsFromReadWrite(repo.ensure(kind, name, newFolderSecrets().readWrite).read_write);
+}
+
+/**
+ * The NAS's FolderSync ('folder-sync'): one SyncEngine serving the catalogue (send-only;
+ * devices hold its read-only secret), each device's devices/<d>/ (send-receive with that
+ * device's agent) and each share. What a device sends is handed to the indexer, so the
+ * orchestrator adopts it; links the orchestrator makes are pushed at once on 'links-changed'.
+ * Devices added by another process (`burrow device add`) are picked up by a short DB poll.
+ */
+export class NasFolderSync implements NasService, FolderSync {
+  readonly name = 'folder-sync';
+  private ctx: NasContext | null = null;
+  private engine: SyncEngine | null = null;
+  private repo: SecretsRepo | null = null;
+  private poll: NodeJS.Timeout | null = null;
+  private lastError: string | null = null;
+
+  async open(ctx: NasContext): Promise<void> {
+    this.ctx = ctx;
+    this.repo = new SecretsRepo(ctx.store.db);
+    const engine = new SyncEngine(engineOptionsFromConfig(ctx.config.sync, path.join(ctx.layout.state, 'sync')));
+    engine.on('fileChanged', (e) => this.onReceived(e));
+    engine.on('fileDeleted', (e) => this.onReceived(e));
+    engine.on('error', (e) => {
+      this.lastError = e.error.message;
+      ctx.log.warn({ folder: e.folderId, peer: e.peer, err: e.error.message }, 'sync');
+    });
+    if (!ctx.config.sync.enabled) {
+      this.lastError = 'sync is disabled (sync.enabled: false in the config)';
+      return;
+    }
+    try {
+      await engine.open();
+    } catch (err) {
+      // The NAS still serves its catalogue and HTTP API; sync stays off and says why.
+      this.lastError = `the sync engine could not listen on ${ctx.config.sync.host}:${ctx.config.sync.port}: ${(err as Error).message}`;
+      ctx.log.error({ err: (err as Error).message }, `sync is OFF: ${this.lastError}; set sync.port in ${ctx.layout.config} or stop the other process`);
+      await engine.close().catch(() => undefined);
+      return;
+    }
+    this.engine = engine;
+    ctx.log.info({ port: engine.port }, 'sync engine listening');
+    await this.addFolder('catalogue', 'catalogue', ctx.layout.catalogue, 'send-only');
+    await this.syncDeviceList();
+    for (const row of this.repo.list('share')) {
+      const dir = ctx.layout.share(row.name);
+      if (fs.existsSync(dir)) await this.addFolder('share', row.name, dir, 'send-only');
+    }
+    ctx.events.on('links-changed', this.onLinksChanged);
+    this.poll = setInterval(() => void this.syncDeviceList().catch((err: Error) => ctx.log.warn({ err: err.message }, 'sync: device list')), 2000);
+    this.poll.unref();
+  }
+
+  async close(): Promise<void> {
+    if (this.poll) clearInterval(this.poll);
+    this.ctx?.events.off('links-changed', this.onLinksChanged);
+    await this.engine?.close();
+    this.engine = null;
+  }
+
+  /** The port the engine listens on (differs from the config when it is 0). */
+  get port(): number {
+    return this.engine?.port ?? 0;
+  }
+
+  get syncEngine(): SyncEngine | null {
+    return this.engine;
+  }
+
+  get error(): string | null {
+    return this.lastError;
+  }
+
+  async addFolder(kind: Kind, name: string, absPath: string, mode: 'send-receive' | 'send-only' | 'receive-only'): Promise<FolderSecrets> {
+    const engine = this.mustEngine();
+    const secrets = ensureFolderSecrets(this.repo!, kind, name);
+    const id = folderId(kind, name);
+    if (!engine.listFolders().some((f) => f.id === id)) {
+      await fs.promises.mkdir(absPath, { recursive: true });
+      await engine.addFolder({ id, path: absPath, secret: secrets.readWrite, mode });
+    }
+    return secrets;
+  }
+
+  /** Stop serving the folder first (its connections close), then forget its secret. */
+  async removeFolder(kind: Kind, name: string): Promise<void> {
+    const engine = this.mustEngine();
+    const id = folderId(kind, name);
+    if (engine.listFolders().some((f) => f.id === id)) await engine.removeFolder(id);
+    this.repo!.remove(kind, name);
+  }
+
+  secretsOf(kind: Kind, name: string): FolderSecrets | undefined {
+    const row = this.repo?.get(kind, name);
+    return row ? secretsFromReadWrite(row.read_write) : undefined;
+  }
+
+  private mustEngine(): SyncEngine {
+    if (!this.engine) throw new BurrowError('SYNC_OFF', `The sync engine is not running: ${this.lastError ?? 'the NAS is not started'}.`, 'Check sync.* in the NAS config and the NAS log, then restart the NAS.');
+    return this.engine;
+  }
+
+  private async syncDeviceList(): Promise<void> {
+    const ctx = this.ctx!;
+    for (const d of ctx.store.devices.list()) {
+      if (!this.engine) return;
+      if (!this.engine.listFolders().some((f) => f.id === folderId('device', d.name))) {
+        await this.addFolder('device', d.name, ctx.layout.device(d.name), 'send-receive');
+      }
+    }
+  }
+
+  private readonly onLinksChanged = (ev?: { device?: string; share?: string }): void => {
+    const engine = this.engine;
+    if (!engine) return;
+    const ids = ev?.device ? [folderId('device', ev.device)] : ev?.share ? [folderId('share', ev.share)] : engine.listFolders().map((f) => f.id);
+    for (const id of ids) {
+      if (engine.listFolders().some((f) => f.id === id)) void engine.rescan(id).catch(() => undefined);
+    }
+  };
+
+  /** A device sent a file (or removed one): the indexer adopts it; .burrow/ holds agent metadata. */
+  private onReceived(e: FileEvent | FileDeletedEvent): void {
+    const ctx = this.ctx;
+    if (!ctx || !e.folderId.startsWith('device:')) return;
+    const device = e.folderId.slice('device:'.length);
+    const abs = path.join(ctx.layout.device(device), e.path);
+    if (e.path === AGENT_REPORT_REL) {
+      applyAgentReport(ctx, this.repo!, device, abs);
+      return;
+    }
+    if (e.path.startsWith('.burrow/')) {
+      if (e.path === '.burrow/worklist.jsonl') {
+        // Read it now rather than at the request processor's next poll.
+        const requests = ctx.services.get('requests') as { pollDevice?: (device: string) => void } | undefined;
+        if (typeof requests?.pollDevice === 'function') requests.pollDevice(device);
+        ctx.events.emit('worklist-changed', { device });
+      }
+      return;
+    }
+    try {
+      ctx.indexer.refresh([abs]);
+    } catch (err) {
+      ctx.log.warn({ err: (err as Error).message, path: abs }, 'sync: index refresh failed');
+    }
+  }
+}
