@@ -1,0 +1,121 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { launchBrowser } from '../helpers/browser.js';
+import { makeFixture, addDevices, HOSTILE_NAMES, type Fixture } from './fixture.js';
+import { expand, loaded, row, watchedPage } from './page-harness.js';
+
+let browser: Browser;
+let f: Fixture;
+let view: string;
+
+const EXTRA = [`<svg onload=alert(2)>`, `javascript:alert(3)`, `x" onmouseover="alert(4)`, `${'é'.repeat(126)}.t`];
+
+beforeAll(async () => {
+  f = makeFixture();
+  addDevices(f, 'phone');
+  for (const h of [...HOSTILE_NAMES, ...EXTRA]) {
+    f.write(`evil/${h}`, 'boo');
+    f.write(h.includes('/') ? `top-${h.replaceAll('/', '_')}` : h, 'boo');
+  }
+  f.write('evil/<b>dir</b>'.replaceAll('/', '_') + '/inner.txt', 'x');
+  f.link('evil/<img src=x onerror=alert(1)>.jpg', 'phone');
+  // The spec's store, as a phone sees it.
+  for (const p of ['Photos/2013/holiday/beach-1.jpg', 'Photos/2013/holiday/beach-2.jpg', 'Music/album/track 01.mp3', 'Documents/tax/2013 return.pdf', 'notes.txt']) f.write(p, p);
+  f.link('notes.txt', 'phone');
+  f.rescan();
+  f.publish();
+  view = pathToFileURL(f.deviceView('phone')).href;
+  browser = await launchBrowser();
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  f?.cleanup();
+});
+
+describe('hostile names', () => {
+  test('render as text; no script from a name ever runs, in the tree, search, menu and dialogs', async () => {
+    const { page, problems } = await watchedPage(browser);
+    await page.goto(view);
+    await loaded(page);
+    await expand(page, 'evil');
+    for (const h of [...HOSTILE_NAMES, ...EXTRA].filter((n) => !n.includes('/'))) {
+      const r = await row(page, `evil/${h}`);
+      expect(await r.locator('.name').textContent()).toBe(h);
+      expect(await r.locator('.open').getAttribute('href')).toBe(`../files/evil/${encodeURIComponent(h)}`);
+    }
+    // "</script>" in a name makes a folder: it shows as a folder, by its literal name.
+    expect(await (await row(page, `evil/"'><script>alert(1)<`)).locator('.name').textContent()).toBe(`"'><script>alert(1)</`);
+    await page.fill('#q', '<img');
+    expect(await page.locator('.row .name').allTextContents()).toEqual(['<img src=x onerror=alert(1)>.jpg', 'evil/<img src=x onerror=alert(1)>.jpg']);
+    await page.fill('#q', '');
+    await expand(page, 'evil');
+    const img = await row(page, 'evil/<img src=x onerror=alert(1)>.jpg');
+    expect(await img.locator('.badge').allTextContents()).toEqual(['phone']);
+    await img.locator('.name').click();
+    expect(await page.locator('#menu .mtitle').textContent()).toBe('evil/<img src=x onerror=alert(1)>.jpg');
+    await page.locator('#menu [data-action=destroy]').click();
+    expect(await page.locator('#dlg-body .what').textContent()).toBe('evil/<img src=x onerror=alert(1)>.jpg');
+    await page.locator('#dlg-cancel').click();
+    const rtl = await row(page, 'evil/rtl\u202Egpj.exe');
+    expect(await rtl.locator('.name').textContent()).toBe('rtl\u202Egpj.exe');
+    await page.mouse.move(5, 5);
+    for (const r of await page.locator('.row').all()) await r.hover();
+    // Nothing from a name became markup.
+    expect(await page.locator('#tree img, #tree svg, #tree script, #tree b, #tree iframe').count()).toBe(0);
+    expect(await page.evaluate(() => document.scripts.length)).toBeLessThanOrEqual(6 + 1 + 2); // page's own + shards + device + request shard
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+
+  test('the CSP forbids everything but the page, its shards and the local API', async () => {
+    const html = fs.readFileSync(path.join(f.r.layout.catalogue, 'catalogue.html'), 'utf8');
+    const csp = /http-equiv="Content-Security-Policy" content="([^"]+)"/.exec(html)![1]!.replaceAll('&#39;', "'");
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("connect-src 'self' http://127.0.0.1:* http://localhost:*");
+    expect(csp).not.toContain('unsafe-eval');
+    // Enforced, not just written: an inline fetch elsewhere is refused.
+    const { page } = await watchedPage(browser);
+    await page.goto(view);
+    await loaded(page);
+    const blocked = await page.evaluate(() => fetch('https://example.com/').then(() => 'fetched', (e: Error) => e.name));
+    expect(blocked).toBe('TypeError');
+    await page.context().close();
+  });
+});
+
+describe('on a phone', () => {
+  test('390x844: everything tappable is at least 44 px, nothing scrolls sideways; screenshot kept', async () => {
+    const { page, problems } = await watchedPage(browser, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+    await page.goto(view);
+    await loaded(page);
+    await expand(page, 'Photos');
+    await expand(page, 'Photos/2013');
+    await expand(page, 'Photos/2013/holiday');
+    const small = await page.evaluate(() =>
+      Array.from(document.querySelectorAll<HTMLElement>('.row button:not(.leaf), .row a, #q, #device'))
+        .filter((e) => e.offsetParent !== null)
+        .map((e) => ({ t: e.textContent, r: e.getBoundingClientRect() }))
+        .filter((x) => x.r.height < 44 || x.r.width < 44)
+        .map((x) => `${x.t} ${x.r.width}x${x.r.height}`),
+    );
+    expect(small).toEqual([]);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    fs.mkdirSync('test-artifacts', { recursive: true });
+    await page.screenshot({ path: 'test-artifacts/catalogue-phone.png', fullPage: false });
+    await (await row(page, 'Photos/2013/holiday/beach-1.jpg')).locator('.name').tap();
+    const items = await page.evaluate(() => Array.from(document.querySelectorAll<HTMLElement>('#menu [role=menuitem]')).map((e) => e.getBoundingClientRect().height));
+    expect(Math.min(...items)).toBeGreaterThanOrEqual(44);
+    await page.screenshot({ path: 'test-artifacts/catalogue-phone-menu.png' });
+    await page.locator('#menu [data-action=destroy]').tap();
+    const box = (await page.locator('#dlg-confirm').boundingBox())!;
+    expect(box.width).toBeGreaterThan(300);
+    expect(box.height).toBeGreaterThanOrEqual(64);
+    await page.screenshot({ path: 'test-artifacts/catalogue-phone-confirm.png' });
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
