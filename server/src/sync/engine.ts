@@ -368,7 +368,8 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
       () => {
         c.dialing = false;
         c.failures++;
-        c.nextTry = Date.now() + Math.min(30_000, (this.opts.dialIntervalMs ?? 2000) * 2 ** Math.min(c.failures - 1, 5));
+        const iv = this.opts.dialIntervalMs ?? 2000;
+        c.nextTry = Date.now() + Math.min(30_000, iv * 8, iv * 2 ** Math.min(c.failures - 1, 5));
       },
     );
   }

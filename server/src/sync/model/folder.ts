@@ -158,6 +158,7 @@ export class Folder extends EventEmitter<FolderEvents> {
   private closed = false;
   private scanning: Promise<void> | null = null;
   private rescanAgain = false;
+  private rescanPaths = new Set<string>();
   private scannedOnce = false;
   private timers: NodeJS.Timeout[] = [];
   private broadcastTimer: NodeJS.Timeout | null = null;
@@ -233,11 +234,20 @@ export class Folder extends EventEmitter<FolderEvents> {
     try {
       const watcher = await import('@parcel/watcher');
       let t: NodeJS.Timeout | null = null;
+      let pending: Set<string> | null = new Set();
       this.watcherSub = await watcher.subscribe(
         this.root,
-        () => {
+        (err, events) => {
+          if (err || !pending || events.length > 2000) pending = null;
+          else for (const ev of events) pending.add(ev.path);
+          if (pending && pending.size > 2000) pending = null;
           if (t) clearTimeout(t);
-          t = setTimeout(() => void this.scan(), 30);
+          t = setTimeout(() => {
+            const set = pending;
+            pending = new Set();
+            if (set) void this.scan([...set]);
+            else void this.scan();
+          }, 20);
         },
         { ignore: [META_DIR] },
       );
@@ -273,7 +283,7 @@ export class Folder extends EventEmitter<FolderEvents> {
     this.saveTimer = setTimeout(() => {
       this.saveTimer = null;
       void this.save().catch((e) => this.err(e as Error));
-    }, 1000);
+    }, 3000);
   }
 
   private async save(): Promise<void> {
@@ -316,26 +326,52 @@ export class Folder extends EventEmitter<FolderEvents> {
 
   /* ================= scanning (read-write publishers) ================= */
 
-  scan(): Promise<void> {
+  /** Scan the whole folder, or only the given absolute paths (from the watcher). */
+  scan(only?: string[]): Promise<void> {
     if (!this.canPublish || this.closed) return Promise.resolve();
-    if (this.scanning) {
-      this.rescanAgain = true;
-      return this.scanning;
-    }
+    if (only) for (const p of only) this.rescanPaths.add(p);
+    else this.rescanAgain = true;
+    if (this.scanning) return this.scanning;
     this.scanning = (async () => {
-      do {
+      while ((this.rescanAgain || this.rescanPaths.size) && !this.closed) {
+        const full = this.rescanAgain;
+        const paths = [...this.rescanPaths];
         this.rescanAgain = false;
-        await this.scanOnce().catch((e) => this.err(e as Error));
-      } while (this.rescanAgain && !this.closed);
+        this.rescanPaths.clear();
+        await this.scanOnce(full ? undefined : paths).catch((e) => this.err(e as Error));
+      }
     })().finally(() => {
       this.scanning = null;
+      if ((this.rescanAgain || this.rescanPaths.size) && !this.closed) void this.scan([]);
       this.checkSynced();
     });
     return this.scanning;
   }
 
-  private async scanOnce(): Promise<void> {
-    const files = await walk(this.root);
+  private async scanOnce(only?: string[]): Promise<void> {
+    let files: Map<string, StatInfo>;
+    let subset: Set<string> | null = null;
+    if (only) {
+      // Targeted scan: the changed paths (files, or directories: walk those).
+      files = new Map();
+      subset = new Set();
+      for (const abs of only) {
+        const rel = path.relative(this.root, abs).split(path.sep).join('/');
+        if (!rel || rel.startsWith('..') || rel === META_DIR || rel.startsWith(META_DIR + '/')) continue;
+        const st = await fs.promises.lstat(abs).catch(() => null);
+        if (st?.isDirectory()) {
+          for (const [r, s2] of await walk(abs)) {
+            files.set(rel + '/' + r, s2);
+            subset.add(rel + '/' + r);
+          }
+          for (const known of this.byPath.keys()) if (known.startsWith(rel + '/')) subset.add(known);
+        } else {
+          subset.add(rel);
+          if (st?.isFile()) files.set(rel, { size: st.size, mtime: Math.floor(st.mtimeMs), ino: st.ino, mode: st.mode & 0o777 });
+          for (const known of this.byPath.keys()) if (known.startsWith(rel + '/')) subset.add(known);
+        }
+      }
+    } else files = await walk(this.root);
     let changed = false;
     for (const [rel, st] of files) {
       if (this.closed) return;
@@ -357,8 +393,8 @@ export class Folder extends EventEmitter<FolderEvents> {
       this.install(rec, plain);
       changed = true;
     }
-    for (const [rel, id] of [...this.byPath]) {
-      if (files.has(rel) || this.applying.has(rel)) continue;
+    for (const [rel, id] of subset ? [...subset].map((r) => [r, this.byPath.get(r)] as const) : [...this.byPath]) {
+      if (!id || files.has(rel) || this.applying.has(rel)) continue;
       const cur = this.entries.get(id);
       if (!cur?.p || cur.p.del) continue;
       const plain: PlainRecord = { path: rel, size: 0, mtime: Date.now(), mode: cur.p.mode, bs: 128 * 1024, blocks: [], del: true };
@@ -596,8 +632,7 @@ export class Folder extends EventEmitter<FolderEvents> {
   private pump(): void {
     if (this.closed) return;
     const now = Date.now();
-    let pendingData = 0;
-    for (const w of this.wanted.values()) if (!w.s.del && (w.active || w.sources.size > 0)) pendingData++;
+    let pendingData = -1;
     let nextRetry = Infinity;
     for (const w of this.wanted.values()) {
       if (this.active >= MAX_ACTIVE_FILES) break;
@@ -607,6 +642,10 @@ export class Folder extends EventEmitter<FolderEvents> {
         continue;
       }
       if (w.s.del) {
+        if (pendingData < 0) {
+          pendingData = 0;
+          for (const x of this.wanted.values()) if (!x.s.del && (x.active || x.sources.size > 0)) pendingData++;
+        }
         if (pendingData > 0) continue; // deletions after data, so renames can copy locally
       } else if (w.sources.size === 0 && !this.allLocal(w)) continue;
       this.start(w);

@@ -1,0 +1,392 @@
+/**
+ * Sync benchmark: Burrow's engine against Syncthing on the same data, in the
+ * same run. Two peers each, on 127.0.0.1. Measures time to a full copy, the
+ * latency of one small change, CPU seconds per GiB and peak RSS.
+ *
+ *   npm run bench:sync                  (defaults: 20,000 files, ~1.5 GiB, 3 runs)
+ *   BENCH_FILES=2000 BENCH_RUNS=1 BENCH_DIR=/tmp/x npm run bench:sync
+ *
+ * Syncthing (Debian's `syncthing`) gets generated configs: listen and GUI on
+ * 127.0.0.1 only; global discovery, local discovery, relays, NAT traversal,
+ * usage reporting, crash reporting and upgrades off; its REST API tells when
+ * the copy is complete. Its file-watcher delay stays at the default (10 s).
+ * Each tool runs as two separate processes, so CPU and RSS are per process
+ * (read from /proc).
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SyncEngine, newFolderSecrets } from '../server/src/sync/index.js';
+
+const FILES = Number(process.env.BENCH_FILES ?? 20_000);
+const TARGET_BYTES = Number(process.env.BENCH_BYTES ?? 1.5 * 1024 ** 3);
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const BASE = process.env.BENCH_DIR ?? '/tmp/burrow-sync-bench';
+const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_MS ?? 20 * 60_000);
+const TOOLS = (process.env.BENCH_TOOLS ?? 'burrow,syncthing').split(',');
+
+/* ---------------- child mode: one Burrow peer ---------------- */
+
+async function childPeer(args: string[]): Promise<void> {
+  const [secret, dir, state, port, peer, mode] = args as [string, string, string, string, string, string];
+  const e = new SyncEngine({
+    stateDir: state,
+    listen: { host: '127.0.0.1', port: Number(port) },
+    knownHosts: [peer],
+    dialIntervalMs: 250,
+    rescanIntervalMs: 0,
+  });
+  await e.open();
+  e.on('folderSynced', () => {
+    const n = e.listFiles('f').filter((f) => !f.deleted).length;
+    process.stdout.write(`SYNCED ${n}\n`);
+  });
+  await e.addFolder({ id: 'f', path: dir, secret, mode: mode as 'send-receive' });
+  process.stdout.write('READY\n');
+  process.on('SIGTERM', () => {
+    void e.close().then(() => process.exit(0));
+  });
+}
+
+/* ---------------- helpers ---------------- */
+
+function log(...a: unknown[]): void {
+  process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${a.join(' ')}\n`);
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((res) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => res(p));
+    });
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function treePids(pid: number): number[] {
+  const out = [pid];
+  try {
+    for (const d of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(d)) continue;
+      try {
+        const st = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+        const ppid = Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]);
+        if (ppid === pid) out.push(...treePids(Number(d)));
+      } catch {
+        /* gone */
+      }
+    }
+  } catch {
+    /* no /proc */
+  }
+  return out;
+}
+
+const TICK = 100;
+function cpuSeconds(pid: number): number {
+  let t = 0;
+  for (const p of treePids(pid)) {
+    try {
+      const st = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
+      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+      t += (Number(f[11]) + Number(f[12])) / TICK;
+    } catch {
+      /* gone */
+    }
+  }
+  return t;
+}
+function peakRssMiB(pid: number): number {
+  let m = 0;
+  for (const p of treePids(pid)) {
+    try {
+      const s = fs.readFileSync(`/proc/${p}/status`, 'utf8');
+      const hwm = /VmHWM:\s+(\d+) kB/.exec(s);
+      if (hwm) m += Number(hwm[1]) / 1024;
+    } catch {
+      /* gone */
+    }
+  }
+  return m;
+}
+
+/* ---------------- data ---------------- */
+
+interface DataSet {
+  dir: string;
+  files: number;
+  bytes: number;
+  sample: string; // a small file to edit
+}
+
+async function makeData(): Promise<DataSet> {
+  const dir = path.join(BASE, 'data');
+  const marker = path.join(BASE, `data-${FILES}-${TARGET_BYTES}.json`);
+  if (fs.existsSync(marker)) return JSON.parse(fs.readFileSync(marker, 'utf8')) as DataSet;
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  // Mixed sizes: 90% small (1-16 KiB), 9.5% medium (64 KiB-1 MiB), 0.5% large (rest of the budget).
+  const nSmall = Math.round(FILES * 0.9);
+  const nMed = Math.round(FILES * 0.095);
+  const nLarge = Math.max(1, FILES - nSmall - nMed);
+  const sizes: number[] = [];
+  let rnd = 12345;
+  const r = (): number => {
+    rnd = (rnd * 1103515245 + 12345) & 0x7fffffff;
+    return rnd / 0x7fffffff;
+  };
+  for (let i = 0; i < nSmall; i++) sizes.push(1024 + Math.floor(r() * 15 * 1024));
+  for (let i = 0; i < nMed; i++) sizes.push(64 * 1024 + Math.floor(r() * 960 * 1024));
+  const used = sizes.reduce((a, b) => a + b, 0);
+  const left = Math.max(nLarge * 1024 * 1024, TARGET_BYTES - used);
+  for (let i = 0; i < nLarge; i++) sizes.push(Math.floor(left / nLarge));
+  const buf = Buffer.allocUnsafe(Math.max(...sizes));
+  let bytes = 0;
+  for (let i = 0; i < sizes.length; i++) {
+    const sub = path.join(dir, `d${String(i % 200).padStart(3, '0')}`, `s${i % 7}`);
+    if (i < 1400) fs.mkdirSync(sub, { recursive: true });
+    const n = sizes[i]!;
+    crypto.randomFillSync(buf, 0, n);
+    fs.writeFileSync(path.join(sub, `file-${i}.bin`), buf.subarray(0, n));
+    bytes += n;
+  }
+  const ds: DataSet = { dir, files: sizes.length, bytes, sample: path.join(`d000`, `s0`, `file-0.bin`) };
+  fs.writeFileSync(marker, JSON.stringify(ds));
+  return ds;
+}
+
+function copyTree(src: string, dst: string): void {
+  fs.rmSync(dst, { recursive: true, force: true });
+  execFileSync('cp', ['-a', src, dst]);
+}
+
+/* ---------------- one run per tool ---------------- */
+
+interface Result {
+  fullSyncS: number;
+  changeS: number;
+  cpuPerGiB: number;
+  peakRssA: number;
+  peakRssB: number;
+}
+
+async function waitFile(file: string, want: Buffer, timeoutMs: number): Promise<number> {
+  const t0 = performance.now();
+  for (;;) {
+    try {
+      if (fs.readFileSync(file).equals(want)) return (performance.now() - t0) / 1000;
+    } catch {
+      /* not yet */
+    }
+    if (performance.now() - t0 > timeoutMs) throw new Error('change did not arrive in time: ' + file);
+    await sleep(5);
+  }
+}
+
+async function runBurrow(ds: DataSet, run: number): Promise<Result> {
+  const root = path.join(BASE, `burrow-${run}`);
+  fs.rmSync(root, { recursive: true, force: true });
+  fs.mkdirSync(root, { recursive: true });
+  const A = path.join(root, 'a');
+  const B = path.join(root, 'b');
+  copyTree(ds.dir, A);
+  fs.mkdirSync(B);
+  execFileSync('sync');
+  const s = newFolderSecrets();
+  const [pa, pb] = [await freePort(), await freePort()];
+  const self = fileURLToPath(import.meta.url);
+  const spawnPeer = (dir: string, name: string, port: number, peer: number): ChildProcess =>
+    spawn(process.execPath, [self, '--child', s.readWrite, dir, path.join(root, name + '-state'), String(port), `127.0.0.1:${peer}`, 'send-receive'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+  const t0 = performance.now();
+  const a = spawnPeer(A, 'a', pa, pb);
+  const b = spawnPeer(B, 'b', pb, pa);
+  try {
+    await new Promise<void>((res, rej) => {
+      const timer = setTimeout(() => rej(new Error('burrow full sync timed out')), TIMEOUT_MS);
+      let buf = '';
+      b.stdout!.on('data', (d: Buffer) => {
+        buf += d.toString();
+        for (const m of buf.matchAll(/SYNCED (\d+)/g)) {
+          if (Number(m[1]) >= ds.files) {
+            clearTimeout(timer);
+            res();
+          }
+        }
+      });
+      b.on('exit', () => rej(new Error('burrow peer exited')));
+    });
+    const fullSyncS = (performance.now() - t0) / 1000;
+    const cpu = cpuSeconds(a.pid!) + cpuSeconds(b.pid!);
+    const rssA = peakRssMiB(a.pid!);
+    const rssB = peakRssMiB(b.pid!);
+    await sleep(1500);
+    const change = crypto.randomBytes(2048);
+    fs.writeFileSync(path.join(A, ds.sample), change);
+    const changeS = await waitFile(path.join(B, ds.sample), change, 60_000);
+    return { fullSyncS, changeS, cpuPerGiB: cpu / (ds.bytes / 1024 ** 3), peakRssA: rssA, peakRssB: rssB };
+  } finally {
+    a.kill('SIGTERM');
+    b.kill('SIGTERM');
+    await sleep(500);
+    a.kill('SIGKILL');
+    b.kill('SIGKILL');
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+}
+
+function stConfig(home: string, listen: number, gui: number, selfId: string, otherId: string, otherPort: number, folder: string): void {
+  const f = path.join(home, 'config.xml');
+  let x = fs.readFileSync(f, 'utf8');
+  const set = (tag: string, val: string): void => {
+    const re = new RegExp(`<${tag}>[^<]*</${tag}>`, 'g');
+    if (re.test(x)) x = x.replace(re, `<${tag}>${val}</${tag}>`);
+    else x = x.replace('</options>', `    <${tag}>${val}</${tag}>\n    </options>`);
+  };
+  set('listenAddress', `tcp://127.0.0.1:${listen}`);
+  set('globalAnnounceEnabled', 'false');
+  set('localAnnounceEnabled', 'false');
+  set('relaysEnabled', 'false');
+  set('natEnabled', 'false');
+  set('urAccepted', '-1');
+  set('startBrowser', 'false');
+  set('autoUpgradeIntervalH', '0');
+  set('crashReportingEnabled', 'false');
+  x = x.replace(/<gui([^>]*)>[\s\S]*?<\/gui>/, `<gui enabled="true" tls="false" debugging="false"><address>127.0.0.1:${gui}</address><apikey>bench</apikey><theme>default</theme></gui>`);
+  const folderXml = `
+    <folder id="bench" label="bench" path="${folder}" type="sendreceive" rescanIntervalS="3600" fsWatcherEnabled="true" fsWatcherDelayS="10" ignorePerms="false" autoNormalize="true">
+        <filesystemType>basic</filesystemType>
+        <device id="${selfId}" introducedBy=""></device>
+        <device id="${otherId}" introducedBy=""></device>
+        <minDiskFree unit="%">0</minDiskFree>
+    </folder>
+    <device id="${otherId}" name="peer" compression="metadata" introducer="false" skipIntroductionRemovals="false" introducedBy="">
+        <address>tcp://127.0.0.1:${otherPort}</address>
+        <paused>false</paused>
+        <autoAcceptFolders>false</autoAcceptFolders>
+    </device>`;
+  x = x.replace(/(<configuration[^>]*>)/, `$1${folderXml}`);
+  fs.writeFileSync(f, x);
+}
+
+async function stStatus(gui: number): Promise<{ globalFiles: number; inSyncFiles: number; needFiles: number; needBytes: number; state: string } | null> {
+  try {
+    const r = await fetch(`http://127.0.0.1:${gui}/rest/db/status?folder=bench`, { headers: { 'X-API-Key': 'bench' } });
+    if (!r.ok) return null;
+    return (await r.json()) as { globalFiles: number; inSyncFiles: number; needFiles: number; needBytes: number; state: string };
+  } catch {
+    return null;
+  }
+}
+
+async function runSyncthing(ds: DataSet, run: number): Promise<Result> {
+  const root = path.join(BASE, `syncthing-${run}`);
+  fs.rmSync(root, { recursive: true, force: true });
+  fs.mkdirSync(root, { recursive: true });
+  const A = path.join(root, 'a');
+  const B = path.join(root, 'b');
+  copyTree(ds.dir, A);
+  fs.mkdirSync(B);
+  const env = { ...process.env, HOME: root, STNODEFAULTFOLDER: '1', STNOUPGRADE: '1', STNORESTART: '1' };
+  const homes = [path.join(root, 'st-a'), path.join(root, 'st-b')];
+  const ids: string[] = [];
+  for (const h of homes) {
+    execFileSync('syncthing', ['generate', `--home=${h}`, '--no-default-folder', '--skip-port-probing'], { env, stdio: 'ignore' });
+    ids.push(execFileSync('syncthing', ['serve', `--home=${h}`, '--device-id'], { env }).toString().trim());
+  }
+  const ports = [await freePort(), await freePort()];
+  const guis = [await freePort(), await freePort()];
+  stConfig(homes[0]!, ports[0]!, guis[0]!, ids[0]!, ids[1]!, ports[1]!, A);
+  stConfig(homes[1]!, ports[1]!, guis[1]!, ids[1]!, ids[0]!, ports[0]!, B);
+  execFileSync('sync');
+  const start = (h: string): ChildProcess =>
+    spawn('syncthing', ['serve', `--home=${h}`, '--no-browser', '--no-restart', '--no-upgrade', `--logfile=${h}/log.txt`], { env, stdio: 'ignore' });
+  const t0 = performance.now();
+  const a = start(homes[0]!);
+  const b = start(homes[1]!);
+  try {
+    for (;;) {
+      const st = await stStatus(guis[1]!);
+      if (st && st.globalFiles >= ds.files && st.inSyncFiles >= ds.files && st.needFiles === 0 && st.needBytes === 0 && st.state === 'idle') break;
+      if (performance.now() - t0 > TIMEOUT_MS) throw new Error('syncthing full sync timed out');
+      await sleep(200);
+    }
+    const fullSyncS = (performance.now() - t0) / 1000;
+    const cpu = cpuSeconds(a.pid!) + cpuSeconds(b.pid!);
+    const rssA = peakRssMiB(a.pid!);
+    const rssB = peakRssMiB(b.pid!);
+    await sleep(1500);
+    const change = crypto.randomBytes(2048);
+    fs.writeFileSync(path.join(A, ds.sample), change);
+    const changeS = await waitFile(path.join(B, ds.sample), change, 120_000);
+    return { fullSyncS, changeS, cpuPerGiB: cpu / (ds.bytes / 1024 ** 3), peakRssA: rssA, peakRssB: rssB };
+  } finally {
+    a.kill('SIGTERM');
+    b.kill('SIGTERM');
+    await sleep(1000);
+    a.kill('SIGKILL');
+    b.kill('SIGKILL');
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+async function main(): Promise<void> {
+  fs.mkdirSync(BASE, { recursive: true });
+  log(`generating ${FILES} files / ${(TARGET_BYTES / 1024 ** 3).toFixed(2)} GiB under ${BASE}`);
+  const ds = await makeData();
+  log(`data: ${ds.files} files, ${(ds.bytes / 1024 ** 3).toFixed(2)} GiB`);
+  const res: Record<string, Result[]> = { burrow: [], syncthing: [] };
+  for (let i = 0; i < RUNS; i++) {
+    for (const tool of TOOLS) {
+      log(`run ${i + 1}/${RUNS}: ${tool}`);
+      const r = tool === 'burrow' ? await runBurrow(ds, i) : await runSyncthing(ds, i);
+      log(`  ${tool}: full ${r.fullSyncS.toFixed(1)} s, change ${r.changeS.toFixed(2)} s, ${r.cpuPerGiB.toFixed(1)} CPU s/GiB, RSS ${r.peakRssA.toFixed(0)}/${r.peakRssB.toFixed(0)} MiB`);
+      res[tool]!.push(r);
+    }
+  }
+  const row = (name: string, f: (r: Result) => number, digits = 1): string => {
+    const b = res.burrow!.length ? median(res.burrow!.map(f)) : NaN;
+    const s = res.syncthing!.length ? median(res.syncthing!.map(f)) : NaN;
+    return `| ${name} | ${b.toFixed(digits)} | ${s.toFixed(digits)} | ${(b / s).toFixed(2)}x |`;
+  };
+  const out = [
+    `## Sync benchmark (${new Date().toISOString().slice(0, 10)}), ${ds.files} files, ${(ds.bytes / 1024 ** 3).toFixed(2)} GiB, ${RUNS} run(s), medians`,
+    '',
+    `Burrow engine (2 processes) vs ${execFileSync('syncthing', ['--version']).toString().trim().split(' ').slice(0, 2).join(' ')} (2 processes), 127.0.0.1, ${process.version}`,
+    '',
+    '| metric | Burrow | Syncthing | Burrow/Syncthing |',
+    '|---|---|---|---|',
+    row('time to full sync (s)', (r) => r.fullSyncS),
+    row('single small change (s)', (r) => r.changeS, 2),
+    row('CPU seconds per GiB (both peers)', (r) => r.cpuPerGiB),
+    row('peak RSS sender (MiB)', (r) => r.peakRssA, 0),
+    row('peak RSS receiver (MiB)', (r) => r.peakRssB, 0),
+    '',
+    'All runs: ' + JSON.stringify(res),
+  ];
+  process.stdout.write(out.join('\n') + '\n');
+}
+
+if (process.argv[2] === '--child') {
+  void childPeer(process.argv.slice(3));
+} else {
+  main().catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
+}
