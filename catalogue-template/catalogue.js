@@ -337,9 +337,10 @@
     restoreFocus();
   }
   function restoreFocus() {
-    if (focusPath === null) return;
     var rows = $('tree').querySelectorAll('.row');
-    for (var i = 0; i < rows.length; i++) if (rows[i].dataset.path === focusPath) { rows[i].tabIndex = 0; rows[i].classList.add('sel'); if (document.activeElement === document.body || $('tree').contains(document.activeElement)) rows[i].focus({ preventScroll: true }); return; }
+    // One row is always reachable with Tab (a roving tabindex): the focused one, or the first.
+    if (focusPath !== null) for (var i = 0; i < rows.length; i++) if (rows[i].dataset.path === focusPath) { rows[i].tabIndex = 0; rows[i].classList.add('sel'); if (document.activeElement === document.body || $('tree').contains(document.activeElement)) rows[i].focus({ preventScroll: true }); return; }
+    if (rows[0]) rows[0].tabIndex = 0;
   }
 
   // ---- search: indexOf over one lower-case blob of every path ------------------------------
@@ -463,8 +464,9 @@
   function ask(action, x) {
     var dev = deviceName;
     var trash = index && index.trashDays !== undefined ? index.trashDays : 7;
-    if (!dev && action !== 'share' && action !== 'share-folder' && action !== 'torrent' && action !== 'torrent-once' && action !== 'revoke' && action !== 'revoke-share' && action !== 'mkdir') {
-      dialog('Which device is this?', function (b) { p(b, 'Choose this device first: [' + action + '] acts on the device you are using.'); }, null, false, null);
+    if (!dev) {
+      // Every request names the device that asked; pick it first, then ask again.
+      chooseDevice(false, function () { if (deviceName) ask(action, x); });
       return;
     }
     var args = {};
@@ -634,7 +636,7 @@
   }
 
   // ---- which device is looking ------------------------------------------------------------
-  function chooseDevice(first) {
+  function chooseDevice(first, then) {
     var devs = index ? index.devices : [];
     dialog('Which device is this?', function (b) {
       p(b, first ? 'The catalogue marks [get] and [open] for the device you are on. Pick it once; this browser remembers.' : 'Pick the device this browser is on.');
@@ -647,6 +649,7 @@
     }, 'Use this device', false, function () {
       var c = $('dlg-body').querySelector('input[name=dev]:checked');
       setDevice(c ? c.value : '', true);
+      if (then) setTimeout(then, 0);
     });
   }
   function setDevice(name, remember) {
@@ -654,9 +657,19 @@
     if (remember) store('burrow.device', name);
     $('device').textContent = 'device: ' + (name || 'none');
     serverRequests = {};
-    if (name) loadScript('devices/' + encodeURIComponent(name) + '.js', function () {});
+    loadRequests();
     render();
   }
+  // The request shard is tiny and changes as requests move on; read it again now and then.
+  var requestScript = null;
+  function loadRequests() {
+    if (requestScript) { requestScript.remove(); requestScript = null; }
+    if (!deviceName) return;
+    requestScript = document.createElement('script');
+    requestScript.src = 'devices/' + encodeURIComponent(deviceName) + '.js' + (location.protocol === 'file:' ? '' : '?t=' + Date.now());
+    document.head.appendChild(requestScript);
+  }
+  setInterval(loadRequests, 20000);
   function detectDevice() {
     var params = new URLSearchParams(location.search);
     var q = params.get('device');

@@ -133,6 +133,27 @@ describe('the catalogue from file://', () => {
     await page.context().close();
   });
 
+  test('with no device.js it asks which device once; an action without a device asks first; Tab reaches the tree', async () => {
+    const { page, problems } = await open(pathToFileURL(f.deviceView(null)).href);
+    expect(await page.locator('#dlg-title').textContent()).toBe('Which device is this?');
+    await page.locator('#dlg-cancel').click();
+    expect(await page.locator('#device').textContent()).toBe('device: none');
+    expect(await boldness(page, 'x')).toEqual({ get: true, open: false });
+    await (await row(page, 'x')).locator('.get').click();
+    expect(await page.locator('#dlg-title').textContent()).toBe('Which device is this?');
+    await page.locator('#dlg-body input[value=a]').check();
+    await page.locator('#dlg-confirm').click();
+    await expect.poll(() => page.locator('#dlg-title').textContent()).toBe('Get onto a?');
+    await page.locator('#dlg-cancel').click();
+    expect(await boldness(page, 'x')).toEqual({ get: false, open: true });
+    await page.locator('#q').focus();
+    await page.keyboard.press('Tab'); // lands on the row used last (a roving tabindex)
+    expect(await page.evaluate(() => (document.activeElement as HTMLElement).dataset.path)).toBe('x');
+    // The missing ../files/.burrow/device.js is the one expected console error here.
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+
   test('with no agent running it still browses, says plainly that actions need the agent, and sends nothing', async () => {
     const { page, problems } = await open(`${viewA}?agent=http://127.0.0.1:${await closedPort()}`);
     await expect.poll(() => page.locator('#agent').textContent()).toMatch(/actions need the Burrow device agent running/);
