@@ -12,8 +12,7 @@ import { Connection } from './transport/index.js';
 import { parseSecret, type SecretLevel } from './secrets/index.js';
 import { SyncError } from './errors.js';
 import { Folder, type FileDeletedEvent, type FileEvent, type FolderErrorEvent, type FolderMode, type FolderSyncedEvent, type Progress } from './model/folder.js';
-import { DhtDiscovery } from './discovery/dht.js';
-import { LanDiscovery } from './discovery/lan.js';
+import { DhtDiscovery, LanDiscovery } from './discovery/index.js';
 
 export interface SyncEngineOptions {
   /** Where the engine keeps its own state (device id, one index file per folder). */
