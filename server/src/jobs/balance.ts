@@ -83,19 +83,17 @@ export function makeRoom(store: Store, layout: RootLayout, device: string, bytes
   const keepSet = new Set(keep);
   const plan: Eviction[] = [];
   let planned = 0;
-  let evictable = 0;
   for (const f of store.usage.evictionOrder(device)) {
+    if (planned >= needed) break;
     if (keepSet.has(f.path) || isPinned(pins, f.path)) continue;
     const inFiles = store.entries.get(FILES_AREA, f.path);
     if (!inFiles || inFiles.kind !== 'file' || inFiles.ino !== f.ino || inFiles.dev !== f.dev) continue; // the only copy
-    evictable += f.size;
-    if (planned < needed) {
-      plan.push({ path: f.path, size: f.size, lastUsed: f.last_used, mtimeMs: f.mtime_ms });
-      planned += f.size;
-    }
+    plan.push({ path: f.path, size: f.size, lastUsed: f.last_used, mtimeMs: f.mtime_ms });
+    planned += f.size;
   }
   if (planned < needed) {
-    const reason = `needs ${formatSize(used - evictable + bytes)}, limit ${formatSize(quota)}`;
+    // Short: every evictable file is in the plan, so what is left is pinned, kept or the only copy.
+    const reason = `needs ${formatSize(used - planned + bytes)}, limit ${formatSize(quota)}`;
     const result: RoomResult = { ...base, ok: false, neededBytes: needed, reason };
     store.balanceHistory.add({ device, dryRun, ok: false, needed, freed: 0, evicted: [], reason });
     return result;
@@ -105,14 +103,19 @@ export function makeRoom(store: Store, layout: RootLayout, device: string, bytes
   const evicted: Eviction[] = [];
   const touched: string[] = [];
   let freed = 0;
+  const parents = new Set<string>();
   for (const e of plan) {
     if (freed >= needed) break;
     if (evictLink(layout, device, e.path, touched)) {
-      store.usage.forget(device, e.path);
+      parents.add(path.dirname(e.path));
       evicted.push(e);
       freed += e.size;
     }
   }
+  removeEmptyFolders(layout.device(device), parents, touched);
+  store.tx(() => {
+    for (const e of evicted) store.usage.forget(device, e.path);
+  });
   if (touched.length > 0) opts.refresh?.(touched);
   const ok = freed >= needed;
   const reason = ok ? undefined : `could free only ${formatSize(freed)} of ${formatSize(needed)}: files changed while evicting; try again`;
@@ -122,7 +125,7 @@ export function makeRoom(store: Store, layout: RootLayout, device: string, bytes
 
 /**
  * Remove devices/<device>/<rel> if it is still a hard link to files/<rel> (so the NAS keeps the
- * content), then remove the folders it leaves empty. Returns false and leaves it when in doubt.
+ * content). Returns false and leaves it when in doubt.
  */
 function evictLink(layout: RootLayout, device: string, rel: string, touched: string[]): boolean {
   const deviceDir = layout.device(device);
@@ -140,15 +143,24 @@ function evictLink(layout: RootLayout, device: string, rel: string, touched: str
   if (!a || !b || !a.isFile() || a.ino !== b.ino || a.dev !== b.dev) return false;
   fs.unlinkSync(devAbs);
   touched.push(devAbs);
-  for (let dir = path.dirname(devAbs); dir !== deviceDir && dir.startsWith(deviceDir + path.sep); dir = path.dirname(dir)) {
+  return true;
+}
+
+/** Remove the device folders that evictions left empty, deepest first (rmdir refuses non-empty ones). */
+function removeEmptyFolders(deviceDir: string, parents: Set<string>, touched: string[]): void {
+  const dirs = new Set<string>();
+  for (const p of parents) for (let d = p; d !== '.' && d !== ''; d = path.dirname(d)) dirs.add(d);
+  const deepestFirst = [...dirs].sort((a, b) => b.split('/').length - a.split('/').length || (a < b ? -1 : 1));
+  for (const rel of deepestFirst) {
+    const abs = path.join(deviceDir, rel);
     try {
-      fs.rmdirSync(dir); // only succeeds when empty
-      touched.push(dir);
+      if (fs.readdirSync(abs).length > 0) continue;
+      fs.rmdirSync(abs);
+      touched.push(abs);
     } catch {
-      break;
+      /* gone already, or not ours to remove */
     }
   }
-  return true;
 }
 
 export interface BalanceReport {
