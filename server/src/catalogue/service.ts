@@ -44,7 +44,15 @@ export class CatalogueService implements NasService {
     return this.run();
   }
 
-  private schedule(delay = this.ctx?.config.catalogue.debounceMs ?? 300): void {
+  /**
+   * The wait before a publish: the configured debounce, but never shorter than the last publish
+   * took, so a store that changes without pause (a big sync) keeps the publisher at most half busy.
+   */
+  private nextDelay(): number {
+    return Math.max(this.ctx?.config.catalogue.debounceMs ?? 300, this.lastStats?.elapsedMs ?? 0);
+  }
+
+  private schedule(delay = this.nextDelay()): void {
     if (this.closed) return;
     if (this.running) {
       this.again = true;
