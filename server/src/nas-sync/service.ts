@@ -121,6 +121,9 @@ export class NasFolderSync implements NasService, FolderSync {
       if (!this.engine) return;
       if (!this.engine.listFolders().some((f) => f.id === folderId('device', d.name))) {
         await this.addFolder('device', d.name, ctx.layout.device(d.name), 'send-receive');
+        // A device registered by another process (`burrow device add`): republish, so the
+        // catalogue lists it and its folder gets .burrow/device.js.
+        ctx.events.emit('links-changed', { device: d.name });
       }
     }
   }

@@ -1,0 +1,150 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * A NAS and device agents as real processes on 127.0.0.1, each in its own temp root, for the
+ * end-to-end test and bench:e2e. The NAS's sync engine listens on a fixed free port (join
+ * strings carry it); DHT and LAN discovery are off, so nothing leaves loopback.
+ */
+function findRepo(): string {
+  let d = path.dirname(fileURLToPath(import.meta.url));
+  while (!fs.existsSync(path.join(d, 'package.json')) || !fs.existsSync(path.join(d, 'bin', 'burrow.js'))) {
+    const up = path.dirname(d);
+    if (up === d) throw new Error('repository root not found');
+    d = up;
+  }
+  return d;
+}
+export const REPO = findRepo();
+const BIN = path.join(REPO, 'bin', 'burrow.js');
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address() as net.AddressInfo;
+      s.close(() => resolve(a.port));
+    });
+  });
+}
+
+export function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, BURROW_LOG_LEVEL: 'warn' }, timeout: 60_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+export interface Proc {
+  child: ChildProcess;
+  out(): string;
+  err(): string;
+}
+
+function background(args: string[], ready: RegExp, env: NodeJS.ProcessEnv = {}): Promise<Proc & { match: RegExpMatchArray }> {
+  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, BURROW_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (err += d));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`burrow ${args[0]} not ready\nstdout: ${out}\nstderr: ${err}`)), 30_000);
+    const check = () => {
+      const m = ready.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        child.stdout!.off('data', check);
+        resolve({ child, out: () => out, err: () => err, match: m });
+      }
+    };
+    child.stdout!.on('data', check);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`burrow ${args[0]} exited ${code}\nstdout: ${out}\nstderr: ${err}`));
+    });
+  });
+}
+
+export function stopProc(p: Proc | null | undefined, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (!p || p.child.exitCode !== null || p.child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    p.child.once('exit', () => resolve());
+    p.child.kill(signal);
+  });
+}
+
+export interface NasHandle extends Proc {
+  root: string;
+  url: string;
+  syncPort: number;
+}
+
+/** `burrow init` a NAS root with loopback-only sync on a free port, then `burrow start` it. */
+export async function startNas(root: string, syncPort?: number): Promise<NasHandle> {
+  const port = syncPort ?? (await freePort());
+  if (!fs.existsSync(path.join(root, '.burrow', 'config.yaml'))) {
+    const r = cli(['init', '--root', root]);
+    if (r.status !== 0) throw new Error(`init failed: ${r.stderr}`);
+    const cfgFile = path.join(root, '.burrow', 'config.yaml');
+    const cfg = fs
+      .readFileSync(cfgFile, 'utf8')
+      .replace(/^( {2}host:) 0\.0\.0\.0$/m, '$1 127.0.0.1')
+      .replace(/^( {2}port:) 7421$/m, `$1 ${port}`)
+      .replace(/^( {2}dht:) true$/m, '$1 false')
+      .replace(/^( {2}lan:) true$/m, '$1 false')
+      .replace(/^( {2}debounceMs:) 300$/m, '$1 50');
+    fs.writeFileSync(cfgFile, cfg);
+  }
+  const p = await background(['start', '--root', root, '--port', '0', '--host', '127.0.0.1'], /admin UI and API: (http:\/\/\S+?)\/?\s/);
+  return { ...p, root, url: p.match[1]!, syncPort: port };
+}
+
+export function addDevice(nasRoot: string, name: string): string {
+  const r = cli(['device', 'add', name, '--root', nasRoot, '--json']);
+  if (r.status !== 0) throw new Error(`device add failed: ${r.stdout}${r.stderr}`);
+  return (JSON.parse(r.stdout) as { join: string }).join;
+}
+
+export interface AgentHandle extends Proc {
+  root: string;
+  url: string;
+  token(): string;
+}
+
+/** Start `burrow agent` (joining on the first start); resolves when it prints its URL. */
+export async function startAgent(root: string, join?: string, port = 0): Promise<AgentHandle> {
+  const args = ['agent', '--root', root, '--port', String(port), '--no-dht', '--no-lan', '--sync-host', '127.0.0.1'];
+  if (join) args.push('--join', join);
+  const p = await background(args, /catalogue: (http:\/\/\S+)\n/);
+  return { ...p, root, url: p.match[1]!, token: () => fs.readFileSync(path.join(root, '.burrow-agent', 'token'), 'utf8').trim() };
+}
+
+export async function waitFor<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 20_000, everyMs = 25): Promise<NonNullable<T>> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v as NonNullable<T>;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+export function tempRoot(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export function sameBytes(a: string, b: string): boolean {
+  try {
+    return fs.readFileSync(a).equals(fs.readFileSync(b));
+  } catch {
+    return false;
+  }
+}
