@@ -14,6 +14,8 @@ import { register as request } from './request.js';
 import { register as trash } from './trash.js';
 import { register as share } from './share.js';
 import { register as revoke } from './revoke.js';
+import { register as secret } from './secret.js';
+import { register as sync } from './sync.js';
 
 /** Every CLI command module; each adds itself to the program. */
-export const commandModules: Array<(program: Command) => void> = [init, start, scan, status, device, agent, publish, dedupe, balance, pin, deviceSet, request, trash, share, revoke];
+export const commandModules: Array<(program: Command) => void> = [init, start, scan, status, device, agent, publish, dedupe, balance, pin, deviceSet, request, trash, share, revoke, secret, sync];
