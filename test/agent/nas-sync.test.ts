@@ -1,0 +1,107 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initRoot, openRoot } from '../../server/src/root/open-root.js';
+import { startNas, type RunningNas } from '../../server/src/nas.js';
+import { addDevice } from '../../server/src/devices/add-device.js';
+import { SyncEngine } from '../../server/src/sync/index.js';
+import type { NasFolderSync } from '../../server/src/nas-sync/service.js';
+import { effectiveQuota, parseAgentReport } from '../../server/src/nas-sync/agent-report.js';
+import { tempDir, waitFor } from '../helpers/tmp.js';
+
+/**
+ * The NAS's FolderSync service against bare sync-engine peers on 127.0.0.1: share secrets,
+ * revoke stopping a friend's updates at once, and a device's storage report becoming its quota.
+ */
+let root: string;
+let cleanup: () => void;
+let nas: RunningNas;
+let fsync: NasFolderSync;
+const peers: SyncEngine[] = [];
+
+async function peer(dir: string, secret: string, mode: 'receive-only' | 'send-receive'): Promise<SyncEngine> {
+  const e = new SyncEngine({ stateDir: path.join(dir, '.state'), listen: { host: '127.0.0.1', port: 0 }, knownHosts: [`127.0.0.1:${fsync.port}`], dialIntervalMs: 200 });
+  await e.open();
+  peers.push(e);
+  fs.mkdirSync(path.join(dir, 'data'), { recursive: true });
+  await e.addFolder({ id: 'f', path: path.join(dir, 'data'), secret, mode });
+  return e;
+}
+
+beforeAll(async () => {
+  ({ dir: root, cleanup } = tempDir('burrow-nas-sync-'));
+  initRoot(root);
+  const cfgFile = path.join(root, '.burrow', 'config.yaml');
+  fs.writeFileSync(cfgFile, fs.readFileSync(cfgFile, 'utf8').replace(/^( {2}host:) 0\.0\.0\.0$/m, '$1 127.0.0.1').replace(/^( {2}port:) 7421$/m, '$1 0').replace(/^( {2}dht:) true$/m, '$1 false').replace(/^( {2}lan:) true$/m, '$1 false'));
+  const r = openRoot(root);
+  addDevice(r, 'laptop', 100);
+  r.close();
+  nas = await startNas(root, { port: 0, host: '127.0.0.1' });
+  fsync = nas.ctx.services.get('folder-sync') as NasFolderSync;
+});
+
+afterAll(async () => {
+  for (const p of peers) await p.close();
+  await nas?.stop();
+  cleanup?.();
+});
+
+describe('NAS folder sync', () => {
+  it('serves the catalogue and every device folder, with secrets kept across calls', () => {
+    expect(fsync.port).toBeGreaterThan(0);
+    const ids = fsync.syncEngine!.listFolders().map((f) => f.id).sort();
+    expect(ids).toEqual(['catalogue:catalogue', 'device:laptop']);
+    const s = fsync.secretsOf('device', 'laptop')!;
+    expect(s.readWrite.startsWith('A')).toBe(true);
+    expect(fsync.secretsOf('catalogue', 'catalogue')!.readOnly.startsWith('B')).toBe(true);
+  });
+
+  it('a share gets a read-only secret; after revoke the friend gets no new bytes', async () => {
+    const shareDir = path.join(root, 'shared', 's1');
+    fs.mkdirSync(shareDir, { recursive: true });
+    fs.writeFileSync(path.join(shareDir, 'before.txt'), 'shared before revoke\n');
+    const secrets = await fsync.addFolder('share', 's1', shareDir, 'send-only');
+    expect(secrets.readOnly.startsWith('B')).toBe(true);
+    expect(fsync.secretsOf('share', 's1')).toEqual(secrets);
+    const friendDir = tempDir('burrow-friend-');
+    const friend = await peer(friendDir.dir, secrets.readOnly, 'receive-only');
+    const got = path.join(friendDir.dir, 'data', 'before.txt');
+    await waitFor(() => fs.existsSync(got), 15_000);
+    const bytesBefore = friend.listPeers().reduce((a, p) => a + p.bytesIn, 0);
+    await fsync.removeFolder('share', 's1');
+    expect(fsync.secretsOf('share', 's1')).toBeUndefined();
+    // Removal closed the friend's connection before it returned.
+    await waitFor(() => friend.listPeers().length === 0, 5000);
+    fs.writeFileSync(path.join(shareDir, 'after.txt'), 'written after revoke\n');
+    await new Promise((r) => setTimeout(r, 2500)); // several dial intervals of the friend
+    expect(fs.existsSync(path.join(friendDir.dir, 'data', 'after.txt'))).toBe(false);
+    expect(friend.listPeers().reduce((a, p) => a + p.bytesIn, 0)).toBe(0);
+    expect(bytesBefore).toBeGreaterThan(0);
+    friendDir.cleanup();
+  });
+
+  it("a device's storage report becomes its quota (never above the admin's --quota)", async () => {
+    const devDir = tempDir('burrow-dev-');
+    const dev = await peer(devDir.dir, fsync.secretsOf('device', 'laptop')!.readWrite, 'send-receive');
+    const report = { v: 1, device: 'laptop', limitBytes: 50 * 1024 * 1024, freeBytes: 10 * 1024 * 1024 * 1024, usedBytes: 0, agentVersion: 'test', at: Date.now() };
+    fs.mkdirSync(path.join(devDir.dir, 'data', '.burrow'), { recursive: true });
+    fs.writeFileSync(path.join(devDir.dir, 'data', '.burrow', 'agent-report.json'), JSON.stringify(report));
+    await dev.rescan('f');
+    await waitFor(() => nas.ctx.store.devices.get('laptop')!.quota_bytes === 50 * 1024 * 1024, 15_000);
+    // A bigger limit does not raise the admin's 100 MB.
+    fs.writeFileSync(path.join(devDir.dir, 'data', '.burrow', 'agent-report.json'), JSON.stringify({ ...report, limitBytes: 500 * 1024 * 1024, at: Date.now() }));
+    await dev.rescan('f');
+    await waitFor(() => nas.ctx.store.devices.get('laptop')!.quota_bytes === 100 * 1024 * 1024, 15_000);
+    devDir.cleanup();
+  });
+
+  it('parses reports strictly and takes the smallest cap', () => {
+    expect(parseAgentReport('{"v":1,"device":"x","limitBytes":null,"freeBytes":5,"usedBytes":1}')).toMatchObject({ limitBytes: null, freeBytes: 5 });
+    expect(parseAgentReport('{"v":1,"device":"x","limitBytes":-1,"freeBytes":5,"usedBytes":1}')).toBeNull();
+    expect(parseAgentReport('not json')).toBeNull();
+    expect(parseAgentReport('x'.repeat(5000))).toBeNull();
+    const r = parseAgentReport('{"v":1,"device":"x","limitBytes":null,"freeBytes":5,"usedBytes":1}')!;
+    expect(effectiveQuota(null, r)).toBe(6);
+    expect(effectiveQuota(3, r)).toBe(3);
+  });
+});
