@@ -234,7 +234,7 @@ const tables: string[] = [];
 const notes: string[] = [];
 
 function firstRun(): void {
-  const spec: TreeSpec = { uniqueSmall: 15_400, smallMin: 1 * KiB, smallMax: 96 * KiB, uniqueBig: 110, bigMin: 3 * MiB, bigMax: 9 * MiB, originals: 2_000, decoyPairs: 200, empty: 200, dirs: 220 };
+  const spec: TreeSpec = { uniqueSmall: 15_400, smallMin: 1 * KiB, smallMax: 80 * KiB, uniqueBig: 70, bigMin: 3 * MiB, bigMax: 9 * MiB, originals: 2_000, decoyPairs: 200, empty: 200, dirs: 220 };
   const { dir: src, info } = ensureTree('tree20k', spec);
   log('hashing the source tree for the sha256 list');
   const before = treeState(src);

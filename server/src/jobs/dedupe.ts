@@ -80,6 +80,7 @@ export interface DedupeReport {
   skippedExamples: Array<{ path: string; reason: SkipReason; detail?: string }>;
   emptyFilesIgnored: number;
   candidates: number;
+  /** Hash reads this run (a file that needed a partial and then a full hash counts twice). */
   hashed: { files: number; bytes: number };
   compared: { pairs: number; bytes: number };
   recovered: number;

@@ -127,6 +127,8 @@ export class DedupeRepo {
   startRun(dryRun: boolean): number {
     // A run row still 'running' belongs to a process that died: the job lock guarantees no live one.
     this.db.prepare("UPDATE dedupe_runs SET state = 'interrupted' WHERE state = 'running'").run();
+    // Closed journal rows only matter to someone debugging a recent run: keep 30 days.
+    this.db.prepare("DELETE FROM dedupe_journal WHERE state != 'planned' AND created_at < ?").run(Date.now() - 30 * 86_400_000);
     return Number(this.runAddStmt.run(Date.now(), dryRun ? 1 : 0).lastInsertRowid);
   }
 
