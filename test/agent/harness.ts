@@ -44,8 +44,10 @@ export interface Proc {
   err(): string;
 }
 
-function background(args: string[], ready: RegExp, env: NodeJS.ProcessEnv = {}): Promise<Proc & { match: RegExpMatchArray }> {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, BURROW_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function background(args: string[], ready: RegExp, env: NodeJS.ProcessEnv = {}, netns?: string): Promise<Proc & { match: RegExpMatchArray }> {
+  // `ip netns exec` execs node in place, so the child's pid is node's and signals reach it.
+  const [cmd, argv] = netns ? ['ip', ['netns', 'exec', netns, process.execPath, BIN, ...args]] : [process.execPath, [BIN, ...args]];
+  const child = spawn(cmd, argv as string[], { env: { ...process.env, BURROW_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout!.on('data', (d) => (out += d));
@@ -82,23 +84,28 @@ export interface NasHandle extends Proc {
   syncPort: number;
 }
 
-/** `burrow init` a NAS root with loopback-only sync on a free port, then `burrow start` it. */
-export async function startNas(root: string, syncPort?: number): Promise<NasHandle> {
-  const port = syncPort ?? (await freePort());
+/**
+ * `burrow init` a NAS root with loopback-only sync on a free port, then `burrow start` it.
+ * With `netns`, the NAS runs in that network namespace, listens on every address there, and
+ * puts `publicHost` into join strings.
+ */
+export async function startNas(root: string, opts: { syncPort?: number; netns?: string; publicHost?: string } = {}): Promise<NasHandle> {
+  const port = opts.syncPort ?? (await freePort());
   if (!fs.existsSync(path.join(root, '.burrow', 'config.yaml'))) {
     const r = cli(['init', '--root', root]);
     if (r.status !== 0) throw new Error(`init failed: ${r.stderr}`);
     const cfgFile = path.join(root, '.burrow', 'config.yaml');
     const cfg = fs
       .readFileSync(cfgFile, 'utf8')
-      .replace(/^( {2}host:) 0\.0\.0\.0$/m, '$1 127.0.0.1')
+      .replace(/^( {2}host:) 0\.0\.0\.0$/m, opts.netns ? '$1 0.0.0.0' : '$1 127.0.0.1')
+      .replace(/^( {2}publicAddresses:) \[\]$/m, opts.publicHost ? `$1 ["${opts.publicHost}:${port}"]` : '$1 []')
       .replace(/^( {2}port:) 7421$/m, `$1 ${port}`)
       .replace(/^( {2}dht:) true$/m, '$1 false')
       .replace(/^( {2}lan:) true$/m, '$1 false')
       .replace(/^( {2}debounceMs:) 300$/m, '$1 50');
     fs.writeFileSync(cfgFile, cfg);
   }
-  const p = await background(['start', '--root', root, '--port', '0', '--host', '127.0.0.1'], /admin UI and API: (http:\/\/\S+?)\/?\s/);
+  const p = await background(['start', '--root', root, '--port', '0', '--host', '127.0.0.1'], /admin UI and API: (http:\/\/\S+?)\/?\s/, {}, opts.netns);
   return { ...p, root, url: p.match[1]!, syncPort: port };
 }
 
