@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { dedupeJob, cliRefresher } from '../../server/src/jobs/run-jobs.js';
@@ -109,6 +110,19 @@ describe('dedupe', () => {
     expect(allowed.filesLinked).toBe(1);
     // The keeper's metadata survives (equal links and mtimes: the lower inode number is kept).
     expect(inode(path.join(files, 'mode/a'))).toBe(inode(path.join(files, 'mode/b')));
+  });
+
+  it('skips files whose xattrs differ (set with Python, as Node has no xattr API)', async () => {
+    const j = setup();
+    const { files } = j.r.layout;
+    put(files, 'x/a', 'xattr content');
+    put(files, 'x/b', 'xattr content');
+    const set = spawnSync('/usr/bin/python3', ['-c', 'import os,sys; os.setxattr(sys.argv[1], "user.burrow-test", b"1")', path.join(files, 'x/b')]);
+    expect(set.status, String(set.stderr)).toBe(0);
+    rescan(j);
+    const rep = await run(j);
+    expect(rep.filesLinked).toBe(0);
+    expect(rep.skippedExamples).toEqual([expect.objectContaining({ reason: 'metadata-mismatch', detail: 'xattrs differ' })]);
   });
 
   it('a file changed after it was hashed (index not yet updated) is skipped, and keeps its new content', async () => {
