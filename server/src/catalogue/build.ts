@@ -4,8 +4,8 @@ import { CatalogueRepo } from '../store/catalogue-repo.js';
 import type { RequestStatusSource } from '../nas-context.js';
 import { FIELD_SEP, escapePathPart, isBoundary, jsCall, sharedPrefixLength } from './record-format.js';
 
-/** On average one shard per this many records (about 15 KB): small enough that one change rewrites little. */
-export const DEFAULT_CHUNK_EVERY = 384;
+/** On average one shard per this many records (about 10 KB): small enough that one change rewrites little. */
+export const DEFAULT_CHUNK_EVERY = 256;
 /** The first-draw summary lists at most this many top-level entries. */
 export const TOP_LIMIT = 300;
 /** Requests per device shown in its request shard. */
@@ -55,7 +55,10 @@ function holdersByInode(repo: CatalogueRepo): Map<string, string> {
   }
   const out = new Map<string, string>();
   // Devices first, then shares, each sorted, so the field is stable across publishes.
-  for (const [k, s] of sets) out.set(k, [...s].sort((a, b) => (a[0] === '+') === (b[0] === '+') ? (a < b ? -1 : a > b ? 1 : 0) : a[0] === '+' ? 1 : -1).join('/'));
+  for (const [k, s] of sets) {
+    const all = [...s].sort();
+    out.set(k, [...all.filter((t) => t[0] !== '+'), ...all.filter((t) => t[0] === '+')].join('/'));
+  }
   return out;
 }
 
