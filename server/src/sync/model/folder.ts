@@ -84,6 +84,7 @@ interface Link {
   nextReq: number;
   bad: number;
   ready: boolean;
+  finalSent: boolean;
 }
 interface Want {
   s: SealedRecord;
@@ -202,14 +203,33 @@ export class Folder extends EventEmitter<FolderEvents> {
   async open(): Promise<void> {
     await fs.promises.mkdir(this.root, { recursive: true });
     await this.load();
+    this.timers.push(setInterval(() => this.sampleRate(), 1000));
     if (this.canPublish) {
-      await this.scan();
       if (this.opts.watch !== false) await this.startWatcher();
       const iv = this.opts.rescanIntervalMs ?? 60_000;
       if (iv > 0) this.timers.push(setInterval(() => void this.scan(), iv));
-    }
-    this.scannedOnce = true;
-    this.timers.push(setInterval(() => this.sampleRate(), 1000));
+      // The first scan runs in the background: peers may connect and pull what
+      // is already hashed. The final index flag waits for it (see sendFinal).
+      this.initialScan = this.scan().then(() => {
+        this.scannedOnce = true;
+        this.broadcast();
+        for (const l of this.links) this.sendFinal(l);
+        this.pump();
+        this.checkSynced();
+      });
+    } else this.scannedOnce = true;
+  }
+
+  /** Resolves when the first full scan is done (immediately for non-publishing folders). */
+  whenScanned(): Promise<void> {
+    return this.initialScan;
+  }
+  private initialScan: Promise<void> = Promise.resolve();
+
+  private sendFinal(link: Link): void {
+    if (link.finalSent || !link.ready || link.conn.closed) return;
+    link.finalSent = true;
+    link.conn.send({ type: MsgType.Index, final: true, records: [] });
   }
 
   async close(): Promise<void> {
@@ -373,26 +393,30 @@ export class Folder extends EventEmitter<FolderEvents> {
       }
     } else files = await walk(this.root);
     let changed = false;
+    const todo: Array<[string, StatInfo | undefined]> = [];
     for (const [rel, st] of files) {
-      if (this.closed) return;
       const cache = this.local.get(rel);
       if (cache && cache.size === st.size && cache.mtime === st.mtime && cache.ino === st.ino && cache.mode === st.mode) continue;
       if (this.applying.has(rel)) continue;
+      todo.push([rel, cache]);
+    }
+    await forEachLimit(todo, 4, async ([rel, cache]) => {
+      if (this.closed) return;
       const h = await hashFile(path.join(this.root, rel), this.keys);
-      if (!h || this.applying.has(rel) || this.local.get(rel) !== cache || this.closed) continue;
+      if (!h || this.applying.has(rel) || this.local.get(rel) !== cache || this.closed) return;
       const id = this.byPath.get(rel);
       const cur = id ? this.entries.get(id) : undefined;
       const stat: StatInfo = { size: h.size, mtime: h.mtime, ino: h.ino, mode: h.mode };
       if (cur?.p && !cur.p.del && cur.p.size === h.size && cur.p.mtime === h.mtime && cur.p.mode === h.mode && sameBlocks(cur.p.blocks, h.blocks)) {
         this.local.set(rel, stat);
-        continue;
+        return;
       }
       const plain: PlainRecord = { path: rel, size: h.size, mtime: h.mtime, mode: h.mode, bs: h.bs, blocks: h.blocks, del: false };
       const rec = makeRecord(this.keys, plain, vvBump(cur?.s.vv ?? [], this.device), h.cipher);
       this.local.set(rel, stat);
       this.install(rec, plain);
       changed = true;
-    }
+    });
     for (const [rel, id] of subset ? [...subset].map((r) => [r, this.byPath.get(r)] as const) : [...this.byPath]) {
       if (!id || files.has(rel) || this.applying.has(rel)) continue;
       const cur = this.entries.get(id);
@@ -435,6 +459,7 @@ export class Folder extends EventEmitter<FolderEvents> {
       nextReq: 1,
       bad: 0,
       ready: false,
+      finalSent: false,
     };
     this.links.add(link);
     conn.on('message', (m) => this.onMessage(link, m));
@@ -481,9 +506,10 @@ export class Folder extends EventEmitter<FolderEvents> {
         size = 0;
       }
     }
-    link.conn.send({ type: MsgType.Index, final: true, records: batch });
+    if (batch.length) link.conn.send({ type: MsgType.Index, final: false, records: batch });
     link.sentIdx = this.log.length;
     link.ready = true;
+    if (this.scannedOnce) this.sendFinal(link);
   }
 
   private scheduleBroadcast(): void {
@@ -630,7 +656,9 @@ export class Folder extends EventEmitter<FolderEvents> {
   /* ================= pulling ================= */
 
   private pump(): void {
-    if (this.closed) return;
+    // A publisher scans first, so a local edit made while offline is known
+    // (and can conflict) before any remote version replaces it.
+    if (this.closed || !this.scannedOnce) return;
     const now = Date.now();
     let pendingData = -1;
     let nextRetry = Infinity;
@@ -738,8 +766,31 @@ export class Folder extends EventEmitter<FolderEvents> {
         return;
       }
       const tmpDir = path.join(this.root, META_DIR, 'tmp');
-      await fs.promises.mkdir(tmpDir, { recursive: true });
       const base = w.s.hash.slice(0, 40);
+      if (p.blocks.length <= 1 && p.size <= 256 * 1024) {
+        // Small file fast path: one block, few syscalls, no progress file.
+        let data: Buffer = Buffer.alloc(0);
+        const h = p.blocks[0];
+        if (h) {
+          const local = await this.readLocalBlock(h, p.size);
+          if (local) data = local;
+          else {
+            const cb = w.s.blocks[0]!;
+            data = await this.fetchBlock({ plain: h, cipher: cb[0], cipherLen: cb[1], plainLen: p.size }, w.sources, false);
+            this.bytesDone += p.size;
+            w.doneBytes += p.size;
+          }
+        }
+        if (this.closed) throw new SyncError('CLOSED', 'folder closed');
+        this.ensureDir(tmpDir);
+        const tmp = path.join(tmpDir, base + '.part');
+        fs.writeFileSync(tmp, data, { mode: p.mode });
+        fs.chmodSync(tmp, p.mode);
+        fs.utimesSync(tmp, p.mtime / 1000, p.mtime / 1000);
+        this.finishFile(w, p, tmp, fs.statSync(tmp), cache);
+        return;
+      }
+      await fs.promises.mkdir(tmpDir, { recursive: true });
       const tmp = path.join(tmpDir, base + '.part');
       const progFile = path.join(tmpDir, base + '.json');
       const verified = new Set<number>();
@@ -761,10 +812,13 @@ export class Folder extends EventEmitter<FolderEvents> {
         fh = await fs.promises.open(tmp, 'w+');
       }
       let dirty = false;
+      let finished = false;
+      let flushing: Promise<void> = Promise.resolve();
       const flush = async (): Promise<void> => {
-        if (!dirty) return;
+        if (!dirty || finished) return;
         dirty = false;
-        await fs.promises.writeFile(progFile, JSON.stringify({ hash: w.s.hash, done: [...verified] }));
+        flushing = fs.promises.writeFile(progFile, JSON.stringify({ hash: w.s.hash, done: [...verified] }));
+        await flushing;
       };
       this.progressFlushers.add(flush);
       const flushTimer = setInterval(() => void flush().catch(() => undefined), 250);
@@ -795,27 +849,12 @@ export class Folder extends EventEmitter<FolderEvents> {
         await fh.utimes(p.mtime / 1000, p.mtime / 1000);
         const st = await fh.stat();
         await fh.close();
-        await fs.promises.mkdir(path.dirname(target), { recursive: true });
-        // Re-check the target right before replacing it.
-        const cs2 = await fs.promises.lstat(target).catch(() => null);
-        const changed2 = cs2 && !(cache && cs2.isFile() && cache.size === cs2.size && cache.mtime === Math.floor(cs2.mtimeMs) && cache.ino === cs2.ino);
-        let conflictCopy: string | undefined;
-        if (cs2 && this.canPublish && (w.keepLocal || changed2)) {
-          conflictCopy = conflictName(rel, new Date(), this.device);
-          await fs.promises.rename(target, path.join(this.root, conflictCopy));
-        } else if (cs2 && cs2.isDirectory()) {
-          throw new SyncError('IO', `cannot replace directory ${rel} with a file`);
-        }
-        await fs.promises.rename(tmp, target); // never writes into an existing inode
-        this.local.set(rel, { size: st.size, mtime: Math.floor(st.mtimeMs), ino: st.ino, mode: p.mode });
+        finished = true;
         clearInterval(flushTimer);
         this.progressFlushers.delete(flush);
+        await flushing;
         await fs.promises.unlink(progFile).catch(() => undefined);
-        this.installRemote(w, p);
-        const ev: FileEvent = { folderId: this.id, path: rel, size: p.size, mtime: p.mtime, mode: p.mode, version: w.s.hash };
-        if (conflictCopy) ev.conflictCopy = conflictCopy;
-        this.emit('fileChanged', ev);
-        if (conflictCopy) void this.scan();
+        this.finishFile(w, p, tmp, st, cache);
       } catch (e) {
         clearInterval(flushTimer);
         await flush().catch(() => undefined);
@@ -826,6 +865,42 @@ export class Folder extends EventEmitter<FolderEvents> {
     } finally {
       this.applying.delete(rel);
     }
+  }
+
+  private knownDirs = new Set<string>();
+  private ensureDir(dir: string): void {
+    if (this.knownDirs.has(dir)) return;
+    fs.mkdirSync(dir, { recursive: true });
+    this.knownDirs.add(dir);
+  }
+
+  /** Put a fully verified temp file in place: keep a conflicting local version aside, then rename. */
+  private finishFile(w: Want, p: PlainRecord, tmp: string, st: fs.Stats, cache: StatInfo | undefined): void {
+    const rel = p.path;
+    const target = path.join(this.root, rel);
+    const dir = path.dirname(target);
+    if (!this.knownDirs.has(dir) || !fs.existsSync(dir)) {
+      fs.mkdirSync(dir, { recursive: true });
+      this.knownDirs.add(dir);
+    }
+    // Re-check the target right before replacing it.
+    const cs2 = fs.lstatSync(target, { throwIfNoEntry: false });
+    const changed2 = cs2 && !(cache && cs2.isFile() && cache.size === cs2.size && cache.mtime === Math.floor(cs2.mtimeMs) && cache.ino === cs2.ino);
+    let conflictCopy: string | undefined;
+    if (cs2 && this.canPublish && (w.keepLocal || changed2)) {
+      conflictCopy = conflictName(rel, new Date(), this.device);
+      fs.renameSync(target, path.join(this.root, conflictCopy));
+    } else if (cs2 && cs2.isDirectory()) {
+      fs.unlinkSync(tmp);
+      throw new SyncError('IO', `cannot replace directory ${rel} with a file`);
+    }
+    fs.renameSync(tmp, target); // never writes into an existing inode
+    this.local.set(rel, { size: st.size, mtime: Math.floor(st.mtimeMs), ino: st.ino, mode: p.mode });
+    this.installRemote(w, p);
+    const ev: FileEvent = { folderId: this.id, path: rel, size: p.size, mtime: p.mtime, mode: p.mode, version: w.s.hash };
+    if (conflictCopy) ev.conflictCopy = conflictCopy;
+    this.emit('fileChanged', ev);
+    if (conflictCopy) void this.scan([path.join(this.root, conflictCopy)]);
   }
 
   private installRemote(w: Want, p: PlainRecord): void {
