@@ -142,3 +142,14 @@ describe('automatic requests from index changes', () => {
     expect(fs.statSync(fx.r.layout.device('laptop') + '/shared/from-phone.txt').ino).toBe(ino);
   });
 });
+
+describe('trash retention', () => {
+  it('the service empties trash items older than trash.retentionDays', async () => {
+    fx = await makeServiceFixture({ 'old.txt': 'o' });
+    const st = await fx.svc.submit({ id: 'destroy-old-01', device: 'phone', action: 'destroy', path: 'old.txt', confirm: true }, 'http').done;
+    const id = (st.result as { trashId: string }).trashId;
+    expect(fx.svc.sweepTrash()).toEqual([]);
+    expect(fx.svc.sweepTrash(new Date(Date.now() + 7 * 86_400_000 + 1000))).toEqual([id]);
+    expect(fs.existsSync(path.join(fx.r.layout.trash, id))).toBe(false);
+  });
+});

@@ -7,9 +7,12 @@ import { FILES_AREA } from '../store/entries-repo.js';
 import { RequestProcessor, type Submitted, type RequestSource } from './processor.js';
 import { WorklistReader, WORKLIST_DIR, lineFallbackId, type WorklistItem } from './worklist.js';
 import { MAX_LINE_BYTES } from './validate.js';
+import { emptyTrash } from '../actions/trash.js';
 
 /** How often worklists are checked besides fs.watch (which can miss events on some filesystems). */
 const POLL_MS = 500;
+/** How often the trash is checked for items past trash.retentionDays. */
+const TRASH_SWEEP_MS = 60 * 60 * 1000;
 
 /**
  * The 'requests' NAS service: the request processor, the worklist watcher, and the automatic
@@ -22,6 +25,7 @@ export class RequestsService implements NasService, RequestStatusSource {
   private ctx!: NasContext;
   private reader!: WorklistReader;
   private timer: NodeJS.Timeout | null = null;
+  private trashTimer: NodeJS.Timeout | null = null;
   private readonly watchers = new Map<string, fs.FSWatcher>();
   private readonly seen = new Map<string, string>();
   private readonly onChanged = (e: IndexChangedEvent) => this.indexChanged(e);
@@ -44,6 +48,21 @@ export class RequestsService implements NasService, RequestStatusSource {
     this.pollAll();
     this.timer = setInterval(() => this.pollAll(), POLL_MS);
     this.timer.unref();
+    this.sweepTrash();
+    this.trashTimer = setInterval(() => this.sweepTrash(), TRASH_SWEEP_MS);
+    this.trashTimer.unref();
+  }
+
+  /** Empty what has been in the trash longer than trash.retentionDays. */
+  sweepTrash(now = new Date()): string[] {
+    try {
+      const gone = emptyTrash(this.processor.trash, this.ctx.layout, { retentionDays: this.ctx.config.trash.retentionDays, now });
+      if (gone.length > 0) this.ctx.log.info({ items: gone }, 'emptied trash items past their retention time');
+      return gone;
+    } catch (err) {
+      this.ctx.log.warn({ err }, 'could not empty the trash');
+      return [];
+    }
   }
 
   submit(raw: unknown, source: RequestSource): Submitted {
@@ -183,6 +202,7 @@ export class RequestsService implements NasService, RequestStatusSource {
   async close(): Promise<void> {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.trashTimer) clearInterval(this.trashTimer);
     for (const w of this.watchers.values()) w.close();
     this.watchers.clear();
     this.ctx?.indexer.off('changed', this.onChanged);
