@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { launchBrowser } from '../helpers/browser.js';
 import { makeFixture, addDevices, HOSTILE_NAMES, type Fixture } from './fixture.js';
 import { expand, loaded, row, watchedPage } from './page-harness.js';
+import { publishCatalogue } from '../../server/src/catalogue/publish.js';
 
 let browser: Browser;
 let f: Fixture;
@@ -25,8 +26,20 @@ beforeAll(async () => {
   // The spec's store, as a phone sees it.
   for (const p of ['Photos/2013/holiday/beach-1.jpg', 'Photos/2013/holiday/beach-2.jpg', 'Music/album/track 01.mp3', 'Documents/tax/2013 return.pdf', 'notes.txt']) f.write(p, p);
   f.link('notes.txt', 'phone');
+  for (let i = 0; i < 620; i++) f.write(`big/f${String(i).padStart(4, '0')}.txt`, 'x');
   f.rescan();
-  f.publish();
+  // The phone's request shard, as the request processor would report it.
+  const now = Date.now();
+  const requests = {
+    recentForDevice: (d: string) =>
+      d === 'phone'
+        ? [
+            { id: 'r2', device: d, action: 'delete', path: 'Music', state: 'pending' as const, createdAt: now, updatedAt: now },
+            { id: 'r1', device: d, action: 'get', path: 'notes.txt', state: 'failed' as const, reason: 'no room on phone', createdAt: now - 5, updatedAt: now - 5 },
+          ]
+        : [],
+  };
+  publishCatalogue({ store: f.r.store, layout: f.r.layout, trashDays: 7, requests });
   view = pathToFileURL(f.deviceView('phone')).href;
   browser = await launchBrowser();
 }, 60_000);
@@ -66,7 +79,10 @@ describe('hostile names', () => {
     for (const r of await page.locator('.row').all()) await r.hover();
     // Nothing from a name became markup.
     expect(await page.locator('#tree img, #tree svg, #tree script, #tree b, #tree iframe').count()).toBe(0);
-    expect(await page.evaluate(() => document.scripts.length)).toBeLessThanOrEqual(6 + 1 + 2); // page's own + shards + device + request shard
+    // Every script on the page is the page's own: inline, a data shard, device.js or the request shard.
+    const srcs = await page.evaluate(() => Array.from(document.scripts).map((x) => x.getAttribute('src') ?? 'inline'));
+    expect(srcs.filter((x) => !/^(inline|data\/(index|summary|c-[\w-]+)\.js|\.\.\/files\/\.burrow\/device\.js|devices\/phone\.js|http:\/\/127\.0\.0\.1:7422\/agent\.js)$/.test(x))).toEqual([]);
+    expect(srcs.filter((x) => x === 'inline')).toHaveLength(3);
     expect(problems).toEqual([]);
     await page.context().close();
   });
@@ -83,6 +99,32 @@ describe('hostile names', () => {
     await loaded(page);
     const blocked = await page.evaluate(() => fetch('https://example.com/').then(() => 'fetched', (e: Error) => e.name));
     expect(blocked).toBe('TypeError');
+    await page.context().close();
+  });
+});
+
+describe('state and size', () => {
+  test('pending and failed requests from the device\'s request shard show on their rows', async () => {
+    const { page, problems } = await watchedPage(browser);
+    await page.goto(view);
+    await loaded(page);
+    await expect.poll(async () => (await row(page, 'notes.txt')).locator('.state').textContent()).toBe('get: failed (no room on phone)');
+    expect(await (await row(page, 'notes.txt')).locator('.state').getAttribute('class')).toBe('state failed');
+    expect(await (await row(page, 'Music')).locator('.state').textContent()).toBe('delete: pending');
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+
+  test('a folder with many children draws 500 rows, then more on request', async () => {
+    const { page, problems } = await watchedPage(browser);
+    await page.goto(view);
+    await loaded(page);
+    await expand(page, 'big');
+    const inBig = () => page.locator('.row').evaluateAll((rs) => rs.filter((r) => (r as HTMLElement).dataset.path!.startsWith('big/')).length);
+    expect(await inBig()).toBe(500);
+    await page.getByText('show 120 more (120 not shown)').click();
+    expect(await inBig()).toBe(620);
+    expect(problems).toEqual([]);
     await page.context().close();
   });
 });
