@@ -1,11 +1,13 @@
 /**
  * Script the agent appends to /agent.js, for catalogue pages it serves itself. Two jobs:
  *
- * 1. [open] is bold only when the file is really here. The catalogue says a device holds a
- *    file as soon as the NAS linked it, which is before the bytes arrive; so for every row
- *    the page draws with a bold [open], this asks the agent (POST /api/local) and, while the
- *    file is still missing or syncing, shows [get] bold with "syncing" instead. It re-checks
- *    every 300 ms, so [open] turns bold right after the last byte lands.
+ * 1. [open] is bold exactly when the file is here. The catalogue says a device holds a file
+ *    as soon as the NAS linked it, which is before the bytes arrive, and it learns of a file
+ *    only after the NAS republished. So for every file row the page draws, this asks the
+ *    agent (POST /api/local) and makes [open] bold if the file is in files/, else [get]
+ *    (with "syncing" when the NAS already linked it). A bold [open] from the catalogue is
+ *    held back until confirmed (in a MutationObserver, before the next paint). Re-checked
+ *    every 250 ms, so [open] turns bold right after the last byte lands.
  * 2. Live catalogue. When the synced catalogue data changes (GET /api/version), the page
  *    reloads itself while idle (no dialog, menu or search), keeping its scroll position and
  *    the folders that were open. The page has no data-reload hook, hence the reload.
@@ -20,46 +22,50 @@ export const AGENT_PAGE_SCRIPT = String.raw`(function () {
   var H = { 'X-Burrow-Token': A.token, 'Content-Type': 'application/json' };
   var KEY = 'burrow.agent.view';
   var $ = function (id) { return document.getElementById(id); };
-  var missing = {};
   var checking = false;
 
   function openRows() {
     var t = $('tree');
     return t ? Array.prototype.slice.call(t.querySelectorAll('.row')) : [];
   }
+  // First sight of a row the page drew: remember what the catalogue said, and hold back a
+  // bold [open] until the agent confirms the file is here (this runs before the next paint).
+  function adopt(row) {
+    if (row.hasAttribute('data-agent-seen')) return;
+    row.setAttribute('data-agent-seen', '1');
+    if (!row.classList.contains('file')) return;
+    var g = row.querySelector('.lnk.get'), o = row.querySelector('.lnk.open');
+    if (!g || !o) return;
+    if (o.classList.contains('strong')) {
+      row.setAttribute('data-agent-cat-has', '1');
+      o.classList.remove('strong'); g.classList.add('strong');
+    }
+  }
   function mark(row, here, info) {
     var g = row.querySelector('.lnk.get'), o = row.querySelector('.lnk.open');
     if (!g || !o) return;
     var s = row.querySelector('.agent-sync');
-    if (here) {
-      o.classList.add('strong'); g.classList.remove('strong');
-      if (s) s.parentNode.removeChild(s);
-      row.removeAttribute('data-agent-missing');
-    } else {
-      o.classList.remove('strong'); g.classList.add('strong');
-      row.setAttribute('data-agent-missing', '1');
-      if (!s) { s = document.createElement('span'); s.className = 'state pending agent-sync'; row.appendChild(s); }
-      s.textContent = info || 'syncing to this device';
-    }
+    if (here) { o.classList.add('strong'); g.classList.remove('strong'); }
+    else { o.classList.remove('strong'); g.classList.add('strong'); }
+    if (here || !info) { if (s) s.parentNode.removeChild(s); return; }
+    if (!s) { s = document.createElement('span'); s.className = 'state pending agent-sync'; row.appendChild(s); }
+    s.textContent = info;
   }
   function check() {
     if (checking) return;
-    var rows = openRows().filter(function (r) {
-      var o = r.querySelector('.lnk.open');
-      return o && (o.classList.contains('strong') || r.getAttribute('data-agent-missing'));
-    });
+    var rows = openRows().filter(function (r) { return r.classList.contains('file') && r.hasAttribute('data-agent-seen'); }).slice(0, 1000);
     if (!rows.length) return;
-    var paths = rows.slice(0, 1000).map(function (r) { return r.getAttribute('data-path'); });
+    var paths = rows.map(function (r) { return r.getAttribute('data-path'); });
     checking = true;
     fetch('/api/local', { method: 'POST', headers: H, body: JSON.stringify({ paths: paths }), credentials: 'omit' })
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (j) {
         if (!j) return;
-        missing = {};
+        var missing = {};
         (j.missing || []).forEach(function (m) { missing[m.path] = m; });
         rows.forEach(function (r) {
-          var p = r.getAttribute('data-path'), m = missing[p];
-          mark(r, !m, m && m.info);
+          var m = missing[r.getAttribute('data-path')];
+          mark(r, !m, m && r.hasAttribute('data-agent-cat-has') ? m.info : null);
         });
       })
       .catch(function () {})
@@ -102,13 +108,26 @@ export const AGENT_PAGE_SCRIPT = String.raw`(function () {
         else if (j.version !== version && !busy()) { saveView(); location.reload(); }
       })
       .catch(function () {})
-      .then(function () { setTimeout(poll, 400); });
+      .then(function () { setTimeout(poll, 250); });
   }
 
   function start() {
     var t = $('tree');
-    if (t && window.MutationObserver) new MutationObserver(function () { setTimeout(check, 0); }).observe(t, { childList: true });
-    setInterval(check, 300);
+    if (t && window.MutationObserver) {
+      new MutationObserver(function (list) {
+        var fresh = false;
+        list.forEach(function (m) {
+          Array.prototype.forEach.call(m.addedNodes, function (n) {
+            if (n.nodeType !== 1) return;
+            if (n.classList.contains('row')) { adopt(n); fresh = true; }
+            else if (n.querySelectorAll) Array.prototype.forEach.call(n.querySelectorAll('.row'), function (r) { adopt(r); fresh = true; });
+          });
+        });
+        if (fresh) setTimeout(check, 0);
+      }).observe(t, { childList: true, subtree: true });
+    }
+    openRows().forEach(adopt);
+    setInterval(check, 250);
     check();
     restoreView();
     poll();
