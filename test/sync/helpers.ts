@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -94,5 +95,33 @@ export async function allBytes(dir: string): Promise<Array<{ file: string; data:
     }
   };
   await walk(dir);
+  return out;
+}
+
+/**
+ * Compile the engine and its CLI commands to plain JS in a temp dir, for tests
+ * that must run them in child processes (network namespaces, the CLI).
+ */
+export async function buildForChildren(): Promise<string> {
+  const repo = path.resolve(__dirname, '../..');
+  const out = await tmpDir('burrow-sync-build-');
+  execFileSync(
+    path.join(repo, 'node_modules/.bin/tsc'),
+    [
+      '--outDir', out, '--rootDir', repo, '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022',
+      '--skipLibCheck', '--esModuleInterop', '--types', 'node',
+      path.join(repo, 'server/src/sync/index.ts'),
+      path.join(repo, 'server/src/sync/discovery/bittorrent-dht.d.ts'),
+      path.join(repo, 'server/src/cli/commands/sync.ts'),
+      path.join(repo, 'server/src/cli/commands/secret.ts'),
+    ],
+    { stdio: 'inherit' },
+  );
+  fs.writeFileSync(path.join(out, 'package.json'), '{"type":"module"}');
+  fs.symlinkSync(path.join(repo, 'node_modules'), path.join(out, 'node_modules'));
+  fs.writeFileSync(
+    path.join(out, 'cli.mjs'),
+    "import { Command } from 'commander';\nimport { register as sync } from './server/src/cli/commands/sync.js';\nimport { register as secret } from './server/src/cli/commands/secret.js';\nconst p = new Command('burrow');\nsync(p);\nsecret(p);\nawait p.parseAsync(process.argv);\n",
+  );
   return out;
 }

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { newFolderSecrets } from '../../server/src/sync/index.js';
-import { readTree, tmpDir, waitFor, writeTree } from './helpers.js';
+import { buildForChildren, readTree, tmpDir, waitFor, writeTree } from './helpers.js';
 
 function netnsWorks(): boolean {
   if (process.getuid?.() !== 0) return false;
@@ -36,16 +36,7 @@ process.on('SIGTERM', async () => { await e.close(); process.exit(0); });
 describe('LAN discovery across network namespaces', () => {
   (canNetns ? it : it.skip)('two hosts on a veth link find each other by beacons alone', async () => {
     const root = await tmpDir();
-    // Compile the engine to plain JS the child processes can run.
-    const out = path.join(root, 'build');
-    const repo = path.resolve(__dirname, '../..');
-    execFileSync(
-      path.join(repo, 'node_modules/.bin/tsc'),
-      ['--outDir', out, '--rootDir', repo, '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--skipLibCheck', '--esModuleInterop', '--types', 'node', path.join(repo, 'server/src/sync/index.ts'), path.join(repo, 'server/src/sync/discovery/bittorrent-dht.d.ts')],
-      { stdio: 'inherit' },
-    );
-    fs.writeFileSync(path.join(out, 'package.json'), '{"type":"module"}');
-    fs.symlinkSync(path.join(repo, 'node_modules'), path.join(out, 'node_modules'));
+    const out = await buildForChildren();
     fs.writeFileSync(path.join(out, 'runner.mjs'), RUNNER);
 
     const tag = crypto.randomBytes(3).toString('hex');
