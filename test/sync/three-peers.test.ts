@@ -50,6 +50,8 @@ describe('three peers: read-write, read-only, encrypted', () => {
     const tree = await readTree(roDir);
     for (const [k, v] of Object.entries(small)) expect(tree[k]).toBe(v);
     await waitFor(() => enc.progress('f').inSync && enc.listFiles('f').length === 6, 30_000, 'encrypted peer');
+    // peer exchange: the read-only and encrypted peers found each other through the read-write peer
+    await waitFor(() => ro.listPeers('f').length === 2 && enc.listPeers('f').length === 2, 10_000, 'peer exchange');
     const peers = rw.listPeers('f');
     expect(peers.map((p) => p.level).sort()).toEqual(['enc', 'ro']);
 
