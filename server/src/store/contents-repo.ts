@@ -39,12 +39,14 @@ export class ContentsRepo {
       db.prepare(`
         SELECT e.dev, e.ino, e.size, e.mtime_ms, min(e.path) AS path
         FROM entries e LEFT JOIN contents c ON c.dev = e.dev AND c.ino = e.ino
-        WHERE e.area = 'files' AND e.kind = 'file' AND e.id > ? AND (${cond})
+        WHERE +e.area = 'files' AND e.kind = 'file' AND e.id > ? AND (${cond})
         GROUP BY e.dev, e.ino ORDER BY min(e.id) LIMIT ?`);
+    // `+e.area` keeps SQLite off the (area, parent) index: walking the rowid range from the
+    // cursor needs no sort, where the index made every page scan and sort the whole area.
     this.pendingFullStmt = db.prepare(`
         SELECT e.id, e.dev, e.ino, e.size, e.mtime_ms, e.path
         FROM entries e LEFT JOIN contents c ON c.dev = e.dev AND c.ino = e.ino
-        WHERE e.area = 'files' AND e.kind = 'file' AND e.id > ?
+        WHERE +e.area = 'files' AND e.kind = 'file' AND e.id > ?
           AND (c.full_hash IS NULL OR c.size != e.size OR c.mtime_ms != e.mtime_ms)
         ORDER BY e.id LIMIT ?`);
     this.pendingPartialStmt = pending('c.partial_hash IS NULL OR c.size != e.size OR c.mtime_ms != e.mtime_ms');
