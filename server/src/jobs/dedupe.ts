@@ -18,13 +18,13 @@
  * differ from the keeper's is skipped and reported (jobs.dedupeAllowMetadataMismatch lifts that);
  * a different mtime is allowed, and the paths then show the keeper's (oldest) mtime.
  *
- * Replacement (per duplicate path), journaled in SQLite so kill -9 at any point leaves every
- * path with its original content:
+ * Replacement, journaled in SQLite so kill -9 at any point leaves every path with its original
+ * content (batches of up to 256 paths share one commit for steps 1 and 4):
  *   1. journal the plan (keeper, duplicate, temp name, both inodes)
- *   2. link(keeper, <dup folder>/.burrow-tmp-dedupe-<id>)   (same folder ⇒ same filesystem)
- *   3. re-check the duplicate is still the inode, size and mtime we compared; rename(temp, dup)
- *      (atomic: the path always names a file, before or after)
- *   4. close the journal row
+ *   2. per path: link(keeper, <dup folder>/.burrow-tmp-dedupe-<id>)   (same folder ⇒ same filesystem)
+ *   3. per path: re-check the duplicate is still the inode, size and mtime we compared, then
+ *      rename(temp, dup) (atomic: the path always names a file, before or after)
+ *   4. close the journal rows
  * Recovery (at the start of every run) removes a journaled temp name if it is still the
  * keeper's inode; the duplicate path is untouched before step 3 and identical after it.
  *
@@ -123,6 +123,8 @@ interface Inode {
 }
 
 const EXAMPLES = 100;
+/** Replacements journaled per transaction (one commit per batch, not per file). */
+const BATCH_PATHS = 256;
 export const DEDUPE_TEMP_PREFIX = '.burrow-tmp-dedupe-';
 
 export async function runDedupe(store: Store, filesDir: string, opts: DedupeOptions): Promise<DedupeReport> {
@@ -212,6 +214,8 @@ export async function runDedupe(store: Store, filesDir: string, opts: DedupeOpti
     report.groups = sets.length;
     const minMtime = now() - opts.minAgeSeconds * 1000;
     const xattrs = opts.allowMetadataMismatch ? null : readXattrsFor(filesDir, sets);
+    let batch: Array<{ keeper: Inode; dup: Inode }> = [];
+    let batchPaths = 0;
     let done = 0;
     const total = sets.reduce((n, s) => n + s.length - 1, 0);
     for (const set of sets) {
@@ -232,6 +236,7 @@ export async function runDedupe(store: Store, filesDir: string, opts: DedupeOpti
         opts.onProgress?.({ phase: 'link', done: ++done, total });
       }
     }
+    flushBatch();
     report.timings.compareAndLinkMs = performance.now() - tl;
 
     function linkDuplicate(keeper: Inode, dup: Inode): void {
@@ -255,31 +260,61 @@ export async function runDedupe(store: Store, filesDir: string, opts: DedupeOpti
       report.compared.pairs++;
       report.compared.bytes += dup.size * 2;
       if (!equal) return skip(dup, 'content-differs');
-      let replaced = 0;
-      for (const rel of dup.paths) {
-        const dupAbs = path.join(filesDir, rel);
-        if (dryRun) {
-          replaced++;
-          noteLinked(rel, keeper);
-          continue;
-        }
-        const outcome = replaceWithLink(store, filesDir, runId!, keeper, rel, dup, faults, opts.beforeReplace);
-        if (outcome === 'done') {
-          replaced++;
-          changed.push(dupAbs);
-          noteLinked(rel, keeper);
-        } else {
-          const one: Inode = { ...dup, paths: [rel], size: 0 }; // bytes are counted once, below
-          skip(one, outcome.reason, outcome.detail);
-        }
-      }
-      if (replaced === dup.paths.length) {
+      if (dryRun) {
+        for (const rel of dup.paths) noteLinked(rel, keeper);
         report.inodesFreed++;
         report.bytesSaved += dup.size;
-      } else {
-        report.bytesSkipped += dup.size;
+        return;
       }
-      if (replaced > 0) changed.push(...keeper.paths.map((p) => path.join(filesDir, p)));
+      batch.push({ keeper, dup });
+      batchPaths += dup.paths.length;
+      if (batchPaths >= BATCH_PATHS) flushBatch();
+    }
+
+    /** Journal a batch of replacements in one transaction, switch each path, then close the batch. */
+    function flushBatch(): void {
+      if (batch.length === 0) return;
+      const pairs = batch;
+      batch = [];
+      batchPaths = 0;
+      const planned = store.dedupe.journalPlanBatch(
+        pairs.flatMap(({ keeper, dup }) =>
+          dup.paths.map((rel) => ({ run_id: runId!, keeper_path: keeper.paths[0]!, dup_path: rel, keeper_dev: keeper.dev, keeper_ino: keeper.ino, dup_ino: dup.ino })),
+        ),
+        tempNameFor,
+      );
+      faults.step();
+      const closes: Array<{ id: number; state: 'done' | 'recovered' }> = [];
+      let k = 0;
+      const outcomes = pairs.map(({ keeper, dup }) =>
+        dup.paths.map((rel) => {
+          const j = planned[k++]!;
+          const outcome = switchToLink(filesDir, keeper, rel, dup, j.temp_path!, faults, opts.beforeReplace);
+          closes.push({ id: j.id, state: outcome === 'done' ? 'done' : 'recovered' });
+          return { rel, outcome };
+        }),
+      );
+      store.dedupe.journalCloseBatch(closes);
+      faults.step();
+      pairs.forEach(({ keeper, dup }, i) => {
+        let replaced = 0;
+        for (const { rel, outcome } of outcomes[i]!) {
+          if (outcome === 'done') {
+            replaced++;
+            changed.push(path.join(filesDir, rel));
+            noteLinked(rel, keeper);
+          } else {
+            skip({ ...dup, paths: [rel], size: 0 }, outcome.reason, outcome.detail); // bytes are counted once, below
+          }
+        }
+        if (replaced === dup.paths.length) {
+          report.inodesFreed++;
+          report.bytesSaved += dup.size;
+        } else {
+          report.bytesSkipped += dup.size;
+        }
+        if (replaced > 0) changed.push(...keeper.paths.map((p) => path.join(filesDir, p)));
+      });
     }
 
     function noteLinked(rel: string, keeper: Inode): void {
@@ -308,30 +343,27 @@ export function pickKeeperOrder<T extends { nlink: number; paths: string[]; mtim
   return [...inodes].sort((a, b) => outside(b) - outside(a) || b.nlink - a.nlink || a.mtime_ms - b.mtime_ms || a.ino - b.ino);
 }
 
-/** One journaled replacement of `rel` (a path of `dup`) by a link to the keeper. */
-function replaceWithLink(
-  store: Store,
+function tempNameFor(dupRel: string, id: number): string {
+  const dir = path.posix.dirname(dupRel);
+  return dir === '.' ? `${DEDUPE_TEMP_PREFIX}${id}` : `${dir}/${DEDUPE_TEMP_PREFIX}${id}`;
+}
+
+/** Replace `rel` (a path of `dup`, already journaled with `tempRel`) by a link to the keeper. */
+function switchToLink(
   filesDir: string,
-  runId: number,
   keeper: Inode,
   rel: string,
   dup: Inode,
+  tempRel: string,
   faults: FaultInjector,
   beforeReplace: DedupeOptions['beforeReplace'],
 ): 'done' | { reason: SkipReason; detail?: string } {
-  const keeperRel = keeper.paths[0]!;
-  const keeperAbs = path.join(filesDir, keeperRel);
+  const keeperAbs = path.join(filesDir, keeper.paths[0]!);
   const dupAbs = path.join(filesDir, rel);
-  const dir = path.posix.dirname(rel);
-  const j = store.dedupe.journalPlan({ run_id: runId, keeper_path: keeperRel, dup_path: rel, keeper_dev: keeper.dev, keeper_ino: keeper.ino, dup_ino: dup.ino }, (id) =>
-    dir === '.' ? `${DEDUPE_TEMP_PREFIX}${id}` : `${dir}/${DEDUPE_TEMP_PREFIX}${id}`,
-  );
-  faults.step();
-  const tempAbs = path.join(filesDir, j.temp_path!);
+  const tempAbs = path.join(filesDir, tempRel);
   try {
     fs.linkSync(keeperAbs, tempAbs);
   } catch (err) {
-    store.dedupe.journalClose(j.id, 'recovered');
     const code = (err as NodeJS.ErrnoException).code;
     return { reason: code === 'EXDEV' ? 'other-filesystem' : 'error', detail: `link: ${code ?? (err as Error).message}` };
   }
@@ -339,20 +371,17 @@ function replaceWithLink(
   beforeReplace?.(dupAbs, keeperAbs);
   // Last look before the switch: the temp must be the keeper, the duplicate what we compared.
   const tempSt = fs.lstatSync(tempAbs, { throwIfNoEntry: false });
-  if (!tempSt || tempSt.ino !== keeper.ino || tempSt.dev !== keeper.dev || !unchanged(dupAbs, dup)) {
-    if (tempSt && tempSt.ino === keeper.ino && tempSt.dev === keeper.dev) fs.rmSync(tempAbs, { force: true });
-    store.dedupe.journalClose(j.id, 'recovered');
+  const tempIsKeeper = !!tempSt && tempSt.ino === keeper.ino && tempSt.dev === keeper.dev;
+  if (!tempIsKeeper || !unchanged(dupAbs, dup)) {
+    if (tempIsKeeper) fs.rmSync(tempAbs, { force: true });
     return { reason: 'changed-since-hashing' };
   }
   try {
     fs.renameSync(tempAbs, dupAbs);
   } catch (err) {
     fs.rmSync(tempAbs, { force: true });
-    store.dedupe.journalClose(j.id, 'recovered');
     return { reason: 'error', detail: `rename: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
   }
-  faults.step();
-  store.dedupe.journalClose(j.id, 'done');
   faults.step();
   return 'done';
 }

@@ -30,7 +30,8 @@ export async function dedupeJob(
       ...opts,
       minAgeSeconds: config.jobs.dedupeMinAgeSeconds,
       allowMetadataMismatch: config.jobs.dedupeAllowMetadataMismatch,
-      hashWorkers: config.index.hashWorkers,
+      // Cold reads wait on the disk more than on the CPU: a couple more readers keep it busy.
+      hashWorkers: config.index.hashWorkers + 2,
     });
   } finally {
     lock.release();

@@ -105,15 +105,23 @@ export class DedupeRepo {
     return this.emptyStmt.get() as number;
   }
 
-  /** Journal a replacement before touching the disk; the temp name is derived from the row id. */
-  journalPlan(row: Omit<DedupeJournalRow, 'id' | 'state' | 'temp_path'>, tempFor: (id: number) => string): DedupeJournalRow {
-    const add = this.db.transaction(() => {
-      const id = Number(this.journalAddStmt.run({ ...row, temp_path: null, created_at: Date.now() }).lastInsertRowid);
-      const temp = tempFor(id);
-      this.journalSetStmt.run('planned', temp, id);
-      return { ...row, id, temp_path: temp, state: 'planned' as const };
-    });
+  /** Journal several replacements in one transaction (one commit for a whole batch). */
+  journalPlanBatch(rows: Array<Omit<DedupeJournalRow, 'id' | 'state' | 'temp_path'>>, tempFor: (dupPath: string, id: number) => string): DedupeJournalRow[] {
+    const add = this.db.transaction(() =>
+      rows.map((row) => {
+        const id = Number(this.journalAddStmt.run({ ...row, temp_path: null, created_at: Date.now() }).lastInsertRowid);
+        const temp = tempFor(row.dup_path, id);
+        this.journalSetStmt.run('planned', temp, id);
+        return { ...row, id, temp_path: temp, state: 'planned' as const };
+      }),
+    );
     return add();
+  }
+
+  journalCloseBatch(rows: Array<{ id: number; state: 'done' | 'recovered' }>): void {
+    this.db.transaction(() => {
+      for (const r of rows) this.journalSetStmt.run(r.state, null, r.id);
+    })();
   }
 
   journalClose(id: number, state: 'done' | 'recovered'): void {
