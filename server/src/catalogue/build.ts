@@ -2,10 +2,10 @@ import crypto from 'node:crypto';
 import type { Store } from '../store/index.js';
 import { CatalogueRepo } from '../store/catalogue-repo.js';
 import type { RequestStatusSource } from '../nas-context.js';
-import { FIELD_SEP, escapePathPart, isBoundary, jsCall, sharedPrefixLength } from './record-format.js';
+import { FIELD_SEP, RECORD_FIELDS, escapePathPart, isBoundary, jsCall, sharedPrefixLength } from './record-format.js';
 
-/** On average one shard per this many records (about 10 KB): small enough that one change rewrites little. */
-export const DEFAULT_CHUNK_EVERY = 256;
+/** On average one shard per this many records (about 7 KB; backup boundaries cap them near 20 KB): small enough that one change rewrites little. */
+export const DEFAULT_CHUNK_EVERY = 384;
 /** The first-draw summary lists at most this many top-level entries. */
 export const TOP_LIMIT = 300;
 /** Requests per device shown in its request shard. */
@@ -100,7 +100,7 @@ export function buildCatalogueData(input: BuildInput): BuiltCatalogue {
   };
 
   for (const [p, kind, size, mtimeMs, dev, ino] of repo.filesSorted()) {
-    if (isBoundary(p, every)) {
+    if (isBoundary(p, every, parts.length / RECORD_FIELDS)) {
       flush();
       chunkName = crypto.createHash('sha1').update(p).digest('hex').slice(0, 12);
     }

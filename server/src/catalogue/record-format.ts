@@ -38,10 +38,15 @@ export function fnv1a(s: string): number {
 /**
  * A path starts a new shard when its hash says so, independent of its neighbours, so adding or
  * removing a file moves at most one boundary and every other shard keeps its name and bytes
- * (content-defined chunking, as rsync and restic do with rolling hashes).
+ * (content-defined chunking, as rsync and restic do with rolling hashes). Hash boundaries alone
+ * give a long tail of big shards, so a shard already twice the average also ends at any path
+ * matching a weaker backup divisor (the "two thresholds, two divisors" scheme), which stays
+ * content-defined and caps shards near 2-3 times the average.
  */
-export function isBoundary(path: string, every: number): boolean {
-  return fnv1a(path) % every === 0;
+export function isBoundary(path: string, every: number, recordsSoFar: number): boolean {
+  const h = fnv1a(path);
+  if (h % every === 0) return true;
+  return recordsSoFar >= 2 * every && h % Math.max(1, every >> 3) === 0;
 }
 
 /** Wrap a JSON value as a script that calls the page's loader; JSON is valid JS since ES2019. */
