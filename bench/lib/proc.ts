@@ -1,5 +1,52 @@
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+
+/** Wall and CPU (user + system, all threads and children) milliseconds of one measured run. */
+export interface Timing {
+  ms: number;
+  cpuMs: number;
+}
+
+/** Time an in-process function: wall clock and this process's CPU time (worker threads included). */
+export async function timeInProcess(fn: () => unknown | Promise<unknown>): Promise<Timing> {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  await fn();
+  const ms = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  return { ms, cpuMs: (c.user + c.system) / 1000 };
+}
+
+let timeFileSeq = 0;
+/**
+ * Run shell commands at once under GNU time and return the wall time until the last exits and
+ * the CPU time they used in total. CPU time matters on a shared machine: wall time there also
+ * measures everyone else's load.
+ */
+export async function timeShell(cmds: string[], cwd?: string): Promise<Timing> {
+  const outs = cmds.map(() => path.join(os.tmpdir(), `bench-time-${process.pid}-${timeFileSeq++}.txt`));
+  const t0 = performance.now();
+  await Promise.all(
+    cmds.map(
+      (cmd, i) =>
+        new Promise<void>((resolve, reject) => {
+          const p = spawn('/usr/bin/time', ['-f', '%U %S', '-o', outs[i]!, '/bin/sh', '-c', cmd], { cwd, stdio: ['ignore', 'ignore', 'inherit'] });
+          p.on('error', reject);
+          p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`bench command failed (${code}): ${cmd}`))));
+        }),
+    ),
+  );
+  const ms = performance.now() - t0;
+  let cpuMs = 0;
+  for (const f of outs) {
+    const [u, s] = fs.readFileSync(f, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
+    cpuMs += ((u ?? 0) + (s ?? 0)) * 1000;
+    fs.rmSync(f, { force: true });
+  }
+  return { ms, cpuMs };
+}
 
 /** Wall time of a shell command (stdout/stderr discarded unless redirected in the command). */
 export function shellMs(cmd: string, cwd?: string): number {
