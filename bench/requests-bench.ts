@@ -27,7 +27,7 @@ const arg = (name: string, dflt: string) => {
   const i = argv.indexOf(`--${name}`);
   return i >= 0 && argv[i + 1] ? argv[i + 1]! : dflt;
 };
-const SIZES = arg('sizes', '100000,1000000').split(',').map(Number);
+const SIZES = arg('sizes', '100000,1000000').split(',').map(Number).filter((n) => n > 0);
 const REQUESTS = Number(arg('requests', '200'));
 const PUBLISH_REQUESTS = Number(arg('publish-requests', String(REQUESTS)));
 const REPS = Number(arg('reps', '5'));

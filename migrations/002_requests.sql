@@ -28,13 +28,13 @@ CREATE TABLE worklist_offsets (
   updated_at  INTEGER NOT NULL
 );
 
--- The link journal: one row per running action, holding its whole plan (idempotent steps)
--- and how many steps are done, so a restart finishes (or rolls back) what a crash interrupted.
+-- The link journal: one row per running action and how many of its steps are done, so a
+-- restart finishes (or rolls back) what a crash interrupted. The plan (idempotent steps) sits
+-- in its own table, because a progress update would otherwise rewrite a plan of megabytes.
 CREATE TABLE journal (
   id          INTEGER PRIMARY KEY,
   request_id  TEXT NOT NULL UNIQUE REFERENCES requests (id),
   action      TEXT NOT NULL,
-  plan        TEXT NOT NULL,                 -- JSON: steps, commit, result
   state       TEXT NOT NULL CHECK (state IN ('forward', 'rollback', 'done', 'rolled-back')),
   steps_done  INTEGER NOT NULL DEFAULT 0,
   error       TEXT,
@@ -42,6 +42,11 @@ CREATE TABLE journal (
   updated_at  INTEGER NOT NULL
 );
 CREATE INDEX journal_open ON journal (state) WHERE state IN ('forward', 'rollback');
+
+CREATE TABLE journal_plans (
+  journal_id  INTEGER PRIMARY KEY REFERENCES journal (id),
+  plan        TEXT NOT NULL                  -- JSON: steps, commit, result, refresh, touched
+);
 
 -- get of a folder keeps it subscribed: files added later under it are linked too.
 CREATE TABLE subscriptions (

@@ -117,7 +117,7 @@ function snapshot(root: string): string[] {
 function journalOf(root: string, id: string): Array<{ state: string; plan: string }> {
   const db = new Database(path.join(root, '.burrow/burrow.db'), { readonly: true });
   try {
-    return db.prepare('SELECT state, plan FROM journal WHERE request_id = ?').all(id) as Array<{ state: string; plan: string }>;
+    return db.prepare('SELECT j.state, p.plan FROM journal j JOIN journal_plans p ON p.journal_id = j.id WHERE j.request_id = ?').all(id) as Array<{ state: string; plan: string }>;
   } finally {
     db.close();
   }

@@ -27,7 +27,8 @@ export function planLinksToDevice(b: PlanBuilder, env: ActionEnv, device: string
   const linkOne = (r: string, src: string, st: import('node:fs').Stats) => {
     if (opts.skipExcluded && env.subscriptions.isExcluded(device, r)) return;
     const dst = path.join(devRoot, r);
-    const dstSt = lstatOrUndefined(dst);
+    // Inside a folder this plan creates, nothing can be there yet: no stat needed.
+    const dstSt = b.plannedDir(path.dirname(dst)) ? undefined : lstatOrUndefined(dst);
     if (sameInode(dstSt, st)) {
       sum.alreadyThere++;
       return;
@@ -53,7 +54,7 @@ export function planLinksToDevice(b: PlanBuilder, env: ActionEnv, device: string
       if (blocked.some((x) => e.rel.startsWith(x + '/'))) continue;
       if (e.st.isDirectory()) {
         const dst = path.join(devRoot, e.rel);
-        const dstSt = lstatOrUndefined(dst);
+        const dstSt = b.plannedDir(path.dirname(dst)) ? undefined : lstatOrUndefined(dst);
         if (dstSt && !dstSt.isDirectory()) {
           blocked.push(e.rel);
           sum.skipped.push(e.rel);

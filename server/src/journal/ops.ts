@@ -54,6 +54,13 @@ export async function applyOp(op: Op, env: OpEnv): Promise<void> {
     case 'link': {
       const from = abs(env, op.from);
       const to = abs(env, op.to);
+      try {
+        fs.linkSync(from, to); // the common case, without a stat first
+        return;
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'EEXIST' && code !== 'ENOENT') throw err;
+      }
       const target = lstat(to);
       const source = lstat(from);
       if (target && source && target.ino === source.ino && target.dev === source.dev) return;

@@ -25,8 +25,11 @@ export interface ProcessorDeps {
   log: Logger;
   services: Map<string, unknown>;
   events: EventEmitter;
-  /** Re-read these absolute paths into the index (the indexer's refresh). */
-  refresh(absPaths: string[]): void;
+  /**
+   * Re-read these absolute paths into the index (the indexer's refresh). `ownLinks` are the
+   * device paths the action itself just linked, which need no adoption check.
+   */
+  refresh(absPaths: string[], ownLinks: ReadonlySet<string>): void;
 }
 
 export interface Submitted {
@@ -238,7 +241,13 @@ export class RequestProcessor {
     if (!row) return;
     if (plan && plan.refresh.length > 0) {
       try {
-        this.d.refresh(plan.refresh.map((p) => path.join(this.d.layout.root, p)));
+        const own = new Set<string>();
+        if (outcome.state === 'done')
+          for (const step of plan.steps) for (const op of step) if ((op.op === 'link' || op.op === 'replace') && op.to.startsWith('devices/')) own.add(path.join(this.d.layout.root, op.to));
+        this.d.refresh(
+          plan.refresh.map((p) => path.join(this.d.layout.root, p)),
+          own,
+        );
       } catch (err) {
         this.d.log.warn({ err, request: id }, 'index refresh after a request failed; the next reconcile repairs it');
       }

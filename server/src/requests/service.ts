@@ -30,6 +30,8 @@ export class RequestsService implements NasService, RequestStatusSource {
   private readonly seen = new Map<string, string>();
   private readonly onChanged = (e: IndexChangedEvent) => this.indexChanged(e);
   private closed = false;
+  /** While the processor refreshes the index after its own action: the links it made itself. */
+  private ownLinks: ReadonlySet<string> | null = null;
 
   async open(ctx: NasContext): Promise<void> {
     this.ctx = ctx;
@@ -40,7 +42,14 @@ export class RequestsService implements NasService, RequestStatusSource {
       log: ctx.log.child({ part: 'requests' }),
       services: ctx.services,
       events: ctx.events,
-      refresh: (p) => ctx.indexer.refresh(p),
+      refresh: (p, own) => {
+        this.ownLinks = own;
+        try {
+          ctx.indexer.refresh(p);
+        } finally {
+          this.ownLinks = null;
+        }
+      },
     });
     await this.processor.open();
     this.reader = new WorklistReader(ctx.layout, ctx.store, this.processor.requests);
@@ -181,6 +190,7 @@ export class RequestsService implements NasService, RequestStatusSource {
     const covered: string[] = [];
     for (const p of [...paths].sort((a, b) => a.length - b.length)) {
       if (p === '' || covered.some((c) => p.startsWith(c + '/'))) continue;
+      if (this.ownLinks?.has(path.join(layout.device(device), p))) continue;
       const st = fs.lstatSync(path.join(layout.device(device), p), { throwIfNoEntry: false });
       const storeSt = fs.lstatSync(path.join(layout.files, p), { throwIfNoEntry: false });
       if (!st) {
