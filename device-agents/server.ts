@@ -81,12 +81,31 @@ export async function startAgentServer(o: AgentServerOptions): Promise<RunningAg
     reply.header('X-Content-Type-Options', 'nosniff');
     reply.header('Referrer-Policy', 'no-referrer');
     reply.header('Cache-Control', 'no-store');
+    // A catalogue opened from file:// has the origin "null". It may read the agent's answers
+    // (so it can say how to act), but every change from it is refused by the guard below.
+    if (req.headers.origin === 'null') {
+      reply.header('Access-Control-Allow-Origin', 'null');
+      reply.header('Vary', 'Origin');
+    }
+  });
+
+  app.options('/api/*', async (req, reply) => {
+    if (req.headers.origin !== 'null') return reply.code(404).send();
+    return reply
+      .code(204)
+      .header('Access-Control-Allow-Methods', 'GET, POST')
+      .header('Access-Control-Allow-Headers', 'Content-Type, X-Burrow-Token')
+      .header('Access-Control-Max-Age', '600')
+      // Chromium's Private Network Access asks before a file:// page may talk to loopback.
+      .header('Access-Control-Allow-Private-Network', 'true')
+      .send();
   });
 
   const guard = (req: FastifyRequest, reply: FastifyReply, write: boolean): boolean => {
     const origin = req.headers.origin;
     if (origin !== undefined && !origins().includes(origin)) {
-      refuse(reply, 403, 'BAD_ORIGIN', `Requests from ${origin} are refused: open the catalogue at ${origins()[0]}/ to act.`);
+      const from = origin === 'null' ? 'a page opened from a file' : origin;
+      refuse(reply, 403, 'BAD_ORIGIN', `The agent takes actions only from the catalogue it serves, not from ${from}: open ${origins()[0]}/ in this browser to act.`);
       return false;
     }
     if (!tokenMatches(req.headers['x-burrow-token'], o.token)) {
@@ -105,15 +124,17 @@ export async function startAgentServer(o: AgentServerOptions): Promise<RunningAg
 
   app.get('/', async (_req, reply) => reply.redirect('/catalogue/catalogue.html'));
 
-  app.get('/api/health', async () => ({ ok: true, device: o.device }));
+  app.get('/api/health', async () => ({ ok: true }));
 
   app.get('/agent.js', async (req, reply) => {
     const site = req.headers['sec-fetch-site'];
     if (site !== undefined && site !== 'same-origin' && site !== 'none') {
+      // No token for other pages; a catalogue opened from a file gets a notice saying where to act.
+      const notice = `Browsing from a file. To act ([get], [delete], …), open ${origins()[0]}/ — the Burrow agent on this device serves this catalogue there with working buttons.`;
       return reply
-        .code(403)
+        .code(200)
         .type('text/javascript; charset=utf-8')
-        .send(`/* The Burrow agent gives its token only to pages it serves itself: open ${origins()[0]}/ */\n`);
+        .send(`(function(){var a=document.getElementById('agent');if(a&&location.protocol==='file:'){a.textContent=${JSON.stringify(notice)};a.hidden=false;}})();\n`);
     }
     const cfg = JSON.stringify({ token: o.token, device: o.device, url: origins()[0] + '/', version: o.version() });
     return reply.type('text/javascript; charset=utf-8').send(`window.BURROW_AGENT=${cfg};\n${AGENT_PAGE_SCRIPT}`);

@@ -28,7 +28,7 @@ async function openCatalogue(agent: AgentHandle): Promise<Page> {
   const page = await browser.newPage();
   page.on('pageerror', (e) => console.error(`page error (${agent.url}):`, e.message));
   await page.goto(agent.url);
-  await page.waitForFunction(() => /device: (alpha|beta)/.test(document.getElementById('device')?.textContent ?? ''), null, { timeout: 20_000 });
+  await page.waitForFunction(() => /device: (alpha|beta)/.test(document.getElementById('device')?.textContent ?? ''), null, { timeout: 45_000 });
   return page;
 }
 
@@ -37,10 +37,10 @@ async function rowVisible(page: Page, rel: string): Promise<void> {
   const parts = rel.split('/');
   for (let i = 1; i < parts.length; i++) {
     const dir = parts.slice(0, i).join('/');
-    await page.waitForSelector(row(dir), { timeout: 20_000 });
+    await page.waitForSelector(row(dir), { timeout: 45_000 });
     if ((await page.getAttribute(row(dir), 'aria-expanded')) !== 'true') await page.click(`${row(dir)} .tw`);
   }
-  await page.waitForSelector(row(rel), { timeout: 20_000 });
+  await page.waitForSelector(row(rel), { timeout: 45_000 });
 }
 
 async function clickGet(page: Page, rel: string): Promise<void> {
@@ -50,14 +50,14 @@ async function clickGet(page: Page, rel: string): Promise<void> {
   await page.click('#dlg-confirm');
 }
 
-async function boldOpen(page: Page, rel: string, timeout = 20_000): Promise<void> {
+async function boldOpen(page: Page, rel: string, timeout = 45_000): Promise<void> {
   await waitFor(`[open] bold for ${rel}`, async () => {
     await rowVisible(page, rel);
     return page.$(`${row(rel)} .lnk.open.strong`);
   }, timeout, 50);
 }
 
-async function boldGet(page: Page, rel: string, timeout = 20_000): Promise<void> {
+async function boldGet(page: Page, rel: string, timeout = 45_000): Promise<void> {
   await waitFor(`[get] bold for ${rel}`, async () => {
     await rowVisible(page, rel);
     return page.$(`${row(rel)} .lnk.get.strong`);
@@ -115,7 +115,7 @@ describe('device agent, end to end', () => {
     await waitFor('hello.bin on alpha', () => sameBytes(path.join(A.root, 'files', 'hello.bin'), nasFile('hello.bin')));
     await boldOpen(pageA, 'hello.bin');
     // The request shows as done on alpha's page (published by the NAS, relayed by the agent).
-    await waitFor('request done', async () => (await pageA.textContent(`${row('hello.bin')}`))?.includes('done'), 20_000, 100);
+    await waitFor('request done', async () => (await pageA.textContent(`${row('hello.bin')}`))?.includes('done'), 45_000, 100);
     // beta still only has [get].
     await pageB.reload();
     await rowVisible(pageB, 'hello.bin');
@@ -128,14 +128,14 @@ describe('device agent, end to end', () => {
     await clickGet(pageA, 'docs');
     await waitFor('docs/a.txt on alpha', () => sameBytes(path.join(A.root, 'files', 'docs', 'a.txt'), nasFile('docs/a.txt')));
     fs.writeFileSync(nasFile('docs/b.txt'), 'added on the NAS later\n');
-    await waitFor('docs/b.txt on alpha', () => sameBytes(path.join(A.root, 'files', 'docs', 'b.txt'), nasFile('docs/b.txt')), 30_000);
+    await waitFor('docs/b.txt on alpha', () => sameBytes(path.join(A.root, 'files', 'docs', 'b.txt'), nasFile('docs/b.txt')), 45_000);
   });
 
   it('4: rm on alpha drops only alpha’s link; the store keeps the file and alpha’s page shows bold [get]', async () => {
     fs.rmSync(path.join(A.root, 'files', 'hello.bin'));
-    await waitFor('NAS dropped alpha’s link', () => !fs.existsSync(nasLink('alpha', 'hello.bin')), 30_000);
+    await waitFor('NAS dropped alpha’s link', () => !fs.existsSync(nasLink('alpha', 'hello.bin')), 45_000);
     expect(fs.existsSync(nasFile('hello.bin'))).toBe(true);
-    await boldGet(pageA, 'hello.bin', 30_000);
+    await boldGet(pageA, 'hello.bin', 45_000);
     expect(await pageA.$(`${row('hello.bin')} .lnk.open.strong`)).toBeNull();
   });
 
@@ -147,14 +147,14 @@ describe('device agent, end to end', () => {
     await pageA.click('#menu button[data-action="move"]');
     await pageA.check('#dlg-body input[name=to][value="beta"]');
     await pageA.click('#dlg-confirm');
-    await waitFor('move-me.txt on beta', () => sameBytes(path.join(B.root, 'files', 'move-me.txt'), nasFile('move-me.txt')), 30_000);
-    await waitFor('move-me.txt gone from alpha', () => !fs.existsSync(path.join(A.root, 'files', 'move-me.txt')), 30_000);
+    await waitFor('move-me.txt on beta', () => sameBytes(path.join(B.root, 'files', 'move-me.txt'), nasFile('move-me.txt')), 45_000);
+    await waitFor('move-me.txt gone from alpha', () => !fs.existsSync(path.join(A.root, 'files', 'move-me.txt')), 45_000);
     expect(fs.existsSync(nasFile('move-me.txt'))).toBe(true);
   });
 
   it('6: a file created on beta shows up in the catalogue on alpha', async () => {
     fs.writeFileSync(path.join(B.root, 'files', 'from-beta.txt'), 'made on beta\n');
-    await waitFor('NAS adopted from-beta.txt', () => sameBytes(nasFile('from-beta.txt'), path.join(B.root, 'files', 'from-beta.txt')), 30_000);
+    await waitFor('NAS adopted from-beta.txt', () => sameBytes(nasFile('from-beta.txt'), path.join(B.root, 'files', 'from-beta.txt')), 45_000);
     await waitFor('from-beta.txt on alpha’s page', () => pageA.$(row('from-beta.txt')), 30_000, 100);
     expect(await pageA.$(`${row('from-beta.txt')} .lnk.get.strong`)).not.toBeNull();
   });
@@ -199,13 +199,33 @@ describe('device agent, end to end', () => {
     // A page on another site cannot read the token through a <script> tag (Sec-Fetch-Site), and a
     // rebound DNS name is refused by Host.
     const crossSite = await rawGet(A.url, '/agent.js', { 'Sec-Fetch-Site': 'cross-site' });
-    expect(crossSite.status).toBe(403);
     expect(crossSite.body).not.toContain(A.token());
+    expect(crossSite.body).toContain('open http://127.0.0.1:');
     const sameOrigin = await rawGet(A.url, '/agent.js', { 'Sec-Fetch-Site': 'same-origin' });
     expect(sameOrigin.body).toContain(A.token());
     expect((await rawGet(A.url, '/agent.js', { Host: 'evil.example:80' })).status).toBe(421);
     const before = fs.readFileSync(path.join(A.root, 'files', '.burrow', 'worklist.jsonl'), 'utf8');
     expect(before.includes('docs/a.txt"')).toBe(false);
+  });
+
+  it('the catalogue opened from file:// browses, says where to act, and cannot act', async () => {
+    const page = await browser.newPage();
+    const agentBase = A.url.replace(/\/$/, '');
+    const worklist = path.join(A.root, 'files', '.burrow', 'worklist.jsonl');
+    const readWorklist = () => (fs.existsSync(worklist) ? fs.readFileSync(worklist, 'utf8') : '');
+    const before = readWorklist();
+    await page.goto(`file://${path.join(A.root, 'catalogue', 'catalogue.html')}?agent=${encodeURIComponent(agentBase)}`);
+    await page.waitForSelector(row('docs'));
+    await waitFor('the file:// notice', async () => (await page.textContent('#agent'))?.includes(`open ${agentBase}/`), 10_000, 100);
+    // Acting from the file is refused by the agent (Origin "null", no token) and says where to go.
+    const refused = page.waitForResponse((r) => r.url().endsWith('/api/requests') && r.request().method() === 'POST');
+    await page.click(`${row('hello.bin')} .lnk.get`);
+    await page.click('#veil:not([hidden]) #dlg-confirm');
+    const res = await refused;
+    expect(res.status()).toBe(403);
+    expect(((await res.json()) as { message: string }).message).toContain(`open ${agentBase}/`);
+    expect(readWorklist()).toBe(before);
+    await page.close();
   });
 
   it('burrow agent status reports folders, peers, pending requests and the last error', () => {

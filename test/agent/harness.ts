@@ -129,7 +129,7 @@ export async function startAgent(root: string, join?: string, port = 0): Promise
   return { ...p, root, url: p.match[1]!, token: () => fs.readFileSync(path.join(root, '.burrow-agent', 'token'), 'utf8').trim() };
 }
 
-export async function waitFor<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 20_000, everyMs = 25): Promise<NonNullable<T>> {
+export async function waitFor<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 45_000, everyMs = 25): Promise<NonNullable<T>> {
   const end = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
