@@ -153,3 +153,20 @@ describe('trash retention', () => {
     expect(fs.existsSync(path.join(fx.r.layout.trash, id))).toBe(false);
   });
 });
+
+describe('a store file replaced in files/', () => {
+  it('is relinked on the devices that held the old version; the old version goes to the trash', async () => {
+    fx = await makeServiceFixture({ 'doc.txt': 'v1' });
+    await fx.svc.submit({ id: 'get-doc-0001', device: 'phone', action: 'get', path: 'doc.txt' }, 'http').done;
+    const storeFile = fx.r.layout.files + '/doc.txt';
+    fs.writeFileSync(storeFile + '.tmp', 'v2 edited on the NAS');
+    fs.renameSync(storeFile + '.tmp', storeFile);
+    fx.ctx.indexer.refresh([storeFile]);
+    const phoneFile = fx.r.layout.device('phone') + '/doc.txt';
+    await waitFor(() => fs.statSync(phoneFile).ino === fs.statSync(storeFile).ino);
+    expect(fs.readFileSync(phoneFile, 'utf8')).toBe('v2 edited on the NAS');
+    const trashed = fx.svc.processor.trash.present();
+    expect(trashed.map((t) => t.kind)).toEqual(['previous-version']);
+    expect(fs.readFileSync(path.join(fx.r.layout.trash, trashed[0]!.id, 'payload/devices/phone/doc.txt'), 'utf8')).toBe('v1');
+  });
+});

@@ -25,6 +25,7 @@ function sameContent(a: string, b: string, size: number): boolean {
  * device put in its folder joins files/ at the same path; a device's new version of a file
  * replaces the store copy (the old one goes to the trash) and is relinked to every other
  * holder; if the store copy changed as well, both are kept, the device's under a conflict name.
+ * When only the store copy was replaced (a new inode in files/), the device is relinked to it.
  */
 export const adoptAction: Action = {
   name: 'adopt',
@@ -84,6 +85,18 @@ export const adoptAction: Action = {
         }
         b.commit.push({ db: 'record-link', device: d, path: e.rel, ino: e.st.ino, size: e.st.size, mtimeMs: e.st.mtimeMs });
         out.replaced++;
+        continue;
+      }
+      if (fst?.isFile() && rec && rec.ino === e.st.ino && rec.size === e.st.size && rec.mtime_ms === e.st.mtimeMs) {
+        // The store copy was replaced (a new inode in files/) and the device still holds the
+        // version it was given: the device follows the store. Its old version goes to the trash.
+        const backup = path.join(trashDir, 'devices', d, e.rel);
+        b.ensureDir(path.dirname(backup), L.state);
+        b.add({ op: 'link', from: b.rel(e.abs), to: b.rel(backup) });
+        b.add({ op: 'replace', from: b.rel(storeAbs), to: b.rel(e.abs), previousFrom: b.rel(backup) });
+        b.commit.push({ db: 'record-link', device: d, path: e.rel, ino: fst.ino, size: fst.size, mtimeMs: fst.mtimeMs });
+        trashed++;
+        out.relinked++;
         continue;
       }
       if (fst?.isFile() && !rec && fst.size === e.st.size && sameContent(storeAbs, e.abs, fst.size)) {

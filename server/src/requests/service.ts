@@ -159,18 +159,28 @@ export class RequestsService implements NasService, RequestStatusSource {
     }
   }
 
-  /** New store files under subscribed folders go to the subscribed devices. */
+  /**
+   * New store files under subscribed folders go to the subscribed devices; a store file replaced
+   * by a new version (new inode) is relinked on the devices that held the old one (via adopt).
+   */
   private storeChanged(paths: string[]): void {
     const { layout } = this.ctx;
     const subs = this.processor.subscriptions;
     const covered: string[] = [];
+    const devices = this.ctx.store.devices.list().map((d) => d.name);
     for (const p of [...paths].sort((a, b) => a.length - b.length)) {
       if (p === '' || covered.some((c) => p.startsWith(c + '/'))) continue;
       const st = fs.lstatSync(path.join(layout.files, p), { throwIfNoEntry: false });
       if (!st || (!st.isFile() && !st.isDirectory())) continue;
-      const devices = subs.subscribersOf(p);
-      if (devices.length === 0) continue;
-      for (const d of devices) {
+      if (st.isFile()) {
+        for (const d of devices) {
+          const rec = subs.linkOf(d, p);
+          if (!rec || rec.ino === st.ino) continue;
+          const there = fs.lstatSync(path.join(layout.device(d), p), { throwIfNoEntry: false });
+          if (there?.isFile() && there.ino === rec.ino) this.processor.submit({ id: autoId('adopt', d, p, st), device: d, action: 'adopt', path: p }, 'auto');
+        }
+      }
+      for (const d of subs.subscribersOf(p)) {
         if (subs.isExcluded(d, p)) continue;
         const there = fs.lstatSync(path.join(layout.device(d), p), { throwIfNoEntry: false });
         if (there && st.isFile()) continue;
