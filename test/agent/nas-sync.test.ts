@@ -4,7 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initRoot, openRoot } from '../../server/src/root/open-root.js';
 import { startNas, type RunningNas } from '../../server/src/nas.js';
 import { addDevice } from '../../server/src/devices/add-device.js';
-import { SyncEngine } from '../../server/src/sync/index.js';
+import { SyncEngine, newFolderSecrets } from '../../server/src/sync/index.js';
+import { SharesRepo } from '../../server/src/store/shares-repo.js';
+import { SecretsRepo } from '../../server/src/store/secrets-repo.js';
 import type { NasFolderSync } from '../../server/src/nas-sync/service.js';
 import { effectiveQuota, parseAgentReport } from '../../server/src/nas-sync/agent-report.js';
 import { tempDir, waitFor } from '../helpers/tmp.js';
@@ -93,6 +95,26 @@ describe('NAS folder sync', () => {
     await dev.rescan('f');
     await waitFor(() => nas.ctx.store.devices.get('laptop')!.quota_bytes === 100 * 1024 * 1024, 15_000);
     devDir.cleanup();
+  });
+
+  it('at start, serves every active share (made while it was off) and never a revoked one', async () => {
+    await nas.stop();
+    const r = openRoot(root);
+    const shares = new SharesRepo(r.store.db);
+    for (const id of ['live-share', 'dead-share']) {
+      fs.mkdirSync(path.join(root, 'shared', id), { recursive: true });
+      shares.add({ id, kind: 'folder', source_path: 'x', limit_mb: null, created_by: 'test', created_at: Date.now() });
+    }
+    new SecretsRepo(r.store.db).ensure('share', 'dead-share', newFolderSecrets().readWrite);
+    shares.revoke('dead-share', null);
+    r.close();
+    nas = await startNas(root, { port: 0, host: '127.0.0.1' });
+    fsync = nas.ctx.services.get('folder-sync') as NasFolderSync;
+    const ids = fsync.syncEngine!.listFolders().map((f) => f.id);
+    expect(ids).toContain('share:live-share');
+    expect(ids).not.toContain('share:dead-share');
+    expect(fsync.secretsOf('share', 'live-share')!.readOnly.startsWith('B')).toBe(true);
+    expect(fsync.secretsOf('share', 'dead-share')).toBeUndefined();
   });
 
   it('parses reports strictly and takes the smallest cap', () => {

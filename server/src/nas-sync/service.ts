@@ -3,6 +3,7 @@ import path from 'node:path';
 import { SyncEngine, newFolderSecrets, secretsFromReadWrite, type FileDeletedEvent, type FileEvent, type FolderSecrets } from '../sync/index.js';
 import type { FolderSync, NasContext, NasService } from '../nas-context.js';
 import { SecretsRepo, type SyncFolderKind } from '../store/secrets-repo.js';
+import { SharesRepo } from '../store/shares-repo.js';
 import { applyAgentReport, AGENT_REPORT_REL } from './agent-report.js';
 import { engineOptionsFromConfig } from './engine-options.js';
 import { BurrowError } from '../errors.js';
@@ -57,10 +58,7 @@ export class NasFolderSync implements NasService, FolderSync {
     ctx.log.info({ port: engine.port }, 'sync engine listening');
     await this.addFolder('catalogue', 'catalogue', ctx.layout.catalogue, 'send-only');
     await this.syncDeviceList();
-    for (const row of this.repo.list('share')) {
-      const dir = ctx.layout.share(row.name);
-      if (fs.existsSync(dir)) await this.addFolder('share', row.name, dir, 'send-only');
-    }
+    await this.syncShareList();
     ctx.events.on('links-changed', this.onLinksChanged);
     this.poll = setInterval(() => void this.syncDeviceList().catch((err: Error) => ctx.log.warn({ err: err.message }, 'sync: device list')), 2000);
     this.poll.unref();
@@ -125,6 +123,23 @@ export class NasFolderSync implements NasService, FolderSync {
         // catalogue lists it and its folder gets .burrow/device.js.
         ctx.events.emit('links-changed', { device: d.name });
       }
+    }
+  }
+
+  /**
+   * Serve every active share (the shares table is the authority: a revoked share is never
+   * served again, even if its folder is still on disk). Shares made while the NAS was not
+   * running (`burrow share` in a shell) get their secret here.
+   */
+  private async syncShareList(): Promise<void> {
+    const ctx = this.ctx!;
+    const shares = new SharesRepo(ctx.store.db);
+    for (const sh of shares.list({ active: true })) {
+      const dir = ctx.layout.share(sh.id);
+      if (fs.existsSync(dir)) await this.addFolder('share', sh.id, dir, 'send-only');
+    }
+    for (const row of this.repo!.list('share')) {
+      if (shares.get(row.name)?.state === 'revoked') this.repo!.remove('share', row.name);
     }
   }
 
