@@ -43,9 +43,13 @@ async function childPeer(args: string[]): Promise<void> {
   e.on('folderSynced', () => {
     const n = e.listFiles('f').filter((f) => !f.deleted).length;
     process.stdout.write(`SYNCED ${n}\n`);
+    if (process.env.BENCH_DEBUG) process.stderr.write(`${path.basename(dir)} SYNCED ${n}\n`);
   });
   await e.addFolder({ id: 'f', path: dir, secret, mode: mode as 'send-receive' });
   process.stdout.write('READY\n');
+  if (process.env.BENCH_DEBUG) {
+    setInterval(() => process.stderr.write(`${path.basename(dir)} ${JSON.stringify(e.progress('f'))} files=${e.listFiles('f').length} peers=${e.listPeers('f').length}\n`), 2000).unref();
+  }
   process.on('SIGTERM', () => {
     void e.close().then(() => process.exit(0));
   });

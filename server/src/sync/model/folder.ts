@@ -369,6 +369,9 @@ export class Folder extends EventEmitter<FolderEvents> {
   }
 
   private async scanOnce(only?: string[]): Promise<void> {
+    // Entries installed after this point (received while we scan) were not
+    // seen by our stats: never treat them as locally changed or deleted.
+    const startSeq = this.seq;
     let files: Map<string, StatInfo>;
     let subset: Set<string> | null = null;
     if (only) {
@@ -406,6 +409,7 @@ export class Folder extends EventEmitter<FolderEvents> {
       if (!h || this.applying.has(rel) || this.local.get(rel) !== cache || this.closed) return;
       const id = this.byPath.get(rel);
       const cur = id ? this.entries.get(id) : undefined;
+      if (cur && cur.seq > startSeq) return;
       const stat: StatInfo = { size: h.size, mtime: h.mtime, ino: h.ino, mode: h.mode };
       if (cur?.p && !cur.p.del && cur.p.size === h.size && cur.p.mtime === h.mtime && cur.p.mode === h.mode && sameBlocks(cur.p.blocks, h.blocks)) {
         this.local.set(rel, stat);
@@ -420,7 +424,7 @@ export class Folder extends EventEmitter<FolderEvents> {
     for (const [rel, id] of subset ? [...subset].map((r) => [r, this.byPath.get(r)] as const) : [...this.byPath]) {
       if (!id || files.has(rel) || this.applying.has(rel)) continue;
       const cur = this.entries.get(id);
-      if (!cur?.p || cur.p.del) continue;
+      if (!cur?.p || cur.p.del || cur.seq > startSeq) continue;
       const plain: PlainRecord = { path: rel, size: 0, mtime: Date.now(), mode: cur.p.mode, bs: 128 * 1024, blocks: [], del: true };
       this.local.delete(rel);
       this.install(makeRecord(this.keys, plain, vvBump(cur.s.vv, this.device), []), plain);
