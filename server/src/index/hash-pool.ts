@@ -47,7 +47,9 @@ export class HashPool {
   constructor(size: number) {
     const script = workerScript('./hash-worker.js', import.meta.url);
     for (let i = 0; i < size; i++) {
-      const w = new Worker(script);
+      // A small young generation: a hashing worker's garbage is per-file buffers and digests,
+      // and V8's default semi-spaces made each worker ~20 MB of the NAS's peak RSS.
+      const w = new Worker(script, { resourceLimits: { maxYoungGenerationSizeMb: 4 } });
       w.on('message', (m: WorkerMessage) => this.onMessage(m));
       w.on('error', (err) => {
         for (const [id, p] of this.pending) {

@@ -87,9 +87,13 @@ export async function hashPending(store: Store, filesDir: string, opts: HashOpti
       let batchBytes = 0;
       for (const job of page) {
         if (opts.signal?.aborted) break;
-        const key = `${job.dev}:${job.ino}`;
-        if (doneInodes.has(key)) continue;
-        doneInodes.add(key);
+        // Only a hard-linked inode can come round twice; remembering just those keeps the set
+        // small (a set of every inode was 20 MB of the NAS's peak RSS at 200k files).
+        if (job.nlink > 1) {
+          const key = `${job.dev}:${job.ino}`;
+          if (doneInodes.has(key)) continue;
+          doneInodes.add(key);
+        }
         batch.push(job);
         batchBytes += job.size;
         if (batch.length >= BATCH_FILES || batchBytes >= BATCH_BYTES) {

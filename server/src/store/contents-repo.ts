@@ -44,7 +44,7 @@ export class ContentsRepo {
     // `+e.area` keeps SQLite off the (area, parent) index: walking the rowid range from the
     // cursor needs no sort, where the index made every page scan and sort the whole area.
     this.pendingFullStmt = db.prepare(`
-        SELECT e.id, e.dev, e.ino, e.size, e.mtime_ms, e.path
+        SELECT e.id, e.dev, e.ino, e.size, e.mtime_ms, e.path, e.nlink
         FROM entries e LEFT JOIN contents c ON c.dev = e.dev AND c.ino = e.ino
         WHERE +e.area = 'files' AND e.kind = 'file' AND e.id > ?
           AND (c.full_hash IS NULL OR c.size != e.size OR c.mtime_ms != e.mtime_ms)
@@ -64,8 +64,8 @@ export class ContentsRepo {
   }
 
   /** Files whose full hash is missing or stale, after entry id `afterId` (a cursor), in id order. */
-  pendingFull(afterId: number, limit: number): Array<HashJob & { id: number }> {
-    return this.pendingFullStmt.all(afterId, limit) as Array<HashJob & { id: number }>;
+  pendingFull(afterId: number, limit: number): Array<HashJob & { id: number; nlink: number }> {
+    return this.pendingFullStmt.all(afterId, limit) as Array<HashJob & { id: number; nlink: number }>;
   }
 
   pendingPartial(afterId: number, limit: number): HashJob[] {
