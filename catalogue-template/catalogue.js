@@ -382,6 +382,7 @@
     return prevSearch;
   }
   function runSearch() {
+    searchShown = SEARCH_SHOW;
     if (!loaded) { lastResults = []; lastTotalNote = 'Search starts when the catalogue has finished loading…'; render(); return; }
     var t0 = performance.now();
     var r = search(query);
@@ -391,9 +392,18 @@
     window.BURROW_LAST_SEARCH_MS = performance.now() - t0;
     render();
   }
+  // Drawing rows costs more than finding them, so a keystroke draws the first SEARCH_SHOW.
+  var SEARCH_SHOW = 50, searchShown = SEARCH_SHOW;
   function drawSearch(frag) {
     frag.appendChild(el('p', 'meta', lastTotalNote));
-    for (var k = 0; k < lastResults.length; k++) frag.appendChild(rowFor(info(lastResults[k]), 0, true));
+    var k = 0;
+    for (; k < lastResults.length && k < searchShown; k++) frag.appendChild(rowFor(info(lastResults[k]), 0, true));
+    if (k < lastResults.length) {
+      var b = el('button', 'lnk more', 'show ' + Math.min(SEARCH_SHOW, lastResults.length - k) + ' more matches');
+      b.type = 'button';
+      b.addEventListener('click', function () { searchShown += SEARCH_SHOW; render(); });
+      frag.appendChild(b);
+    }
   }
 
   // ---- the menu -----------------------------------------------------------------------

@@ -124,6 +124,15 @@ describe('state and size', () => {
     expect(await inBig()).toBe(500);
     await page.getByText('show 120 more (120 not shown)').click();
     expect(await inBig()).toBe(620);
+    // Search draws its first 50 matches, then more on request, and says when it stopped at 200.
+    await page.fill('#q', 'big/f0');
+    expect(await inBig()).toBe(50);
+    expect(await page.locator('#tree > p.meta').first().textContent()).toMatch(/^First 200 matches/);
+    await page.getByText('show 50 more matches').click();
+    expect(await inBig()).toBe(100);
+    await page.fill('#q', 'big/f000');
+    expect(await inBig()).toBe(10);
+    expect(await page.locator('#tree > p.meta').first().textContent()).toMatch(/^10 matches/);
     expect(problems).toEqual([]);
     await page.context().close();
   });
