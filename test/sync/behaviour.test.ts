@@ -180,4 +180,27 @@ describe('sync behaviour', () => {
     expect(peers.length).toBe(2);
     for (const p of peers) expect(p.bytesIn).toBeGreaterThan(2 * 1024 * 1024);
   });
+
+  it('a watching send-receive receiver never republishes (or deletes) what it just received', async () => {
+    const root = await tmpDir();
+    const s = newFolderSecrets();
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 1500; i++) files[`d${i % 30}/f${i}.txt`] = `content ${i} `.repeat(1 + (i % 50));
+    await writeTree(path.join(root, 'a'), files);
+    const a = await engine(root, 'a', { watch: true });
+    engines.push(a);
+    await a.addFolder({ id: 'f', path: path.join(root, 'a'), secret: s.readWrite, mode: 'send-receive' });
+    const b = await engine(root, 'b', { watch: true, knownHosts: [`127.0.0.1:${a.port}`] });
+    engines.push(b);
+    await b.addFolder({ id: 'f', path: path.join(root, 'b'), secret: s.readWrite, mode: 'send-receive' });
+    await waitFor(() => b.progress('f').inSync && b.listFiles('f').length === 1500, 40_000, 'b in sync');
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(a.listFiles('f').filter((f) => f.deleted)).toEqual([]);
+    expect(b.listFiles('f').filter((f) => f.deleted)).toEqual([]);
+    expect(Object.keys(await readTree(path.join(root, 'a'))).length).toBe(1500);
+    expect(await readTree(path.join(root, 'b'))).toEqual(files);
+    // versions agree: nothing was re-signed by the receiver
+    const va = new Map(a.listFiles('f').map((f) => [f.path, f.version]));
+    for (const f of b.listFiles('f')) expect(va.get(f.path)).toBe(f.version);
+  }, 60_000);
 });
