@@ -32,6 +32,9 @@ const REQUESTS = Number(arg('requests', '200'));
 const PUBLISH_REQUESTS = Number(arg('publish-requests', String(REQUESTS)));
 const REPS = Number(arg('reps', '5'));
 const FOLDER_FILES = Number(arg('folder-files', '10000'));
+/** --no-catalogue: link latency alone, without the publisher sharing the event loop. */
+const WITH_CATALOGUE = !argv.includes('--no-catalogue');
+const SKIP_FOLDER = argv.includes('--no-folder');
 const log = (...m: unknown[]) => process.stderr.write(m.join(' ') + '\n');
 
 const pct = (xs: number[], p: number) => {
@@ -112,7 +115,7 @@ async function latency(size: number, tmp: string): Promise<Record<string, string
     log(`  ${size.toLocaleString()} rows fabricated + ${REQUESTS} real files in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     r.close();
   }
-  const nas = await openNas(root, true);
+  const nas = await openNas(root, WITH_CATALOGUE);
   const wl = worklistPath(nas.r.layout, 'phone');
   fs.mkdirSync(path.dirname(wl), { recursive: true });
   nas.svc.pollAll();
@@ -219,7 +222,7 @@ async function folderGet(tmp: string): Promise<{ burrow: number[]; cp: number[] 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'burrow-requests-bench-'));
 try {
   log(`requests bench, ${new Date().toISOString()}, ${os.cpus().length} cores, Node ${process.version}, tmp ${tmp}`);
-  const folder = await folderGet(tmp);
+  const folder = SKIP_FOLDER ? null : await folderGet(tmp);
   const rows: Array<Record<string, string>> = [];
   for (const size of SIZES) {
     log(`latency at ${size.toLocaleString()} indexed files…`);
@@ -230,11 +233,14 @@ try {
   out.push(`### Worklist line → link → catalogue published (${REQUESTS} get requests one at a time; publish measured on the first ${PUBLISH_REQUESTS})`, '');
   out.push('| indexed files | link p50 | link p95 | published p50 | published p95 | requests timed to publish | one publish (last) |', '|---|---|---|---|---|---|---|');
   for (const r of rows) out.push(`| ${r.size} | ${r.linkP50} | ${r.linkP95} | ${r.pubP50} | ${r.pubP95} | ${r.pubN} | ${r.onePublish} |`);
-  out.push('', `### get of a ${FOLDER_FILES.toLocaleString()}-file folder (100 folders) vs cp -al, ${REPS} repetitions`, '');
-  out.push('| | median | min | max |', '|---|---|---|---|');
-  out.push(`| burrow get (processor, journal, links, index refresh) | ${ms(median(folder.burrow))} | ${ms(Math.min(...folder.burrow))} | ${ms(Math.max(...folder.burrow))} |`);
-  out.push(`| cp -al | ${ms(median(folder.cp))} | ${ms(Math.min(...folder.cp))} | ${ms(Math.max(...folder.cp))} |`);
-  out.push(`| ratio (burrow / cp -al, medians) | ${(median(folder.burrow) / median(folder.cp)).toFixed(2)}x | | |`);
+  if (!WITH_CATALOGUE) out.push('', '(catalogue publisher not running in this run: link latency alone)');
+  if (folder) {
+    out.push('', `### get of a ${FOLDER_FILES.toLocaleString()}-file folder (100 folders) vs cp -al, ${REPS} repetitions`, '');
+    out.push('| | median | min | max |', '|---|---|---|---|');
+    out.push(`| burrow get (processor, journal, links, index refresh) | ${ms(median(folder.burrow))} | ${ms(Math.min(...folder.burrow))} | ${ms(Math.max(...folder.burrow))} |`);
+    out.push(`| cp -al | ${ms(median(folder.cp))} | ${ms(Math.min(...folder.cp))} | ${ms(Math.max(...folder.cp))} |`);
+    out.push(`| ratio (burrow / cp -al, medians) | ${(median(folder.burrow) / median(folder.cp)).toFixed(2)}x | | |`);
+  }
   process.stdout.write(out.join('\n') + '\n');
 } finally {
   fs.rmSync(tmp, { recursive: true, force: true });
