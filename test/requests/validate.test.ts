@@ -24,6 +24,7 @@ describe('request validation, before anything touches the disk', () => {
     ['etc/passwd', /"etc" is a symbolic link/],
     ['docs/nothing.txt', /files\/docs\/nothing\.txt does not exist/],
     ['docs/a.txt/x', /is not a folder/],
+    ['.burrow/worklist.jsonl', /\.burrow\/ is reserved/],
   ])('refuses the path %j', async (p, why) => {
     const st = await fx.run('get', p);
     expect(st.state).toBe('failed');

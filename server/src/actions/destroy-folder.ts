@@ -27,7 +27,7 @@ export const destroyFolderAction: Action = {
       .readdirSync(req.abs)
       .sort()
       .map((n) => (req.path === '' ? n : `${req.path}/${n}`))
-      .filter((r) => !isIgnored('files', r));
+      .filter((r) => !isIgnored('files', r) && r !== '.burrow'); // a device's .burrow/ (its worklist) is never wiped
     const b = new PlanBuilder(env.layout);
     const r = planRemoveEverywhere(b, env, req, children, { kind: 'contents', originalPath: req.path, now });
     const note = path.join(req.abs, DESTROYED_NOTE);

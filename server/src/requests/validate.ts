@@ -62,6 +62,9 @@ export function validateRequest(inc: IncomingRequest, env: ActionEnv, opts: { al
   if (argProblem) throw new BurrowError('BAD_ARGS', argProblem, `See "burrow request --help" for ${action.name}'s options.`);
   if (action.needsConfirm && !inc.confirm)
     throw new BurrowError('NEEDS_CONFIRMATION', `${action.name} removes data everywhere, so it needs confirmation ("confirm": true).`, 'Confirm in the catalogue, or pass --yes to burrow request.');
+  // devices/<d>/.burrow/ is the device's own bookkeeping (its worklist): never a request's target.
+  if (typeof inc.path === 'string' && (inc.path === '.burrow' || inc.path.startsWith('.burrow/')))
+    throw new BurrowError('BAD_PATH', `Refused path ${JSON.stringify(inc.path)}: .burrow/ is reserved for Burrow's own files.`, 'Pick a path outside .burrow/.');
   const base = action.pathIn === 'device' ? env.layout.device(inc.device) : env.layout.files;
   const where = action.pathIn === 'device' ? `devices/${inc.device}` : 'files';
   let safe;
