@@ -6,8 +6,6 @@ import type { SubscriptionsRepo } from '../store/subscriptions-repo.js';
 import type { SharesRepo } from '../store/shares-repo.js';
 import type { TrashRepo } from '../store/trash-repo.js';
 import type { FolderSync, StorageBalancer } from '../nas-context.js';
-import type { Op } from '../journal/ops.js';
-import type { DbChange } from '../journal/db-changes.js';
 
 /** A request after validation: the path is normalised and proved to be inside its area. */
 export interface ValidRequest {
@@ -37,20 +35,8 @@ export interface ActionEnv {
   now(): Date;
 }
 
-/**
- * An action's plan, written to the journal before anything happens: filesystem steps (each a
- * batch of idempotent ops), the database changes that land together with "done", the result
- * to report, and the paths the index must re-read afterwards. Everything is plain JSON.
- */
-export interface Plan {
-  steps: Op[][];
-  commit: DbChange[];
-  result: Record<string, unknown>;
-  /** Root-relative paths to refresh in the index when the action is done. */
-  refresh: string[];
-  /** Who should hear 'links-changed'. */
-  touched: { devices: string[]; shares: string[] };
-}
+export type { Plan } from '../journal/plan.js';
+import type { Plan } from '../journal/plan.js';
 
 export interface Action {
   readonly name: string;

@@ -5,7 +5,7 @@ import type { RequestsRepo } from '../store/requests-repo.js';
 import { applyOp, undoOp, type Op, type OpEnv } from './ops.js';
 import { applyDbChange, type DbRepos } from './db-changes.js';
 import { faultPoint } from './fault.js';
-import type { Plan } from '../actions/types.js';
+import type { Plan } from './plan.js';
 import { BurrowError } from '../errors.js';
 
 export type Outcome = { state: 'done'; result: Record<string, unknown> } | { state: 'failed'; reason: string };
