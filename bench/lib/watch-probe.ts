@@ -2,7 +2,7 @@
  * Child process for the watcher comparison: watch `dir` with one library, print
  * `ready <ms>` when it is watching, then on "go" from stdin create one file and print
  * `latency <ms>` when its event arrives. The parent reads RSS and inotify usage meanwhile.
- * Usage: node watch-probe.js <parcel|chokidar> <dir>
+ * Usage: node watch-probe.js <burrow|parcel|chokidar> <dir>  (burrow = Burrow's FolderWatcher, debounce 0)
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -32,6 +32,11 @@ if (lib === 'parcel') {
     if (err) onError(err);
     for (const e of events) onEvent(e.path);
   });
+  ready();
+} else if (lib === 'burrow') {
+  const { FolderWatcher } = await import('../../server/src/index/watcher.js');
+  const fw = new FolderWatcher(0, (paths) => paths.forEach(onEvent), onError);
+  await fw.watch(dir);
   ready();
 } else if (lib === 'chokidar') {
   const { watch } = await import('chokidar');
