@@ -4,6 +4,24 @@
  * LAN, known hosts and peer exchange. This is the only public entry point;
  * the host (NAS, device agent, CLI) imports from here and nothing deeper.
  * See PROTOCOL.md for the wire protocol.
+ *
+ * Usage (host side):
+ *
+ *   const engine = new SyncEngine({ stateDir, listen: { host: '0.0.0.0', port: 21212 },
+ *                                   dht: { bootstrap: ['router.example:6881'] }, knownHosts: [], lan: { port: 21213 } });
+ *   await engine.open();
+ *   const { readWrite, readOnly, encrypted } = newFolderSecrets();
+ *   await engine.addFolder({ id: 'devices/laptop', path: '/nas/devices/laptop', secret: readWrite, mode: 'send-receive' });
+ *   engine.on('fileChanged', (e) => adopt(e.folderId, e.path, e.version));    // a peer's version is now on disk
+ *   engine.on('fileDeleted', (e) => forget(e.folderId, e.path));
+ *   engine.on('folderSynced', (e) => ...);                                   // in sync with every connected peer
+ *   await engine.removeFolder('devices/laptop');                             // revoke: connections close first
+ *   await engine.close();
+ *
+ * The engine keeps its own state under `stateDir` (device id, one JSON index
+ * per folder) and a `.burrow-sync/` temp directory inside each folder. It
+ * never writes into an existing inode: received files are written to a temp
+ * file and renamed over the target, so other hard links keep the old content.
  */
 export { SyncEngine } from './engine.js';
 export type { SyncEngineOptions, AddFolderOptions, FolderInfo, PeerInfo, SyncEngineEvents } from './engine.js';
