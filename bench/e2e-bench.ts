@@ -83,6 +83,15 @@ async function main(): Promise<void> {
   const agent = await startAgent(path.join(base, 'dev'), addDevice(nasRoot, 'dev'));
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
   const results: Array<{ label: string; bytes: number; samples: Sample[] }> = [];
+  // Stopped early (Ctrl-C, kill): take the NAS, the agent and Chromium down too.
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      void Promise.allSettled([browser.close(), stopProc(agent), stopProc(nas)]).then(() => {
+        fs.rmSync(base, { recursive: true, force: true });
+        process.exit(130);
+      });
+    });
+  }
   try {
     await waitFor('device identity', () => fs.existsSync(path.join(agent.root, 'files', '.burrow', 'device.js')), 60_000);
     const page: Page = await browser.newPage();
