@@ -9,8 +9,8 @@
  *    held back until confirmed (in a MutationObserver, before the next paint). Re-checked
  *    every 250 ms, so [open] turns bold right after the last byte lands.
  * 2. Live catalogue. When the synced catalogue data changes (GET /api/version), the page
- *    reloads itself while idle (no dialog, menu or search; at most every 2.5 s), keeping its
- *    scroll position and the folders that were open. The page has no data-reload hook, hence the reload.
+ *    reloads itself while idle (no dialog, menu, search, or request or download under way;
+ *    at most every 2.5 s), keeping its scroll position and the folders that were open. The page has no data-reload hook, hence the reload.
  *
  * Plain ES2017 and DOM only, like the page; it relies on the page's markup: rows are
  * `.row[data-path]` in #tree with `.lnk.get`, `.lnk.open` and `.tw`, and #veil/#menu/#q.
@@ -101,14 +101,22 @@ export const AGENT_PAGE_SCRIPT = String.raw`(function () {
   var version = A.version;
   var loadedAt = Date.now();
   var MIN_RELOAD_GAP_MS = 2500;
+  var MAX_DEFER_MS = 60000;
+  var changedAt = 0;
   function poll() {
     fetch('/api/version', { headers: H, credentials: 'omit', cache: 'no-store' })
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (j) {
         if (!j) return;
         if (version === undefined) version = j.version;
-        // At most one reload every few seconds, so a NAS busy importing does not make the page flicker.
-        else if (j.version !== version && !busy() && Date.now() - loadedAt > MIN_RELOAD_GAP_MS) { saveView(); location.reload(); }
+        else if (j.version !== version) {
+          changedAt = changedAt || Date.now();
+          // At most one reload every few seconds (a NAS busy importing must not make the page
+          // flicker), and not while a request or a download shown on the page is under way
+          // (for up to a minute), so the user watching it sees it finish.
+          var watching = document.querySelector('#tree .state.pending, #tree .state.running') && Date.now() - changedAt < MAX_DEFER_MS;
+          if (!busy() && !watching && Date.now() - loadedAt > MIN_RELOAD_GAP_MS) { saveView(); location.reload(); }
+        }
       })
       .catch(function () {})
       .then(function () { setTimeout(poll, 250); });

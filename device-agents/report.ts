@@ -21,8 +21,12 @@ export interface StorageReport {
 const REWRITE_AFTER_MS = 60 * 60 * 1000;
 const FREE_SLACK_BYTES = 64 * 1024 * 1024;
 
+const USED_EVERY_MS = 60_000;
+
 export class ReportWriter {
   last: StorageReport | null = null;
+  private used = 0;
+  private usedAt = 0;
 
   constructor(
     private readonly paths: AgentPaths,
@@ -40,7 +44,12 @@ export class ReportWriter {
   async refresh(): Promise<boolean> {
     const st = await fs.promises.statfs(this.paths.root);
     const freeBytes = st.bavail * st.bsize;
-    const usedBytes = await usedBytesOf(this.paths.files);
+    // Walking files/ costs one stat per file: do it at most once a minute.
+    if (this.usedAt === 0 || Date.now() - this.usedAt > USED_EVERY_MS) {
+      this.used = await usedBytesOf(this.paths.files);
+      this.usedAt = Date.now();
+    }
+    const usedBytes = this.used;
     const limitBytes = this.config.storageLimitMb === null ? null : Math.round(this.config.storageLimitMb * 1024 * 1024);
     const prev = this.last;
     const same =

@@ -188,6 +188,21 @@ describe('device agent, end to end', () => {
     const fetched = st.folders.find((f) => f.id === 'files')!.bytesDone;
     expect(doneBlocks).toBeGreaterThan(0);
     expect(fetched).toBeLessThan(size);
+    // A clean restart keeps everything: back in sync with the NAS without fetching a byte.
+    await stopProc(A);
+    A = await startAgent(A.root);
+    type St = { pid: number; peers: Array<{ folder: string; bytesIn: number }>; folders: Array<{ id: string; inSync: boolean; bytesDone: number }> };
+    const readSt = () => JSON.parse(fs.readFileSync(path.join(A.root, '.burrow-agent', 'status.json'), 'utf8')) as St;
+    await waitFor('alpha connected and in sync after a restart', () => {
+      const s = readSt();
+      return s.pid === A.child.pid && s.peers.filter((p) => p.folder === 'files').length > 0 && s.folders.find((f) => f.id === 'files')?.inSync;
+    }, 45_000, 100);
+    await new Promise((r) => setTimeout(r, 2500)); // a status cycle after the index exchange
+    const again = readSt();
+    expect(again.folders.find((f) => f.id === 'files')!.bytesDone).toBe(0);
+    // Only index records came in, not the 256 MB again.
+    expect(again.peers.filter((p) => p.folder === 'files').reduce((a, p) => a + p.bytesIn, 0)).toBeLessThan(1024 * 1024);
+    expect(sameBytes(path.join(A.root, 'files', 'big.bin'), nasFile('big.bin'))).toBe(true);
   }, 120_000);
 
   it('the local endpoint refuses other origins, missing tokens and foreign hosts', async () => {
