@@ -728,7 +728,7 @@ export class Folder extends EventEmitter<FolderEvents> {
     if (!w.s.del) {
       await forEachLimit(w.s.blocks, BLOCK_CONCURRENCY_PER_FILE, async ([h, len]) => {
         if (await store.has(h)) return;
-        const data = await this.fetchBlock({ cipher: h, cipherLen: len, plainLen: len - 28 }, w.sources, true);
+        const data = await this.fetchBlock({ cipher: h, cipherLen: len, plainLen: len - 28 }, w.sources);
         if (this.closed) throw new SyncError('CLOSED', 'folder closed');
         await store.put(h, data);
         this.bytesDone += len;
@@ -780,7 +780,7 @@ export class Folder extends EventEmitter<FolderEvents> {
           if (local) data = local;
           else {
             const cb = w.s.blocks[0]!;
-            data = await this.fetchBlock({ plain: h, cipher: cb[0], cipherLen: cb[1], plainLen: p.size }, w.sources, false);
+            data = await this.fetchBlock({ plain: h, cipher: cb[0], cipherLen: cb[1], plainLen: p.size }, w.sources);
             this.bytesDone += p.size;
             w.doneBytes += p.size;
           }
@@ -837,7 +837,7 @@ export class Folder extends EventEmitter<FolderEvents> {
             let data = await this.readLocalBlock(h, len);
             if (!data) {
               const cb = w.s.blocks[i]!;
-              data = await this.fetchBlock({ plain: h, cipher: cb[0], cipherLen: cb[1], plainLen: len }, w.sources, false);
+              data = await this.fetchBlock({ plain: h, cipher: cb[0], cipherLen: cb[1], plainLen: len }, w.sources);
               this.bytesDone += len;
               w.doneBytes += len;
             }
@@ -945,19 +945,10 @@ export class Folder extends EventEmitter<FolderEvents> {
   }
 
   /** Fetch one block from the least-loaded source; verified before it is returned. */
-  private fetchBlock(ref: BlockRef, sources: Set<Link>, cipherOnly: boolean): Promise<Buffer> {
-    return new Promise((resolve, reject) => {
-      this.blockQueue.push({
-        ref,
-        sources,
-        tried: new Set(),
-        resolve,
-        reject,
-      });
+  private fetchBlock(ref: BlockRef, sources: Set<Link>): Promise<Buffer> {
+    return new Promise<Buffer>((resolve, reject) => {
+      this.blockQueue.push({ ref, sources, tried: new Set(), resolve, reject });
       this.dispatch();
-    }).then((b) => b as Buffer).then((b) => {
-      void cipherOnly;
-      return b;
     });
   }
 
