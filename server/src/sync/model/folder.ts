@@ -851,6 +851,7 @@ export class Folder extends EventEmitter<FolderEvents> {
         await fh.truncate(p.size);
         await fh.chmod(p.mode);
         await fh.utimes(p.mtime / 1000, p.mtime / 1000);
+        await fh.datasync();
         const st = await fh.stat();
         await fh.close();
         finished = true;
