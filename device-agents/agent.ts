@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { SyncEngine, type SyncEngineOptions } from '../server/src/sync/index.js';
 import { resolveInside } from '../server/src/fsutil/safe-path.js';
+import { BurrowError } from '../server/src/errors.js';
 import { agentPaths, type AgentConfig, type AgentPaths } from './config.js';
 import { RequestBook, type WorkItem } from './requests.js';
 import { loadOrCreateToken, startAgentServer, type RunningAgentServer } from './server.js';
@@ -79,7 +80,11 @@ export class Agent {
       this.lastError = { message: `${e.folderId || 'sync'}: ${e.error.message}`, at: Date.now() };
     });
     engine.on('fileChanged', (e) => this.opts.log?.(`received ${e.folderId}/${e.path}`));
-    await engine.open();
+    try {
+      await engine.open();
+    } catch (err) {
+      throw portError(err, `sync port ${c.sync.host}:${c.sync.port}`, '--sync-port <port> (0 picks a free one)');
+    }
     this.engine = engine;
     try {
       await engine.addFolder({ id: FILES_FOLDER, path: p.files, secret: c.deviceSecret, mode: 'send-receive' });
@@ -98,7 +103,7 @@ export class Agent {
       });
     } catch (err) {
       await this.close();
-      throw err;
+      throw portError(err, `web port 127.0.0.1:${c.http.port}`, '--port <port> (another agent or program uses this one)');
     }
     await this.tick();
     this.timer = setInterval(() => void this.tick(), this.opts.statusIntervalMs ?? 2000);
@@ -195,6 +200,12 @@ export class Agent {
       this.lastError = { message: (err as Error).message, at: Date.now() };
     }
   }
+}
+
+function portError(err: unknown, what: string, fix: string): unknown {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  if (code !== 'EADDRINUSE' && code !== 'EACCES' && code !== 'EADDRNOTAVAIL') return err;
+  return new BurrowError('AGENT_PORT', `The agent cannot listen on its ${what}: ${(err as Error).message}.`, `Pick another with ${fix}; it is saved in the agent config.`);
 }
 
 function fmtBytes(n: number): string {
