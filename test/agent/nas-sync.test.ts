@@ -82,6 +82,29 @@ describe('NAS folder sync', () => {
     friendDir.cleanup();
   });
 
+  it('share and revoke through the request processor: the friend gets the file, then no new bytes and no deletions', async () => {
+    type Req = { submit(raw: unknown, source: string): { done: Promise<{ state: string; reason?: string; result?: unknown }> } };
+    const requests = nas.ctx.services.get('requests') as Req;
+    fs.writeFileSync(path.join(root, 'files', 'for-friend.txt'), 'for a friend\n');
+    nas.ctx.indexer.refresh([path.join(root, 'files', 'for-friend.txt')]);
+    const shared = await requests.submit({ id: 'share-req-0001', device: 'laptop', action: 'share', path: 'for-friend.txt', args: {}, confirm: true }, 'cli').done;
+    expect(shared.state, shared.reason).toBe('done');
+    const result = shared.result as { shareId: string; secrets: { readOnly: string } };
+    expect(result.secrets.readOnly.startsWith('B')).toBe(true);
+    const friendDir = tempDir('burrow-friend2-');
+    const friend = await peer(friendDir.dir, result.secrets.readOnly, 'receive-only');
+    const got = path.join(friendDir.dir, 'data', 'for-friend.txt');
+    await waitFor(() => fs.existsSync(got), 15_000);
+    const revoked = await requests.submit({ id: 'revoke-req-0001', device: 'laptop', action: 'revoke', path: 'for-friend.txt', args: { shareId: result.shareId }, confirm: true }, 'cli').done;
+    expect(revoked.state, revoked.reason).toBe('done');
+    await waitFor(() => friend.listPeers().length === 0, 5000);
+    await new Promise((r) => setTimeout(r, 2000));
+    // The folder left the engine before its files were unlinked: the friend saw no deletion.
+    expect(fs.readFileSync(got, 'utf8')).toBe('for a friend\n');
+    expect(friend.listPeers().length).toBe(0);
+    friendDir.cleanup();
+  });
+
   it("a device's storage report becomes its quota (never above the admin's --quota)", async () => {
     const devDir = tempDir('burrow-dev-');
     const dev = await peer(devDir.dir, fsync.secretsOf('device', 'laptop')!.readWrite, 'send-receive');
