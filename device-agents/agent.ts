@@ -3,15 +3,13 @@ import path from 'node:path';
 import { SyncEngine, type SyncEngineOptions } from '../server/src/sync/index.js';
 import { resolveInside } from '../server/src/fsutil/safe-path.js';
 import { BurrowError } from '../server/src/errors.js';
+import { syncNetworkOptions } from '../server/src/config/sync-network.js';
 import { agentPaths, type AgentConfig, type AgentPaths } from './config.js';
 import { RequestBook, type WorkItem } from './requests.js';
 import { loadOrCreateToken, startAgentServer, type RunningAgentServer } from './server.js';
 import { ReportWriter } from './report.js';
 import type { AgentStatus } from './status.js';
 
-/** The public DHT routers, used only when the DHT is on and no bootstrap list is configured. */
-const PUBLIC_DHT_ROUTERS = ['router.bittorrent.com:6881', 'router.utorrent.com:6881', 'dht.transmissionbt.com:6881'];
-const LAN_BEACON_PORT = 7423;
 export const AGENT_VERSION = '0.1.0';
 
 export const FILES_FOLDER = 'files';
@@ -69,10 +67,8 @@ export class Agent {
     const c = this.config;
     const engine = new SyncEngine({
       stateDir: p.syncState,
-      listen: { host: c.sync.host, port: c.sync.port },
+      ...syncNetworkOptions(c.sync),
       knownHosts: c.nas.addresses,
-      ...(c.sync.dht ? { dht: { bootstrap: c.sync.dhtBootstrap.length ? c.sync.dhtBootstrap : PUBLIC_DHT_ROUTERS } } : {}),
-      ...(c.sync.lan ? { lan: { port: LAN_BEACON_PORT } } : {}),
       dialIntervalMs: 1000,
       ...this.opts.engine,
     });
