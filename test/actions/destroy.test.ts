@@ -67,3 +67,17 @@ describe('destroy', () => {
     expect((await fx.run('destroy', '', { confirm: true })).reason).toMatch(/not the whole store/);
   });
 });
+
+describe('destroy never acts through a symlink a device planted', () => {
+  it('leaves a device path that leads out of the root alone', async () => {
+    fx = await makeFixture({ files: { 't/x.txt': 'store' } });
+    const outside = path.join(path.dirname(fx.root), 'outside');
+    fs.mkdirSync(outside);
+    fs.writeFileSync(path.join(outside, 'x.txt'), 'not Burrow\'s');
+    fs.symlinkSync(outside, fx.dev('phone', 't'));
+    const st = await fx.run('destroy', 't', { confirm: true });
+    expect(st.state).toBe('done');
+    expect(fs.readFileSync(path.join(outside, 'x.txt'), 'utf8')).toBe("not Burrow's");
+    expect(fs.lstatSync(fx.dev('phone', 't')).isSymbolicLink()).toBe(true);
+  });
+});

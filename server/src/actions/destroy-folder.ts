@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Action, ActionEnv, ValidRequest } from './types.js';
-import { PlanBuilder, lstatOrUndefined, refuse, stamp } from './plan.js';
+import { PlanBuilder, lstatOrUndefined, refuse, stamp, deviceSafe } from './plan.js';
 import { planRemoveEverywhere } from './remove-everywhere.js';
 import { isIgnored } from '../index/ignore.js';
 
@@ -35,8 +35,8 @@ export const destroyFolderAction: Action = {
     b.endStep();
     const noted: string[] = [];
     for (const d of env.store.devices.list()) {
-      const devDir = req.path === '' ? env.layout.device(d.name) : path.join(env.layout.device(d.name), req.path);
-      if (!lstatOrUndefined(devDir)?.isDirectory()) continue;
+      const devDir = deviceSafe(env.layout.device(d.name), req.path);
+      if (!devDir || !lstatOrUndefined(devDir)?.isDirectory()) continue;
       b.add({ op: 'link', from: b.rel(note), to: b.rel(path.join(devDir, DESTROYED_NOTE)) });
       b.devices.add(d.name);
       b.refresh.add(b.rel(devDir));

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Action, ActionEnv, ValidRequest } from './types.js';
-import { PlanBuilder, lstatOrUndefined, refuse } from './plan.js';
+import { PlanBuilder, lstatOrUndefined, refuse, deviceSafe } from './plan.js';
 import { normaliseRelPath } from '../fsutil/safe-path.js';
 import { isIgnored } from '../index/ignore.js';
 
@@ -35,8 +35,8 @@ export const mkdirAction: Action = {
     b.refresh.add(b.rel(target));
     const alsoOn: string[] = [];
     for (const device of env.subscriptions.subscribersOf(rel)) {
-      const devParent = req.path === '' ? env.layout.device(device) : path.join(env.layout.device(device), req.path);
-      if (!lstatOrUndefined(devParent)?.isDirectory() || lstatOrUndefined(path.join(devParent, name))) continue;
+      const devParent = deviceSafe(env.layout.device(device), req.path);
+      if (!devParent || !lstatOrUndefined(devParent)?.isDirectory() || lstatOrUndefined(path.join(devParent, name))) continue;
       b.add({ op: 'mkdir', path: b.rel(path.join(devParent, name)) });
       b.refresh.add(b.rel(path.join(devParent, name)));
       b.devices.add(device);

@@ -6,6 +6,7 @@ import type { DbChange } from '../journal/db-changes.js';
 import type { Plan } from './types.js';
 import { isIgnored } from '../index/ignore.js';
 import { BurrowError } from '../errors.js';
+import { resolveInside } from '../fsutil/safe-path.js';
 
 /** Ops per journal step: big enough that a 10,000-file get costs few journal writes. */
 const BATCH = 2000;
@@ -132,3 +133,15 @@ export function stamp(d: Date): { iso: string; compact: string; dmy: string } {
 }
 
 export const refuse = (code: string, message: string, hint: string) => new BurrowError(code, message, hint);
+
+/**
+ * `base/rel` when no component on the way is a symbolic link (a device could plant one through
+ * sync), else null: the caller leaves that device path alone rather than act outside the root.
+ */
+export function deviceSafe(base: string, rel: string): string | null {
+  try {
+    return resolveInside(base, rel).abs;
+  } catch {
+    return null;
+  }
+}

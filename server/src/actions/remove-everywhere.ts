@@ -1,7 +1,7 @@
 import path from 'node:path';
 import crypto from 'node:crypto';
 import type { ActionEnv, ValidRequest } from './types.js';
-import { PlanBuilder, walk, lstatOrUndefined, stamp } from './plan.js';
+import { PlanBuilder, walk, lstatOrUndefined, stamp, deviceSafe } from './plan.js';
 import { deviceArea, FILES_AREA } from '../store/entries-repo.js';
 
 /**
@@ -76,7 +76,8 @@ export function planRemoveEverywhere(
     const devRoot = L.device(d.name);
     let touched = false;
     for (const item of items) {
-      const abs = path.join(devRoot, item);
+      const abs = deviceSafe(devRoot, item);
+      if (!abs) continue;
       const st = lstatOrUndefined(abs);
       if (!st) continue;
       touched = true;
