@@ -50,15 +50,16 @@ describe('the catalogue served by a running NAS', () => {
     const { page, problems } = await watchedPage(browser);
     await page.goto(`${nas.url}/catalogue/catalogue.html`);
     await loaded(page);
-    expect(await page.locator('#dlg-title').textContent()).toBe('Which device is this?');
+    await expect.poll(() => page.locator('#dlg-title').textContent()).toBe('Which device is this?');
     await page.locator('#dlg-body input[value=b]').check();
     await page.locator('#dlg-confirm').click();
+    await expect.poll(() => page.locator('#device').textContent()).toBe('device: b');
     expect(await boldness(page, 'x')).toEqual({ get: true, open: false });
     await page.reload();
     await loaded(page);
+    await expect.poll(() => page.locator('#device').textContent()).toBe('device: b');
     expect(await page.locator('#veil').isHidden()).toBe(true);
-    expect(await page.locator('#device').textContent()).toBe('device: b');
-    expect(problems).toEqual([]);
+    expect(problems, problems.join('\n')).toEqual([]);
     await page.context().close();
   });
 
