@@ -16,6 +16,7 @@ import { register as share } from './share.js';
 import { register as revoke } from './revoke.js';
 import { register as secret } from './secret.js';
 import { register as sync } from './sync.js';
+import { register as secrets } from './secrets.js';
 
 /** Every CLI command module; each adds itself to the program. */
-export const commandModules: Array<(program: Command) => void> = [init, start, scan, status, device, agent, publish, dedupe, balance, pin, deviceSet, request, trash, share, revoke, secret, sync];
+export const commandModules: Array<(program: Command) => void> = [init, start, scan, status, device, agent, publish, dedupe, balance, pin, deviceSet, request, trash, share, revoke, secret, sync, secrets];
