@@ -1,12 +1,21 @@
 import crypto from 'node:crypto';
 import { execFileSync } from 'node:child_process';
+import { afterAll } from 'vitest';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { SyncEngine, type SyncEngineOptions } from '../../server/src/sync/index.js';
 
+const created: string[] = [];
+// Remove this file's temp dirs (tests write hundreds of MiB) once its tests are done.
+afterAll(async () => {
+  for (const d of created.splice(0)) await fs.promises.rm(d, { recursive: true, force: true }).catch(() => undefined);
+});
+
 export async function tmpDir(prefix = 'burrow-sync-'): Promise<string> {
-  return fs.promises.mkdtemp(path.join(os.tmpdir(), prefix));
+  const d = await fs.promises.mkdtemp(path.join(os.tmpdir(), prefix));
+  created.push(d);
+  return d;
 }
 
 export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs = 20_000, what = 'condition'): Promise<void> {
