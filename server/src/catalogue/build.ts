@@ -16,6 +16,8 @@ export interface BuildInput {
   devices: string[];
   trashDays: number;
   requests?: RequestStatusSource | undefined;
+  /** Each device's request rows already read (the publish worker gets them as data); wins over `requests`. */
+  requestRows?: ReadonlyMap<string, RequestRow[]> | undefined;
   chunkEvery?: number;
 }
 
@@ -33,6 +35,22 @@ function repoOf(store: Store): CatalogueRepo {
   let r = repos.get(store.db);
   if (!r) repos.set(store.db, (r = new CatalogueRepo(store.db)));
   return r;
+}
+
+/** One request as a device's request shard shows it: plain data, so it can also cross to the publish worker. */
+export interface RequestRow {
+  id: string;
+  action: string;
+  path: string;
+  state: string;
+  reason: string | null;
+  updatedAt: number;
+}
+
+/** The newest requests of one device, as its request shard lists them. */
+export function deviceRequestRows(requests: RequestStatusSource | undefined, device: string): RequestRow[] {
+  const recent = requests?.recentForDevice(device, REQUESTS_PER_DEVICE) ?? [];
+  return recent.map((r) => ({ id: r.id, action: r.action, path: r.path, state: r.state, reason: r.reason ?? null, updatedAt: r.updatedAt }));
 }
 
 /** "device:laptop" → "laptop", "share:<id>" → "+<id>", anything else → null. */
@@ -147,9 +165,7 @@ export function buildCatalogueData(input: BuildInput): BuiltCatalogue {
   files.set('data/index.js', jsCall('BURROW_INDEX', { v: 1, chunks: chunkNames, devices: input.devices, trashDays: input.trashDays }));
   files.set('data/summary.js', jsCall('BURROW_SUMMARY', { files: fileCount, dirs: dirCount, bytes, top, topComplete: top.length < TOP_LIMIT }));
   for (const d of input.devices) {
-    const recent = input.requests?.recentForDevice(d, REQUESTS_PER_DEVICE) ?? [];
-    const rows = recent.map((r) => ({ id: r.id, action: r.action, path: r.path, state: r.state, reason: r.reason ?? null, updatedAt: r.updatedAt }));
-    files.set(`devices/${d}.js`, jsCall('BURROW_REQUESTS', d, rows));
+    files.set(`devices/${d}.js`, jsCall('BURROW_REQUESTS', d, input.requestRows?.get(d) ?? deviceRequestRows(input.requests, d)));
   }
   return { files, fileCount, dirCount, bytes, chunks: chunkNames.length };
 }

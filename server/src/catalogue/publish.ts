@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Store } from '../store/index.js';
 import type { RootLayout } from '../root/layout.js';
 import type { RequestStatusSource } from '../nas-context.js';
-import { buildCatalogueData } from './build.js';
+import { buildCatalogueData, type RequestRow } from './build.js';
 import { renderCataloguePage } from './template.js';
 import { CatalogueWriter } from './writer.js';
 import { writeDeviceIdentities } from './device-js.js';
@@ -29,8 +29,12 @@ export interface PublishInput {
   layout: RootLayout;
   trashDays: number;
   requests?: RequestStatusSource | undefined;
-  agentPort?: number;
-  chunkEvery?: number;
+  /** Each device's request rows, already read (see buildCatalogueData). */
+  requestRows?: ReadonlyMap<string, RequestRow[]> | undefined;
+  /** The device names, when already known; else read from the store. */
+  devices?: string[] | undefined;
+  agentPort?: number | undefined;
+  chunkEvery?: number | undefined;
 }
 
 /**
@@ -47,8 +51,8 @@ export class Publisher {
   publish(input: Omit<PublishInput, 'layout'>): PublishStats {
     const t0 = performance.now();
     fs.mkdirSync(this.layout.catalogue, { recursive: true });
-    const devices = input.store.devices.list().map((d) => d.name);
-    const built = buildCatalogueData({ store: input.store, devices, trashDays: input.trashDays, requests: input.requests, chunkEvery: input.chunkEvery });
+    const devices = input.devices ?? input.store.devices.list().map((d) => d.name);
+    const built = buildCatalogueData({ store: input.store, devices, trashDays: input.trashDays, requests: input.requests, requestRows: input.requestRows, chunkEvery: input.chunkEvery });
     built.files.set('catalogue.html', renderCataloguePage({ agentPort: input.agentPort }));
     const w = this.writer.write(built.files);
     writeDeviceIdentities(this.layout, devices);

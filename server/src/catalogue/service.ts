@@ -1,16 +1,21 @@
 import type { NasContext, NasService, RequestStatusSource } from '../nas-context.js';
 import type { IndexChangedEvent } from '../index/indexer.js';
 import { Publisher, type PublishStats } from './publish.js';
+import { WorkerPublisher } from './worker-publisher.js';
+import { deviceRequestRows } from './build.js';
 
 /**
  * The catalogue publisher as a NAS service ('catalogue'): publishes at open, then once per
  * burst of index changes, request updates and link changes (coalesced over
  * catalogue.debounceMs). Publishes never overlap; a change during one schedules one more.
+ * The publish itself runs on a worker thread (a million-file catalogue is seconds of CPU that
+ * would otherwise stall requests, HTTP and sync); only an in-memory store publishes in-process.
  */
 export class CatalogueService implements NasService {
   readonly name = 'catalogue';
   private ctx: NasContext | null = null;
   private publisher: Publisher | null = null;
+  private worker: WorkerPublisher | null = null;
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<PublishStats> | null = null;
   private again = false;
@@ -26,7 +31,8 @@ export class CatalogueService implements NasService {
 
   async open(ctx: NasContext): Promise<void> {
     this.ctx = ctx;
-    this.publisher = new Publisher(ctx.layout);
+    if (ctx.store.db.memory) this.publisher = new Publisher(ctx.layout);
+    else this.worker = new WorkerPublisher();
     ctx.indexer.on('changed', this.onChange);
     ctx.events.on('request-updated', this.onAny);
     ctx.events.on('links-changed', this.onAny);
@@ -80,14 +86,25 @@ export class CatalogueService implements NasService {
     return p;
   }
 
-  private publishOnce(): PublishStats {
+  /** The publish worker's thread id, or null when publishing in-process (tests). */
+  get workerThreadId(): number | null {
+    return this.worker?.threadId ?? null;
+  }
+
+  private async publishOnce(): Promise<PublishStats> {
     const ctx = this.ctx!;
-    const requests = ctx.services.get('requests') as Partial<RequestStatusSource> | undefined;
-    const stats = this.publisher!.publish({
-      store: ctx.store,
-      trashDays: ctx.config.trash.retentionDays,
-      requests: typeof requests?.recentForDevice === 'function' ? (requests as RequestStatusSource) : undefined,
-    });
+    const service = ctx.services.get('requests') as Partial<RequestStatusSource> | undefined;
+    const requests = typeof service?.recentForDevice === 'function' ? (service as RequestStatusSource) : undefined;
+    const trashDays = ctx.config.trash.retentionDays;
+    let stats: PublishStats;
+    if (this.worker) {
+      // Device names and request rows are a few small queries: read here, sent as data.
+      const devices = ctx.store.devices.list().map((d) => d.name);
+      const requestRows = devices.map((d) => [d, deviceRequestRows(requests, d)] as [string, ReturnType<typeof deviceRequestRows>]);
+      stats = await this.worker.publish({ root: ctx.layout.root, dbFile: ctx.store.db.name, devices, requestRows, trashDays });
+    } else {
+      stats = this.publisher!.publish({ store: ctx.store, trashDays, requests });
+    }
     this.lastStats = stats;
     this.publishCount++;
     ctx.log.debug({ ...stats, written: stats.written.length }, 'catalogue published');
@@ -101,5 +118,6 @@ export class CatalogueService implements NasService {
     this.ctx?.events.off('request-updated', this.onAny);
     this.ctx?.events.off('links-changed', this.onAny);
     await this.running?.catch(() => undefined);
+    await this.worker?.close();
   }
 }

@@ -31,6 +31,16 @@ export class CatalogueWriter {
   constructor(private readonly dir: string) {}
 
   write(files: Map<string, string>): WriteStats {
+    try {
+      return this.writeAll(files);
+    } catch (err) {
+      // After a failed write the disk may hold anything; the next publish checks every file again.
+      this.digests.clear();
+      throw err;
+    }
+  }
+
+  private writeAll(files: Map<string, string>): WriteStats {
     const stats: WriteStats = { totalFiles: files.size, totalBytes: 0, writtenFiles: 0, writtenBytes: 0, removedFiles: 0, written: [] };
     const order = [...files.keys()].sort((a, b) => rank(a) - rank(b));
     for (const rel of order) {
