@@ -19,6 +19,8 @@ export class CatalogueService implements NasService {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<PublishStats> | null = null;
   private again = false;
+  /** When the first change arrived during the running publish: its wait counts toward the next delay. */
+  private againSince = 0;
   private closed = false;
   lastStats: PublishStats | null = null;
   /** How many publishes ran (tests check that bursts coalesce). */
@@ -51,8 +53,10 @@ export class CatalogueService implements NasService {
   }
 
   /**
-   * The wait before a publish: the configured debounce, but never shorter than the last publish
-   * took, so a store that changes without pause (a big sync) keeps the publisher at most half busy.
+   * The wait before a publish, counted from the first change it will show: the configured
+   * debounce, but never shorter than the last publish took, so a big catalogue's publishes
+   * coalesce more changes each. Publishes run on their own thread, so a store that changes without
+   * pause (a big sync) keeps at most one core busy with them and never blocks the event loop.
    */
   private nextDelay(): number {
     return Math.max(this.ctx?.config.catalogue.debounceMs ?? 300, this.lastStats?.elapsedMs ?? 0);
@@ -61,6 +65,7 @@ export class CatalogueService implements NasService {
   private schedule(delay = this.nextDelay()): void {
     if (this.closed) return;
     if (this.running) {
+      if (!this.again) this.againSince = performance.now();
       this.again = true;
       return;
     }
@@ -79,7 +84,9 @@ export class CatalogueService implements NasService {
         this.running = null;
         if (this.again) {
           this.again = false;
-          this.schedule();
+          // The publish runs off the event loop, so changes keep arriving during it; they have
+          // already waited while it ran, and waiting the full delay again would double their latency.
+          this.schedule(Math.max(0, this.nextDelay() - (performance.now() - this.againSince)));
         }
       });
     this.running = p;
