@@ -9,6 +9,7 @@ import { initRoot, openRoot } from '../server/src/root/open-root.js';
 import { addDevice } from '../server/src/devices/add-device.js';
 import { startNas } from '../server/src/nas.js';
 import { resolveRoot } from '../server/src/root/layout.js';
+import { installStopSignals } from '../server/src/cli/common.js';
 
 function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
@@ -81,6 +82,7 @@ async function main(): Promise<void> {
   const made = makeDemoStore(root);
   process.stdout.write(made.created ? `Demo store created at ${root} (${made.files} files, devices: laptop, phone)\n` : `Using the existing demo store at ${root}\n`);
   if (process.argv.includes('--no-start')) return;
+  const signals = installStopSignals();
   const nas = await startNas(root, {});
   process.stdout.write(
     [
@@ -93,11 +95,9 @@ async function main(): Promise<void> {
       '',
     ].join('\n'),
   );
-  await new Promise<void>((resolve) => {
-    const stop = () => void nas.stop().then(resolve, resolve);
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  await signals.stopped;
+  await nas.stop();
+  signals.dispose();
 }
 
 if (process.argv[1] && import.meta.url.endsWith(path.basename(process.argv[1]))) {

@@ -80,6 +80,6 @@ describe('burrow start (process)', () => {
     await exitOf(first.child);
     const again = await burrowBackground(['start', '--root', t.dir, '--port', '0'], 'Burrow NAS running');
     again.child.kill('SIGINT');
-    expect((await exitOf(again.child)).code).toBe(0);
+    expect(await exitOf(again.child), again.stderr()).toEqual({ code: 0, signal: null });
   });
 });

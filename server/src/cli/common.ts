@@ -53,3 +53,17 @@ export function progressBar(enabled: boolean, format: string): { start(total: nu
   const bar = new cliProgress.SingleBar({ format, stream: process.stderr, hideCursor: true, etaBuffer: 50, fps: 5 }, cliProgress.Presets.shades_classic);
   return { start: (total, payload) => bar.start(total, 0, payload), update: (v, payload) => bar.update(v, payload), stop: () => bar.stop() };
 }
+
+/**
+ * Install SIGINT/SIGTERM handlers now, before a long-running command prints its ready line: a
+ * supervisor (or a test) that signals as soon as it reads that line must find them in place,
+ * or the default action kills the process half-way. `stopped` resolves with the first signal.
+ */
+export function installStopSignals(): { stopped: Promise<string>; dispose(): void } {
+  let resolveStop!: (sig: string) => void;
+  const stopped = new Promise<string>((r) => (resolveStop = r));
+  const on = (sig: string) => resolveStop(sig);
+  process.on('SIGINT', on);
+  process.on('SIGTERM', on);
+  return { stopped, dispose: () => (process.off('SIGINT', on), process.off('SIGTERM', on)) };
+}

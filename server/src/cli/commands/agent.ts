@@ -5,7 +5,7 @@ import { BurrowError } from '../../errors.js';
 import { Agent } from '../../../../device-agents/agent.js';
 import { agentPaths, applyOverrides, configFromJoin, loadAgentConfig, saveAgentConfig, type AgentConfig, type JoinOverrides } from '../../../../device-agents/config.js';
 import { readAgentStatus, type AgentStatus } from '../../../../device-agents/status.js';
-import { action, humanBytes, report } from '../common.js';
+import { action, humanBytes, installStopSignals, report } from '../common.js';
 
 interface AgentOpts {
   root?: string;
@@ -88,20 +88,14 @@ export function register(program: Command): void {
     .action(
       action(async (opts: AgentOpts) => {
         const cfg = resolveAgentConfig(opts);
+        const signals = installStopSignals();
         const a = new Agent(cfg, { log: (m) => process.stderr.write(`${m}\n`) });
         await a.open();
         process.stdout.write(`Burrow agent for device ${cfg.device} in ${a.paths.root}\ncatalogue: ${a.url}\n`);
-        await new Promise<void>((resolve) => {
-          let stopping = false;
-          const stop = (sig: string) => {
-            if (stopping) return;
-            stopping = true;
-            process.stderr.write(`${sig}: stopping the agent\n`);
-            a.close().then(resolve, resolve);
-          };
-          process.once('SIGINT', () => stop('SIGINT'));
-          process.once('SIGTERM', () => stop('SIGTERM'));
-        });
+        const sig = await signals.stopped;
+        process.stderr.write(`${sig}: stopping the agent\n`);
+        await a.close().catch(() => undefined);
+        signals.dispose();
       }),
     );
   agent

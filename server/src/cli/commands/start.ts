@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { startNas } from '../../nas.js';
-import { action, rootFrom, withRoot } from '../common.js';
+import { action, installStopSignals, rootFrom, withRoot } from '../common.js';
 
 export function register(program: Command): void {
   withRoot(program.command('start').description('run the NAS in the foreground: index, watch, publish, process requests, sync, jobs, HTTP'))
@@ -8,16 +8,13 @@ export function register(program: Command): void {
     .option('--host <host>', 'HTTP address (overrides the config)')
     .action(
       action(async (opts: { root?: string; port?: number; host?: string }) => {
+        const signals = installStopSignals();
         const nas = await startNas(rootFrom(opts), { port: opts.port, host: opts.host });
         process.stdout.write(`Burrow NAS running on ${nas.ctx.layout.root}\n  admin UI and API: ${nas.url}/\n  catalogue:        ${nas.url}/catalogue/catalogue.html  (file: ${nas.ctx.layout.catalogue}/catalogue.html)\n  stop with Ctrl-C\n`);
-        await new Promise<void>((resolve) => {
-          const onSignal = (sig: string) => {
-            nas.ctx.log.info({ sig }, 'stopping');
-            nas.stop().then(resolve, resolve);
-          };
-          process.once('SIGINT', onSignal);
-          process.once('SIGTERM', onSignal);
-        });
+        const sig = await signals.stopped;
+        nas.ctx.log.info({ sig }, 'stopping');
+        await nas.stop();
+        signals.dispose();
       }),
     );
 }

@@ -7,9 +7,9 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { SyncEngine, parseSecret, secretLevel, type FolderMode } from '../../sync/index.js';
+import { PUBLIC_DHT_ROUTERS, isPrivateNetwork } from '../../config/sync-network.js';
+import { installStopSignals } from '../common.js';
 
-/** Default DHT bootstrap routers, listed explicitly (tests always pass --bootstrap or --no-dht). */
-const DEFAULT_BOOTSTRAP = ['router.bittorrent.com:6881', 'router.utorrent.com:6881', 'dht.transmissionbt.com:6881'];
 
 function collect(v: string, prev: string[]): string[] {
   return [...prev, v];
@@ -60,13 +60,14 @@ export function register(program: Command): void {
       const engine = new SyncEngine({
         stateDir: path.resolve(opts.state ?? path.join(dir, '.burrow-sync', 'state')),
         listen: { host: opts.host, port: Number(opts.listen) },
-        ...(opts.dht
-          ? { dht: { bootstrap: opts.bootstrap.length ? opts.bootstrap : DEFAULT_BOOTSTRAP, ...(opts.dhtPort ? { port: Number(opts.dhtPort) } : {}), host: opts.host } }
+        ...(opts.dht && (opts.bootstrap.length || !isPrivateNetwork())
+          ? { dht: { bootstrap: opts.bootstrap.length ? opts.bootstrap : PUBLIC_DHT_ROUTERS, ...(opts.dhtPort ? { port: Number(opts.dhtPort) } : {}), host: opts.host } }
           : {}),
         knownHosts: opts.peer,
         ...(opts.lan ? { lan: { port: Number(opts.lan), intervalMs: 2000 } } : {}),
         dialIntervalMs: 1000,
       });
+      const signals = installStopSignals();
       let said = false;
       engine.on('folderSynced', () => {
         if (said) return;
@@ -77,11 +78,8 @@ export function register(program: Command): void {
       await engine.open();
       await engine.addFolder({ id: 'cli', path: dir, secret: opts.secret, mode });
       process.stderr.write(`burrow sync: listening on ${opts.host}:${engine.port} (${mode})\n`);
-      await new Promise<void>((resolve) => {
-        const stop = (): void => resolve();
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
+      await signals.stopped;
       await engine.close();
+      signals.dispose();
     });
 }
