@@ -172,3 +172,23 @@ function burrowMountTmpfs(dir: string, mode: 'ro' | 'rw'): boolean {
 function umount(dir: string): void {
   spawnSync('umount', [dir]);
 }
+
+describe('migrations', () => {
+  it('applies a migration numbered below one already applied, and records each once', async () => {
+    const { openDb } = await import('../../server/src/store/db.js');
+    const dir = tempDir();
+    cleanups.push(dir.cleanup);
+    const file = path.join(dir.dir, 'm.db');
+    const m1 = { version: 1, name: '001_a.sql', sql: 'CREATE TABLE a (x)' };
+    const m3 = { version: 3, name: '003_c.sql', sql: 'CREATE TABLE c (x)' };
+    const m2 = { version: 2, name: '002_b.sql', sql: 'CREATE TABLE b (x)' };
+    openDb(file, { migrations: [m1, m3] }).close();
+    const db = openDb(file, { migrations: [m1, m2, m3] });
+    try {
+      expect(db.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all()).toEqual([1, 2, 3]);
+      expect(db.prepare("SELECT count(*) FROM sqlite_master WHERE name IN ('a','b','c')").pluck().get()).toBe(3);
+    } finally {
+      db.close();
+    }
+  });
+});

@@ -60,10 +60,13 @@ export function openDb(file: string, opts: { readonly?: boolean; migrations?: Mi
 
 function migrate(db: Db, file: string, migrations: Migration[]): void {
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
-  const current = (db.prepare('SELECT max(version) FROM schema_migrations').pluck().get() as number | null) ?? 0;
+  const applied = new Set(db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[]);
+  const current = Math.max(0, ...applied);
   const known = migrations.reduce((m, x) => Math.max(m, x.version), 0);
   if (current > known) throw errors.dbTooNew(file, current, known);
-  const pending = migrations.filter((m) => m.version > current);
+  // Every migration not yet recorded, in order (not just those above the newest one), so a
+  // migration added with a lower number than one already applied is never skipped.
+  const pending = migrations.filter((m) => !applied.has(m.version));
   if (pending.length === 0) return;
   const apply = db.transaction(() => {
     for (const m of pending) {
