@@ -3,15 +3,42 @@ import type { FastifyInstance } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import { repoPath } from '../../util/repo-path.js';
 import { computeStatus } from '../../services/status.js';
+import { SharesRepo } from '../../store/shares-repo.js';
+import type { FolderSync } from '../../nas-context.js';
 
 /** The admin UI (web/) and the read-only admin API it renders. */
 export default async function adminRoutes(app: FastifyInstance): Promise<void> {
   const webDir = repoPath('web');
   await app.register(fastifyStatic, { root: webDir, prefix: '/admin/', decorateReply: false, index: false });
   const indexHtml = fs.readFileSync(repoPath('web', 'index.html'));
-  app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(indexHtml));
+  // The admin page can destroy nothing by itself, but it must never be framed (clickjacking):
+  // frame-ancestors only works as a header, not in the page's meta CSP.
+  app.get('/', async (_req, reply) =>
+    reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').header('content-security-policy', "frame-ancestors 'none'").header('x-frame-options', 'DENY').send(indexHtml),
+  );
   app.get('/api/devices', async () => {
     const status = computeStatus(app.nas.store);
     return status.devices;
+  });
+  // Shares with the secret a friend gets. The read-write secret is never sent over HTTP: a leaked
+  // full-access secret cannot be taken back (`burrow secrets --read-write` prints it locally).
+  app.get('/api/admin/shares', async () => {
+    const sync = app.nas.services.get('folder-sync') as FolderSync | undefined;
+    return new SharesRepo(app.nas.store.db)
+      .list({ active: true })
+      .map((s) => ({ id: s.id, path: s.source_path, kind: s.kind, limitMb: s.limit_mb, createdAt: s.created_at, readOnlySecret: sync?.secretsOf('share', s.id)?.readOnly ?? null }));
+  });
+  app.get('/api/jobs', async () => {
+    const dedupe = app.nas.store.dedupe.history(20).map((r) => ({
+      job: r.dry_run ? 'dedupe (dry run)' : 'dedupe',
+      startedAt: r.started_at,
+      summary: r.state === 'done' ? `${r.groups} groups, ${r.files_linked} files linked, ${r.bytes_saved} bytes saved` : `${r.state}${r.error ? `: ${r.error}` : ''}`,
+    }));
+    const balance = app.nas.store.balanceHistory.history(undefined, 20).map((r) => ({
+      job: `balance ${r.device}${r.dry_run ? ' (dry run)' : ''}`,
+      startedAt: r.at,
+      summary: r.ok ? `freed ${r.freed} bytes (${JSON.parse(r.evicted || '[]').length} files)` : `failed: ${r.reason ?? 'unknown'}`,
+    }));
+    return [...dedupe, ...balance].sort((a, b) => b.startedAt - a.startedAt).slice(0, 30);
   });
 }
