@@ -61,7 +61,7 @@ async function refresh() {
     const devices = (await getJson('/api/devices')) || s.devices;
     fillRows(document.getElementById('device-rows'), devices.map((d) => [d.name, d.files, bytes(d.bytes), d.quotaBytes ? bytes(d.quotaBytes) : 'none', el('code', 'burrow device join ' + d.name)]), 5, 'No devices yet.');
     const shares = await getJson('/api/admin/shares');
-    fillRows(document.getElementById('share-rows'), shares ? shares.map((x) => [el('span', x.id, 'secret'), x.path, new Date(x.createdAt).toLocaleString(), x.readOnlySecret ? el('span', x.readOnlySecret, 'secret') : el('span', 'no secret (sync engine not running)', 'empty')]) : [], 4, shares ? 'Nothing shared.' : 'Shares are not available on this NAS version.');
+    fillRows(document.getElementById('share-rows'), shares ? shares.map((x) => [el('span', x.id, 'share-id'), x.path, new Date(x.createdAt).toLocaleString(), x.readOnlySecret ? el('span', x.readOnlySecret, 'secret') : el('span', 'no secret (sync engine not running)', 'empty')]) : [], 4, shares ? 'Nothing shared.' : 'Shares are not available on this NAS version.');
     const jobs = await getJson('/api/jobs');
     fillRows(document.getElementById('job-rows'), jobs ? jobs.map((j) => [j.job, new Date(j.startedAt).toLocaleString(), j.summary]) : [], 3, jobs ? 'No job has run yet.' : 'Job history is not available on this NAS version.');
     banner.hidden = true;
