@@ -1,3 +1,4 @@
+import type { AgentReport } from '../server/src/devices/exchange-formats.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { AgentConfig, AgentPaths } from './config.js';
@@ -8,15 +9,7 @@ import type { AgentConfig, AgentPaths } from './config.js';
  * The NAS turns it into the device's quota for the storage balancer. It is rewritten only when
  * something changed enough to matter, so it does not churn the sync.
  */
-export interface StorageReport {
-  v: 1;
-  device: string;
-  limitBytes: number | null;
-  freeBytes: number;
-  usedBytes: number;
-  agentVersion: string;
-  at: number;
-}
+export type StorageReport = AgentReport;
 
 const REWRITE_AFTER_MS = 60 * 60 * 1000;
 const FREE_SLACK_BYTES = 64 * 1024 * 1024;

@@ -6,14 +6,8 @@ import path from 'node:path';
  * writer; it syncs to the NAS's devices/<d>/.burrow/worklist.jsonl), answered by the NAS in
  * the synced catalogue, catalogue/devices/<d>.js (`BURROW_REQUESTS("<d>", [rows])`).
  */
-export interface WorkItem {
-  id: string;
-  device: string;
-  action: string;
-  path: string;
-  args: Record<string, unknown>;
-  confirm: boolean;
-}
+import type { WorkItem } from '../server/src/devices/exchange-formats.js';
+export type { WorkItem };
 
 export interface RequestState {
   id: string;

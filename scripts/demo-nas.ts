@@ -10,17 +10,8 @@ import { addDevice } from '../server/src/devices/add-device.js';
 import { startNas } from '../server/src/nas.js';
 import { resolveRoot } from '../server/src/root/layout.js';
 import { installStopSignals } from '../server/src/cli/common.js';
+import { prng } from '../server/src/util/prng.js';
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ARTISTS = ['Ada Lovelace Trio', 'The Hard Links', 'Inode Orchestra', 'Björk-ish', 'Sigur Rós Cover Band'];
 const YEARS = ['2013', '2014', '2015'];
@@ -31,7 +22,7 @@ export function makeDemoStore(root: string): { created: boolean; files: number }
   const already = fs.existsSync(path.join(root, '.burrow', 'burrow.db'));
   initRoot(root);
   if (already) return { created: false, files: 0 };
-  const rand = mulberry32(20131028);
+  const rand = prng(20131028);
   const files = path.join(root, 'files');
   const bytes = (n: number) => {
     const b = Buffer.allocUnsafe(n);

@@ -28,17 +28,8 @@ export interface TreeInfo {
   generateMs: number;
 }
 
-/** Small, fast, seedable PRNG (mulberry32): the same seed gives the same tree on every machine. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../../server/src/util/prng.js';
+export { prng };
 
 const POOL_BYTES = 32 * 1024 * 1024;
 

@@ -1,5 +1,6 @@
 import { BurrowError } from '../errors.js';
 import type { Store } from '../store/index.js';
+import { processAlive } from '../util/process-alive.js';
 
 export type JobName = 'dedupe' | 'balance';
 
@@ -16,14 +17,6 @@ export const jobErrors = {
     ),
 };
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Take the job's lock in SQLite, so a job never runs twice at once, whether the second start
@@ -31,7 +24,7 @@ function isAlive(pid: number): boolean {
  * Inside one process a held lock counts as busy too: the pid is ours and alive.
  */
 export function acquireJobLock(store: Store, name: JobName): JobLock {
-  const got = store.jobs.tryAcquire(name, isAlive);
+  const got = store.jobs.tryAcquire(name, processAlive);
   if ('heldBy' in got) throw jobErrors.running(name, got.heldBy.pid, got.heldBy.started_at);
   let released = false;
   const release = () => {

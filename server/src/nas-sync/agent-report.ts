@@ -10,17 +10,8 @@ import type { SecretsRepo } from '../store/secrets-repo.js';
  * The NAS turns it into the device's quota for the storage balancer: the smallest of the
  * admin's `--quota`, the agent's storage limit, and what the device holds plus its free space.
  */
-export const AGENT_REPORT_REL = '.burrow/agent-report.json';
-
-export interface AgentReport {
-  v: 1;
-  device: string;
-  limitBytes: number | null;
-  freeBytes: number;
-  usedBytes: number;
-  agentVersion: string;
-  at: number;
-}
+import { AGENT_REPORT_REL, type AgentReport } from '../devices/exchange-formats.js';
+export { AGENT_REPORT_REL, type AgentReport };
 
 const MAX_REPORT_BYTES = 4096;
 

@@ -1,3 +1,4 @@
+import type { WorkItem } from '../devices/exchange-formats.js';
 import type { Action, ActionEnv, ValidRequest } from '../actions/types.js';
 import { ACTIONS } from '../actions/registry.js';
 import { resolveInside } from '../fsutil/safe-path.js';
@@ -11,14 +12,7 @@ export const MAX_LINE_BYTES = 64 * 1024;
 export const NAS_REQUESTER = '@nas';
 
 /** A request as received, before validation; fields are kept as given so the result can echo them. */
-export interface IncomingRequest {
-  id: string;
-  device: string;
-  action: string;
-  path: string;
-  args: Record<string, unknown>;
-  confirm: boolean;
-}
+export type IncomingRequest = WorkItem;
 
 const clip = (v: unknown, n = 1024): string => (typeof v === 'string' ? v : v === undefined ? '' : JSON.stringify(v) ?? String(v)).slice(0, n);
 

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { errors } from '../errors.js';
+import { processAlive } from '../util/process-alive.js';
 
 /**
  * One NAS process per root. The lock file holds the owner's pid; a lock whose pid is gone
@@ -30,7 +31,7 @@ export function acquireRootLock(lockFile: string, root: string): RootLock {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const pid = readPid(lockFile);
-      if (pid !== null && pid !== process.pid && isAlive(pid)) throw errors.locked(root, pid);
+      if (pid !== null && pid !== process.pid && processAlive(pid)) throw errors.locked(root, pid);
       fs.rmSync(lockFile, { force: true }); // stale: its owner died
     }
   }
@@ -46,11 +47,3 @@ function readPid(file: string): number | null {
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
