@@ -69,6 +69,9 @@ export function makeDemoStore(root: string): { created: boolean; files: number }
 }
 
 async function main(): Promise<void> {
+  // A demo store has no business announcing itself on the public DHT or the LAN: keep its sync
+  // engine to known hosts unless the user asks otherwise (BURROW_NETWORK=public).
+  if (process.env.BURROW_NETWORK === undefined) process.env.BURROW_NETWORK = 'private';
   const root = resolveRoot(process.env.BURROW_ROOT);
   const made = makeDemoStore(root);
   process.stdout.write(made.created ? `Demo store created at ${root} (${made.files} files, devices: laptop, phone)\n` : `Using the existing demo store at ${root}\n`);
@@ -82,6 +85,7 @@ async function main(): Promise<void> {
       `  catalogue:        ${nas.url}/catalogue/catalogue.html`,
       `  catalogue file:   ${path.join(root, 'catalogue', 'catalogue.html')}`,
       `  API status:       ${nas.url}/api/status`,
+      `  network:          ${process.env.BURROW_NETWORK === 'private' ? 'private (no public DHT, no LAN beacons; BURROW_NETWORK=public to change)' : process.env.BURROW_NETWORK}`,
       '  stop with Ctrl-C',
       '',
     ].join('\n'),
