@@ -5,29 +5,10 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { launchBrowser } from '../helpers/browser.js';
+import { netnsWorks } from '../helpers/netns.js';
 import { addDevice, sameBytes, startAgent, startNas, stopProc, tempRoot, waitFor, type AgentHandle, type NasHandle } from './harness.js';
 
-/**
- * Step 1 of the end-to-end test with the NAS in its own network namespace, reached from the
- * device (this namespace) over a veth link only: the join string carries the NAS's veth
- * address, and nothing is shared through loopback.
- */
-function netnsWorks(): boolean {
-  if (process.getuid?.() !== 0) return false;
-  const probe = `bagent-probe-${crypto.randomBytes(3).toString('hex')}`;
-  try {
-    execFileSync('ip', ['netns', 'add', probe], { stdio: 'ignore' });
-    execFileSync('ip', ['netns', 'del', probe], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const canNetns = netnsWorks();
-if (!canNetns) {
-  console.warn('\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n!!! SKIPPING the device-agent network-namespace test: `ip netns` is not usable here (need root). !!!\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n');
-}
+const canNetns = netnsWorks('the device-agent network-namespace test');
 
 const tag = crypto.randomBytes(3).toString('hex');
 const ns = `bagent-${tag}`;

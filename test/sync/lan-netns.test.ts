@@ -2,26 +2,12 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { netnsWorks } from '../helpers/netns.js';
 import { describe, expect, it } from 'vitest';
 import { newFolderSecrets } from '../../server/src/sync/index.js';
 import { buildForChildren, readTree, tmpDir, waitFor, writeTree } from './helpers.js';
 
-function netnsWorks(): boolean {
-  if (process.getuid?.() !== 0) return false;
-  const probe = 'bsync-probe-' + crypto.randomBytes(3).toString('hex');
-  try {
-    execFileSync('ip', ['netns', 'add', probe], { stdio: 'ignore' });
-    execFileSync('ip', ['netns', 'del', probe], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const canNetns = netnsWorks();
-if (!canNetns) {
-  console.warn('\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n' + '!!! SKIPPING LAN discovery test: `ip netns` is not usable here (need root). !!!\n' + '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n');
-}
+const canNetns = netnsWorks('the LAN discovery test');
 
 const RUNNER = `
 import { SyncEngine } from './server/src/sync/index.js';
