@@ -1,10 +1,10 @@
 import { Command } from 'commander';
-import { commandModules } from './commands/index.js';
+import { loadCommands } from './commands/index.js';
 
 const program = new Command();
 program
   .name('burrow')
   .description('Burrow: a self-hosted personal cloud. One NAS holds the store; every device gets the catalogue and only the files it asks for.')
   .showHelpAfterError('(run with --help for usage)');
-for (const register of commandModules) register(program);
+for (const register of await loadCommands(process.argv.slice(2))) register(program);
 await program.parseAsync(process.argv);
