@@ -195,6 +195,32 @@ async function waitFile(file: string, want: Buffer, timeoutMs: number): Promise<
   }
 }
 
+/**
+ * The part both tools share once a full sync is seen: full-sync time, CPU and peak RSS of both
+ * peers, then the latency of one small change from A to B.
+ */
+async function measureAfterFullSync(a: ChildProcess, b: ChildProcess, A: string, B: string, ds: DataSet, t0: number, changeTimeoutMs: number): Promise<Result> {
+  const fullSyncS = (performance.now() - t0) / 1000;
+  const cpu = cpuSeconds(a.pid!) + cpuSeconds(b.pid!);
+  const rssA = peakRssMiB(a.pid!);
+  const rssB = peakRssMiB(b.pid!);
+  await sleep(1500);
+  const change = crypto.randomBytes(2048);
+  fs.writeFileSync(path.join(A, ds.sample), change);
+  const changeS = await waitFile(path.join(B, ds.sample), change, changeTimeoutMs);
+  return { fullSyncS, changeS, cpuPerGiB: cpu / (ds.bytes / 1024 ** 3), peakRssA: rssA, peakRssB: rssB };
+}
+
+/** Stop both peers (TERM, then KILL after `graceMs`) and remove the run's folder. */
+async function stopPair(a: ChildProcess, b: ChildProcess, graceMs: number, root: string): Promise<void> {
+  a.kill('SIGTERM');
+  b.kill('SIGTERM');
+  await sleep(graceMs);
+  a.kill('SIGKILL');
+  b.kill('SIGKILL');
+  fs.rmSync(root, { recursive: true, force: true });
+}
+
 async function runBurrow(ds: DataSet, run: number): Promise<Result> {
   const root = path.join(BASE, `burrow-${run}`);
   fs.rmSync(root, { recursive: true, force: true });
@@ -229,22 +255,9 @@ async function runBurrow(ds: DataSet, run: number): Promise<Result> {
       });
       b.on('exit', () => rej(new Error('burrow peer exited')));
     });
-    const fullSyncS = (performance.now() - t0) / 1000;
-    const cpu = cpuSeconds(a.pid!) + cpuSeconds(b.pid!);
-    const rssA = peakRssMiB(a.pid!);
-    const rssB = peakRssMiB(b.pid!);
-    await sleep(1500);
-    const change = crypto.randomBytes(2048);
-    fs.writeFileSync(path.join(A, ds.sample), change);
-    const changeS = await waitFile(path.join(B, ds.sample), change, 60_000);
-    return { fullSyncS, changeS, cpuPerGiB: cpu / (ds.bytes / 1024 ** 3), peakRssA: rssA, peakRssB: rssB };
+    return await measureAfterFullSync(a, b, A, B, ds, t0, 60_000);
   } finally {
-    a.kill('SIGTERM');
-    b.kill('SIGTERM');
-    await sleep(500);
-    a.kill('SIGKILL');
-    b.kill('SIGKILL');
-    fs.rmSync(root, { recursive: true, force: true });
+    await stopPair(a, b, 500, root);
   }
 }
 
@@ -324,22 +337,9 @@ async function runSyncthing(ds: DataSet, run: number): Promise<Result> {
       if (performance.now() - t0 > TIMEOUT_MS) throw new Error('syncthing full sync timed out');
       await sleep(200);
     }
-    const fullSyncS = (performance.now() - t0) / 1000;
-    const cpu = cpuSeconds(a.pid!) + cpuSeconds(b.pid!);
-    const rssA = peakRssMiB(a.pid!);
-    const rssB = peakRssMiB(b.pid!);
-    await sleep(1500);
-    const change = crypto.randomBytes(2048);
-    fs.writeFileSync(path.join(A, ds.sample), change);
-    const changeS = await waitFile(path.join(B, ds.sample), change, 120_000);
-    return { fullSyncS, changeS, cpuPerGiB: cpu / (ds.bytes / 1024 ** 3), peakRssA: rssA, peakRssB: rssB };
+    return await measureAfterFullSync(a, b, A, B, ds, t0, 120_000);
   } finally {
-    a.kill('SIGTERM');
-    b.kill('SIGTERM');
-    await sleep(1000);
-    a.kill('SIGKILL');
-    b.kill('SIGKILL');
-    fs.rmSync(root, { recursive: true, force: true });
+    await stopPair(a, b, 1000, root);
   }
 }
 

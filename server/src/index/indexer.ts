@@ -182,10 +182,6 @@ export class Indexer extends EventEmitter {
     while (this.hashing) await this.hashing;
   }
 
-  flushWatcher(): void {
-    this.fw?.flushNow();
-  }
-
   async close(): Promise<void> {
     this.abort.abort();
     if (this.reconcileTimer) clearInterval(this.reconcileTimer);

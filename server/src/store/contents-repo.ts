@@ -24,7 +24,6 @@ export interface HashResult {
 export class ContentsRepo {
   private readonly putStmt;
   private readonly pendingFullStmt;
-  private readonly pendingPartialStmt;
   private readonly progressStmt;
   private readonly getStmt;
 
@@ -34,13 +33,6 @@ export class ContentsRepo {
       ON CONFLICT (dev, ino) DO UPDATE SET size = excluded.size, mtime_ms = excluded.mtime_ms, partial_hash = excluded.partial_hash,
         full_hash = coalesce(excluded.full_hash, CASE WHEN contents.size = excluded.size AND contents.mtime_ms = excluded.mtime_ms THEN contents.full_hash END),
         hashed_at = excluded.hashed_at`);
-    // One job per inode (GROUP BY), so hard-linked paths are read once.
-    const pending = (cond: string) =>
-      db.prepare(`
-        SELECT e.dev, e.ino, e.size, e.mtime_ms, min(e.path) AS path
-        FROM entries e LEFT JOIN contents c ON c.dev = e.dev AND c.ino = e.ino
-        WHERE +e.area = 'files' AND e.kind = 'file' AND e.id > ? AND (${cond})
-        GROUP BY e.dev, e.ino ORDER BY min(e.id) LIMIT ?`);
     // `+e.area` keeps SQLite off the (area, parent) index: walking the rowid range from the
     // cursor needs no sort, where the index made every page scan and sort the whole area.
     this.pendingFullStmt = db.prepare(`
@@ -49,7 +41,6 @@ export class ContentsRepo {
         WHERE +e.area = 'files' AND e.kind = 'file' AND e.id > ?
           AND (c.full_hash IS NULL OR c.size != e.size OR c.mtime_ms != e.mtime_ms)
         ORDER BY e.id LIMIT ?`);
-    this.pendingPartialStmt = pending('c.partial_hash IS NULL OR c.size != e.size OR c.mtime_ms != e.mtime_ms');
     this.progressStmt = db.prepare(`
       SELECT count(*) AS files, coalesce(sum(e.size), 0) AS bytes,
         coalesce(sum(CASE WHEN c.full_hash IS NOT NULL AND c.size = e.size AND c.mtime_ms = e.mtime_ms THEN 1 ELSE 0 END), 0) AS hashed,
@@ -66,10 +57,6 @@ export class ContentsRepo {
   /** Files whose full hash is missing or stale, after entry id `afterId` (a cursor), in id order. */
   pendingFull(afterId: number, limit: number): Array<HashJob & { id: number; nlink: number }> {
     return this.pendingFullStmt.all(afterId, limit) as Array<HashJob & { id: number; nlink: number }>;
-  }
-
-  pendingPartial(afterId: number, limit: number): HashJob[] {
-    return this.pendingPartialStmt.all(afterId, limit) as HashJob[];
   }
 
   get(dev: number, ino: number): { size: number; mtime_ms: number; partial_hash: Buffer | null; full_hash: Buffer | null } | undefined {

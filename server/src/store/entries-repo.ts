@@ -53,7 +53,6 @@ export class EntriesRepo {
   private readonly getStmt;
   private readonly holdersStmt;
   private readonly areaCountStmt;
-  private readonly subtreeStmt;
 
   constructor(readonly db: Db) {
     this.upsertStmt = db.prepare(`
@@ -71,7 +70,6 @@ export class EntriesRepo {
     this.getStmt = db.prepare('SELECT * FROM entries WHERE area = ? AND path = ?');
     this.holdersStmt = db.prepare("SELECT area, path FROM entries WHERE dev = ? AND ino = ? AND kind = 'file' AND area != 'files'");
     this.areaCountStmt = db.prepare("SELECT kind, count(*) AS n, coalesce(sum(size), 0) AS bytes FROM entries WHERE area = ? GROUP BY kind");
-    this.subtreeStmt = db.prepare('SELECT * FROM entries WHERE area = ? AND (path = ? OR (path >= ? AND path < ?)) ORDER BY path');
   }
 
   upsert(row: EntryRow, seenAt = 0): void {
@@ -101,12 +99,6 @@ export class EntriesRepo {
   /** The children of one folder as compact tuples (see StoredChild). */
   childrenRaw(area: string, parent: string): StoredChild[] {
     return this.childrenRawStmt.all(area, parent) as StoredChild[];
-  }
-
-  /** The entry and everything under it, sorted by path. */
-  subtree(area: string, rel: string): EntryRow[] {
-    const [lo, hi] = rel === '' ? ['', '\uffff'] : subtreeRange(rel);
-    return this.subtreeStmt.all(area, rel, lo, hi) as EntryRow[];
   }
 
   /** Which device and share areas hold a hard link to this inode. */
