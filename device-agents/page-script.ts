@@ -48,7 +48,7 @@ export const AGENT_PAGE_SCRIPT = String.raw`(function () {
     if (here) { o.classList.add('strong'); g.classList.remove('strong'); }
     else { o.classList.remove('strong'); g.classList.add('strong'); }
     if (here || !info) { if (s) s.parentNode.removeChild(s); return; }
-    if (!s) { s = document.createElement('span'); s.className = 'state pending agent-sync'; row.appendChild(s); }
+    if (!s) { s = document.createElement('span'); s.className = 'state syncing agent-sync'; row.appendChild(s); }
     s.textContent = info;
   }
   function check() {
@@ -112,8 +112,10 @@ export const AGENT_PAGE_SCRIPT = String.raw`(function () {
         else if (j.version !== version) {
           changedAt = changedAt || Date.now();
           // At most one reload every few seconds (a NAS busy importing must not make the page
-          // flicker), and not while a request or a download shown on the page is under way
-          // (for up to a minute), so the user watching it sees it finish.
+          // flicker), and not while a request of this device shows as under way (for up to a
+          // minute), so the user watching it sees it finish. The agent's own "syncing" mark is
+          // not a request: it often comes from the very staleness the reload cures (a file
+          // that left this device while the page still says it holds it), so it never defers.
           var watching = document.querySelector('#tree .state.pending, #tree .state.running') && Date.now() - changedAt < MAX_DEFER_MS;
           if (!busy() && !watching && Date.now() - loadedAt > MIN_RELOAD_GAP_MS) { saveView(); location.reload(); }
         }
