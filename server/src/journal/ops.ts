@@ -1,7 +1,6 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import type { FolderSync } from '../nas-context.js';
-import { writeFileAtomic } from '../fsutil/atomic-write.js';
+import { anchoredAt, type AnchoredDir } from '../anchored-fs/index.js';
 import { BurrowError } from '../errors.js';
 
 /**
@@ -28,69 +27,68 @@ export interface OpEnv {
 }
 
 const abs = (env: OpEnv, rel: string) => path.join(env.root, rel);
-
-function lstat(p: string): fs.Stats | undefined {
-  return fs.lstatSync(p, { throwIfNoEntry: false });
-}
+/** Every step goes through anchored-fs: its parent folder is opened without following symlinks when it runs. */
+const fsOf = (env: OpEnv): AnchoredDir => anchoredAt(env.root);
 
 function stepError(code: string, message: string, hint: string, cause?: unknown): BurrowError {
   return new BurrowError(code, message, hint, { cause });
 }
 
+/** Remove a leftover temp file (never a folder: a folder by that name is the user's). */
+function removeTempFile(A: AnchoredDir, rel: string): void {
+  const st = A.lstat(rel);
+  if (st && !st.isDirectory()) A.unlink(rel);
+}
+
 function tmpNameFor(p: string): string {
-  return path.join(path.dirname(p), `.burrow-tmp-${path.basename(p)}`);
+  return path.posix.join(path.posix.dirname(p), `.burrow-tmp-${path.posix.basename(p)}`);
 }
 
 export async function applyOp(op: Op, env: OpEnv): Promise<void> {
+  const A = fsOf(env);
   switch (op.op) {
     case 'mkdir': {
-      const p = abs(env, op.path);
-      const st = lstat(p);
+      const st = A.lstat(op.path);
       if (st?.isDirectory()) return;
       if (st) throw stepError('PATH_TAKEN', `Cannot create the folder ${op.path}: something else is already there.`, 'Move that file away and try again.');
-      fs.mkdirSync(p);
+      A.mkdir(op.path);
       return;
     }
     case 'link': {
-      const from = abs(env, op.from);
-      const to = abs(env, op.to);
       try {
-        fs.linkSync(from, to); // the common case, without a stat first
+        A.link(op.from, op.to); // the common case, without a stat first
         return;
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if (code !== 'EEXIST' && code !== 'ENOENT') throw err;
       }
-      const target = lstat(to);
-      const source = lstat(from);
+      const target = A.lstat(op.to);
+      const source = A.lstat(op.from);
       if (target && source && target.ino === source.ino && target.dev === source.dev) return;
       if (target) throw stepError('PATH_TAKEN', `Cannot link ${op.to}: a different file is already there.`, 'Nothing was overwritten; move that file away and try again.');
       if (!source) throw stepError('SOURCE_GONE', `Cannot link ${op.to}: ${op.from} is gone.`, 'It was moved or removed while the request ran; refresh the catalogue and try again.');
-      fs.linkSync(from, to);
+      A.link(op.from, op.to);
       return;
     }
     case 'unlink': {
-      const p = abs(env, op.path);
-      const st = lstat(p);
+      const st = A.lstat(op.path);
       if (!st) return;
       if (st.ino !== op.ino) throw stepError('CHANGED', `${op.path} changed while the request ran, so it was left alone.`, 'Try the request again.');
-      fs.unlinkSync(p);
+      A.unlink(op.path);
       return;
     }
     case 'rename': {
-      const from = abs(env, op.from);
-      const to = abs(env, op.to);
-      if (lstat(from)) {
-        if (lstat(to)) throw stepError('PATH_TAKEN', `Cannot move ${op.from} to ${op.to}: something is already there.`, 'Nothing was overwritten; move it away and try again.');
-        fs.renameSync(from, to);
+      if (A.lstat(op.from)) {
+        if (A.lstat(op.to)) throw stepError('PATH_TAKEN', `Cannot move ${op.from} to ${op.to}: something is already there.`, 'Nothing was overwritten; move it away and try again.');
+        A.rename(op.from, op.to);
         return;
       }
-      if (lstat(to)) return;
+      if (A.lstat(op.to)) return;
       throw stepError('SOURCE_GONE', `Cannot move ${op.from}: it is gone.`, 'Refresh the catalogue and try again.');
     }
     case 'rmdir': {
       try {
-        fs.rmdirSync(abs(env, op.path));
+        A.rmdir(op.path);
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if (code === 'ENOENT') return;
@@ -100,21 +98,19 @@ export async function applyOp(op: Op, env: OpEnv): Promise<void> {
       return;
     }
     case 'write':
-      writeFileAtomic(abs(env, op.path), op.content, { skipIfSame: true });
+      A.writeFileAtomic(op.path, op.content, { skipIfSame: true });
       return;
     case 'replace': {
       // jdupes' order: link to a temp name beside the target, then rename over it, so the
       // target path always holds one complete version.
-      const from = abs(env, op.from);
-      const to = abs(env, op.to);
-      const source = lstat(from);
-      const target = lstat(to);
+      const source = A.lstat(op.from);
+      const target = A.lstat(op.to);
       if (source && target && source.ino === target.ino) return;
       if (!source) throw stepError('SOURCE_GONE', `Cannot relink ${op.to}: ${op.from} is gone.`, 'Try again after the next scan.');
-      const tmp = tmpNameFor(to);
-      fs.rmSync(tmp, { force: true });
-      fs.linkSync(from, tmp);
-      fs.renameSync(tmp, to);
+      const tmp = tmpNameFor(op.to);
+      removeTempFile(A, tmp);
+      A.link(op.from, tmp);
+      A.rename(tmp, op.to);
       return;
     }
     case 'sync-add':
@@ -128,39 +124,39 @@ export async function applyOp(op: Op, env: OpEnv): Promise<void> {
 
 /** Undo one op; tolerant of the op never having run (a crash can stop anywhere). */
 export async function undoOp(op: Op, env: OpEnv): Promise<void> {
+  const A = fsOf(env);
   switch (op.op) {
     case 'mkdir':
       return applyOp({ op: 'rmdir', path: op.path, ifEmpty: true }, env);
     case 'link': {
-      const from = lstat(abs(env, op.from));
-      const to = lstat(abs(env, op.to));
-      if (to && from && to.ino === from.ino) fs.unlinkSync(abs(env, op.to));
+      const from = A.lstat(op.from);
+      const to = A.lstat(op.to);
+      if (to && from && to.ino === from.ino) A.unlink(op.to);
       return;
     }
     case 'unlink': {
-      if (lstat(abs(env, op.path)) || op.keep === null) return;
-      const keep = lstat(abs(env, op.keep));
-      if (keep && keep.ino === op.ino) fs.linkSync(abs(env, op.keep), abs(env, op.path));
+      if (A.lstat(op.path) || op.keep === null) return;
+      const keep = A.lstat(op.keep);
+      if (keep && keep.ino === op.ino) A.link(op.keep, op.path);
       return;
     }
     case 'rename':
-      if (lstat(abs(env, op.to)) && !lstat(abs(env, op.from))) fs.renameSync(abs(env, op.to), abs(env, op.from));
+      if (A.lstat(op.to) && !A.lstat(op.from)) A.rename(op.to, op.from);
       return;
     case 'rmdir':
-      if (!lstat(abs(env, op.path))) fs.mkdirSync(abs(env, op.path));
+      if (!A.lstat(op.path)) A.mkdir(op.path);
       return;
     case 'write': {
-      const p = abs(env, op.path);
-      fs.rmSync(tmpNameFor(p), { force: true });
+      removeTempFile(A, tmpNameFor(op.path));
       try {
-        if (fs.readFileSync(p, 'utf8') === op.content) fs.unlinkSync(p);
+        if (A.readFile(op.path).toString('utf8') === op.content) A.unlink(op.path);
       } catch {
         /* never written */
       }
       return;
     }
     case 'replace':
-      fs.rmSync(tmpNameFor(abs(env, op.to)), { force: true });
+      removeTempFile(A, tmpNameFor(op.to));
       if (op.previousFrom !== null) await applyOp({ op: 'replace', from: op.previousFrom, to: op.to, previousFrom: null }, env);
       return;
     case 'sync-add':
