@@ -42,7 +42,7 @@ module.exports = {
       name: 'fsutil-is-the-bottom-layer',
       severity: 'error',
       from: { path: '^server/src/fsutil/' },
-      to: { path: '^server/src/(?!fsutil/|errors)' },
+      to: { path: '^server/src/(?!fsutil/|errors|anchored-fs/)' },
     },
     {
       name: 'actions-do-not-reach-up',

@@ -251,6 +251,16 @@ export class AnchoredDir {
     this.withTwo(fromRel, toRel, (from, to) => fs.renameSync(from, to));
   }
 
+  /** link(2) on libuv's pool (several can overlap); both parents stay held until it ends. No symlink check of the source: callers compare inodes. */
+  async linkAsync(fromRel: string, toRel: string): Promise<void> {
+    await this.withParentAsync(fromRel, (from) => this.withParentAsync(toRel, (to) => fs.promises.link(from, to)));
+  }
+
+  /** rename(2) on libuv's pool; both parents stay held until it ends. */
+  async renameAsync(fromRel: string, toRel: string): Promise<void> {
+    await this.withParentAsync(fromRel, (from) => this.withParentAsync(toRel, (to) => fs.promises.rename(from, to)));
+  }
+
   unlink(rel: string): void {
     this.withParent(rel, (at) => fs.unlinkSync(at));
   }

@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import type { Store } from '../store/index.js';
 import type { RootLayout } from '../root/layout.js';
@@ -7,6 +6,7 @@ import { buildCatalogueData, type RequestRow } from './build.js';
 import { renderCataloguePage } from './template.js';
 import { CatalogueWriter } from './writer.js';
 import { writeDeviceIdentities } from './device-js.js';
+import { anchoredAt } from '../anchored-fs/index.js';
 
 export interface PublishStats {
   files: number;
@@ -50,7 +50,7 @@ export class Publisher {
 
   publish(input: Omit<PublishInput, 'layout'>): PublishStats {
     const t0 = performance.now();
-    fs.mkdirSync(this.layout.catalogue, { recursive: true });
+    anchoredAt(this.layout.root).mkdirp(path.relative(this.layout.root, this.layout.catalogue));
     const devices = input.devices ?? input.store.devices.list().map((d) => d.name);
     const built = buildCatalogueData({ store: input.store, devices, trashDays: input.trashDays, requests: input.requests, requestRows: input.requestRows, chunkEvery: input.chunkEvery });
     built.files.set('catalogue.html', renderCataloguePage({ agentPort: input.agentPort }));

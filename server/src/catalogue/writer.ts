@@ -1,7 +1,5 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import crypto from 'node:crypto';
-import { writeFileAtomic } from '../fsutil/atomic-write.js';
+import { anchoredAt, type AnchoredDir } from '../anchored-fs/index.js';
 
 export interface WriteStats {
   totalFiles: number;
@@ -27,8 +25,12 @@ const OWNED = [
 export class CatalogueWriter {
   /** sha1 of what we last wrote per file, so an unchanged shard costs no disk read. */
   private readonly digests = new Map<string, string>();
+  /** Every write and removal goes through anchored-fs, held inside catalogue/. */
+  private readonly fs: AnchoredDir;
 
-  constructor(private readonly dir: string) {}
+  constructor(dir: string) {
+    this.fs = anchoredAt(dir);
+  }
 
   write(files: Map<string, string>): WriteStats {
     try {
@@ -48,7 +50,7 @@ export class CatalogueWriter {
       stats.totalBytes += buf.length;
       const digest = crypto.createHash('sha1').update(buf).digest('hex');
       if (this.digests.get(rel) === digest) continue;
-      if (writeFileAtomic(path.join(this.dir, rel), buf, { skipIfSame: true })) {
+      if (this.fs.writeFileAtomic(rel, buf, { skipIfSame: true })) {
         stats.writtenFiles++;
         stats.writtenBytes += buf.length;
         stats.written.push(rel);
@@ -58,14 +60,14 @@ export class CatalogueWriter {
     for (const { dir, match } of OWNED) {
       let names: string[];
       try {
-        names = fs.readdirSync(path.join(this.dir, dir));
+        names = this.fs.readdir(dir);
       } catch {
         continue;
       }
       for (const name of names) {
         const rel = `${dir}/${name}`;
         if (!match(name) || files.has(rel)) continue;
-        fs.rmSync(path.join(this.dir, rel), { force: true });
+        if (this.fs.lstat(rel)) this.fs.unlink(rel);
         this.digests.delete(rel);
         stats.removedFiles++;
       }

@@ -1,36 +1,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import crypto from 'node:crypto';
+import { anchoredAt } from '../anchored-fs/index.js';
 
 /**
  * Write a file so readers (and the sync engine) only ever see the old or the new content:
  * temp file in the same folder, fsync, rename. Returns false without writing when the
  * content is already identical, so unchanged catalogue parts cost no sync traffic.
+ * For NAS state files (.burrow/, keys) whose folder Burrow alone writes; the steps themselves
+ * run in anchored-fs (the folder is held open, the last name never followed). Anything under
+ * files/, devices/ or shared/ must use anchoredAt(root) with a path from the root instead.
  */
 export function writeFileAtomic(file: string, data: string | Buffer, opts: { skipIfSame?: boolean; mode?: number } = {}): boolean {
-  const buf = typeof data === 'string' ? Buffer.from(data) : data;
-  if (opts.skipIfSame) {
-    try {
-      const old = fs.readFileSync(file);
-      if (old.equals(buf)) return false;
-    } catch {
-      /* missing: write it */
-    }
-  }
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`);
-  const fd = fs.openSync(tmp, 'w', opts.mode ?? 0o644);
-  try {
-    fs.writeSync(fd, buf);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  try {
-    fs.renameSync(tmp, file);
-  } catch (err) {
-    fs.rmSync(tmp, { force: true });
-    throw err;
-  }
-  return true;
+  const dir = path.dirname(file);
+  fs.mkdirSync(dir, { recursive: true });
+  return anchoredAt(dir).writeFileAtomic(path.basename(file), data, { ...opts, mkdirs: false });
 }

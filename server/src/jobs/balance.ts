@@ -15,7 +15,6 @@
  *     the reason says what the device would need ("needs 3.2 GB, limit 2 GB").
  * Usage is the sum of the sizes of the files indexed under the device's folder.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { BurrowError, errors } from '../errors.js';
 import type { Store } from '../store/index.js';
@@ -23,6 +22,7 @@ import { isPinned } from '../store/pins-repo.js';
 import { FILES_AREA } from '../store/entries-repo.js';
 import type { RootLayout } from '../root/layout.js';
 import { resolveInside } from '../fsutil/safe-path.js';
+import { anchoredAt } from '../anchored-fs/index.js';
 
 export interface Eviction {
   path: string;
@@ -112,7 +112,7 @@ export function makeRoom(store: Store, layout: RootLayout, device: string, bytes
       freed += e.size;
     }
   }
-  removeEmptyFolders(layout.device(device), parents, touched);
+  removeEmptyFolders(layout, device, parents, touched);
   store.tx(() => {
     for (const e of evicted) store.usage.forget(device, e.path);
   });
@@ -138,24 +138,35 @@ function evictLink(layout: RootLayout, device: string, rel: string, touched: str
     if (err instanceof BurrowError) return false;
     throw err;
   }
-  const a = fs.lstatSync(devAbs, { throwIfNoEntry: false });
-  const b = fs.lstatSync(filesAbs, { throwIfNoEntry: false });
-  if (!a || !b || !a.isFile() || a.ino !== b.ino || a.dev !== b.dev) return false;
-  fs.unlinkSync(devAbs);
+  // Checked and removed through anchored-fs: a folder on the way that became a symlink is refused.
+  const A = anchoredAt(layout.root);
+  const devRel = path.relative(layout.root, devAbs);
+  try {
+    const a = A.lstat(devRel);
+    const b = A.lstat(path.relative(layout.root, filesAbs));
+    if (!a || !b || !a.isFile() || a.ino !== b.ino || a.dev !== b.dev) return false;
+    A.unlink(devRel);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ESYMLINK' || (err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
   touched.push(devAbs);
   return true;
 }
 
 /** Remove the device folders that evictions left empty, deepest first (rmdir refuses non-empty ones). */
-function removeEmptyFolders(deviceDir: string, parents: Set<string>, touched: string[]): void {
+function removeEmptyFolders(layout: RootLayout, device: string, parents: Set<string>, touched: string[]): void {
+  const deviceDir = layout.device(device);
+  const A = anchoredAt(layout.root);
   const dirs = new Set<string>();
   for (const p of parents) for (let d = p; d !== '.' && d !== ''; d = path.dirname(d)) dirs.add(d);
   const deepestFirst = [...dirs].sort((a, b) => b.split('/').length - a.split('/').length || (a < b ? -1 : 1));
   for (const rel of deepestFirst) {
     const abs = path.join(deviceDir, rel);
     try {
-      if (fs.readdirSync(abs).length > 0) continue;
-      fs.rmdirSync(abs);
+      const fromRoot = path.relative(layout.root, abs);
+      if (A.readdir(fromRoot).length > 0) continue;
+      A.rmdir(fromRoot);
       touched.push(abs);
     } catch {
       /* gone already, or not ours to remove */

@@ -11,6 +11,10 @@
  * Paths that already share an inode are one candidate, so an already-deduped store is skipped
  * without reading a byte, and a nightly run on an unchanged store reads only the index.
  *
+ * An inode with a link outside the root (its nlink is more than the links the index knows in
+ * files/, devices/ and shared/) is left out entirely: it is never the keeper, so no store path
+ * ever becomes a link to an outside file, and it is never replaced.
+ *
  * Keeper (the inode that survives), deterministic: the inode with links outside files/ first
  * (so device and share links stay linked to files/), then the most links, then the oldest
  * mtime, then the lowest inode number. The keeper's metadata survives for every path of the
@@ -21,7 +25,8 @@
  * Replacement, journaled in SQLite so kill -9 at any point leaves every path with its original
  * content (batches of up to 256 paths share one commit for steps 1 and 4):
  *   1. journal the plan (keeper, duplicate, temp name, both inodes)
- *   2. per path: link(keeper, <dup folder>/.burrow-tmp-dedupe-<id>)   (same folder ⇒ same filesystem)
+ *   2. per path: link(keeper, <dup folder>/.burrow-tmp-dedupe-<id>)   (same folder ⇒ same filesystem;
+ *      every step goes through anchored-fs, so a folder swapped for a symlink is refused)
  *   3. per path: re-check the duplicate is still the inode, size and mtime we compared, then
  *      rename(temp, dup) (atomic: the path always names a file, before or after)
  *   4. close the journal rows
@@ -41,6 +46,7 @@ import { PARTIAL_BYTES } from '../index/hash-file.js';
 import { FaultInjector } from './fault.js';
 import { readXattrFingerprints } from './xattrs.js';
 import { sameBytes } from './compare.js';
+import { anchoredAt, type AnchoredDir } from '../anchored-fs/index.js';
 
 export type SkipReason =
   | 'too-new'
@@ -49,6 +55,7 @@ export type SkipReason =
   | 'content-differs'
   | 'other-filesystem'
   | 'linked-outside-files'
+  | 'linked-outside-root'
   | 'unreadable'
   | 'error';
 
@@ -59,6 +66,7 @@ export const SKIP_REASONS: Record<SkipReason, string> = {
   'content-differs': 'same hash but different bytes',
   'other-filesystem': 'on another filesystem than the kept copy',
   'linked-outside-files': 'also linked outside files/ (a device, a share, or elsewhere)',
+  'linked-outside-root': 'hard-linked from outside the NAS root: never kept, never linked to',
   unreadable: 'could not be read',
   error: 'an error while linking',
 };
@@ -152,6 +160,7 @@ export async function runDedupe(store: Store, filesDir: string, opts: DedupeOpti
     timings: { queryMs: 0, hashMs: 0, compareAndLinkMs: 0, totalMs: 0 },
   };
   const changed: string[] = [];
+  const A = anchoredAt(filesDir);
   report.recovered = recoverDedupeJournal(store, filesDir, changed);
   const runId = dryRun ? null : store.dedupe.startRun(false);
   report.runId = runId;
@@ -231,7 +240,16 @@ export async function runDedupe(store: Store, filesDir: string, opts: DedupeOpti
         done += set.length - 1;
         continue;
       }
-      const [keeper, ...dups] = pickKeeperOrder(fresh);
+      const inRoot = fresh.filter((i) => {
+        const why = linkedOutsideRoot(i);
+        if (why) skip(i, 'linked-outside-root', why);
+        return !why;
+      });
+      if (inRoot.length < 2) {
+        done += set.length - 1;
+        continue;
+      }
+      const [keeper, ...dups] = pickKeeperOrder(inRoot);
       for (const dup of dups) {
         await linkDuplicate(keeper!, dup);
         opts.onProgress?.({ phase: 'link', done: ++done, total });
@@ -239,6 +257,19 @@ export async function runDedupe(store: Store, filesDir: string, opts: DedupeOpti
     }
     await flushBatch();
     report.timings.compareAndLinkMs = performance.now() - tl;
+
+    /** Why `i` has a link outside the root (more links on disk than the index knows inside it), or null. */
+    function linkedOutsideRoot(i: Inode): string | null {
+      let st;
+      try {
+        st = A.lstat(i.paths[0]!);
+      } catch (err) {
+        return `unreachable: ${(err as Error).message}`; // a symlink on the way: leave it alone
+      }
+      if (!st) return null; // gone: the re-checks below skip it
+      const known = i.paths.length + store.entries.holdersOf(i.dev, i.ino).length;
+      return st.nlink > known ? `${st.nlink} links, ${known} inside the root` : null;
+    }
 
     async function linkDuplicate(keeper: Inode, dup: Inode): Promise<void> {
       const keeperAbs = path.join(filesDir, keeper.paths[0]!);
@@ -293,7 +324,7 @@ export async function runDedupe(store: Store, filesDir: string, opts: DedupeOpti
       const worker = async () => {
         while (next < jobs.length) {
           const job = jobs[next++]!;
-          job.outcome = await switchToLink(filesDir, job.keeper, job.rel, job.dup, job.j.temp_path!, faults, opts.beforeReplace);
+          job.outcome = await switchToLink(filesDir, A, job.keeper, job.rel, job.dup, job.j.temp_path!, faults, opts.beforeReplace);
         }
       };
       await Promise.all(Array.from({ length: SWITCH_CONCURRENCY }, worker));
@@ -358,6 +389,7 @@ type SwitchOutcome = 'done' | { reason: SkipReason; detail?: string };
 /** Replace `rel` (a path of `dup`, already journaled with `tempRel`) by a link to the keeper. */
 async function switchToLink(
   filesDir: string,
+  A: AnchoredDir,
   keeper: Inode,
   rel: string,
   dup: Inode,
@@ -367,28 +399,36 @@ async function switchToLink(
 ): Promise<SwitchOutcome> {
   const keeperAbs = path.join(filesDir, keeper.paths[0]!);
   const dupAbs = path.join(filesDir, rel);
-  const tempAbs = path.join(filesDir, tempRel);
   try {
-    await fs.promises.link(keeperAbs, tempAbs);
+    await A.linkAsync(keeper.paths[0]!, tempRel);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     return { reason: code === 'EXDEV' ? 'other-filesystem' : 'error', detail: `link: ${code ?? (err as Error).message}` };
   }
   faults.step();
   beforeReplace?.(dupAbs, keeperAbs);
+  try {
+    return await replaceWithTemp(A, keeper, rel, dup, dupAbs, tempRel, faults);
+  } catch (err) {
+    removeTemp(A, tempRel); // a folder on the way became a symlink: refused, nothing replaced
+    return { reason: 'error', detail: (err as Error).message };
+  }
+}
+
+async function replaceWithTemp(A: AnchoredDir, keeper: Inode, rel: string, dup: Inode, dupAbs: string, tempRel: string, faults: FaultInjector): Promise<SwitchOutcome> {
   // Last look before the switch: the temp must be the keeper, the duplicate what we compared.
-  const tempSt = fs.lstatSync(tempAbs, { throwIfNoEntry: false });
-  const tempIsKeeper = !!tempSt && tempSt.ino === keeper.ino && tempSt.dev === keeper.dev;
+  const tempSt = A.lstat(tempRel);
+  const tempIsKeeper = !!tempSt && tempSt.isFile() && tempSt.ino === keeper.ino && tempSt.dev === keeper.dev;
   if (!tempIsKeeper || !unchanged(dupAbs, dup)) {
-    if (tempIsKeeper) fs.rmSync(tempAbs, { force: true });
+    if (tempIsKeeper) removeTemp(A, tempRel);
     return { reason: 'changed-since-hashing' };
   }
   // The rename runs on libuv's pool so several switches overlap; the re-check above is as close
   // before it as this allows (a writer racing in this window is the limit stated at the top).
   try {
-    await fs.promises.rename(tempAbs, dupAbs);
+    await A.renameAsync(tempRel, rel);
   } catch (err) {
-    fs.rmSync(tempAbs, { force: true });
+    removeTemp(A, tempRel);
     return { reason: 'error', detail: `rename: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
   }
   faults.step();
@@ -402,17 +442,26 @@ async function switchToLink(
  */
 export function recoverDedupeJournal(store: Store, filesDir: string, changed: string[] = []): number {
   let n = 0;
+  const A = anchoredAt(filesDir);
   for (const j of store.dedupe.openJournal()) {
     if (j.temp_path) {
-      const tempAbs = path.join(filesDir, j.temp_path);
-      const st = fs.lstatSync(tempAbs, { throwIfNoEntry: false });
-      if (st && st.isFile() && st.ino === j.keeper_ino && st.dev === j.keeper_dev) fs.unlinkSync(tempAbs);
+      const st = A.lstat(j.temp_path);
+      if (st && st.isFile() && st.ino === j.keeper_ino && st.dev === j.keeper_dev) A.unlink(j.temp_path);
     }
     changed.push(path.join(filesDir, j.dup_path), path.join(filesDir, j.keeper_path));
     store.dedupe.journalClose(j.id, 'recovered');
     n++;
   }
   return n;
+}
+
+/** Remove our temp link; a failure here leaves a name the next run's recovery removes. */
+function removeTemp(A: AnchoredDir, rel: string): void {
+  try {
+    A.unlink(rel);
+  } catch {
+    /* gone already, or unreachable: recovery handles it */
+  }
 }
 
 /** Is the path still the inode, size and mtime we indexed and hashed? */

@@ -7,6 +7,7 @@ import { SharesRepo } from '../store/shares-repo.js';
 import { applyAgentReport, AGENT_REPORT_REL } from './agent-report.js';
 import { engineOptionsFromConfig } from './engine-options.js';
 import { BurrowError } from '../errors.js';
+import { anchoredAt } from '../anchored-fs/index.js';
 
 type Kind = SyncFolderKind;
 const folderId = (kind: Kind, name: string): string => `${kind}:${name}`;
@@ -89,7 +90,11 @@ export class NasFolderSync implements NasService, FolderSync {
     const secrets = ensureFolderSecrets(this.repo!, kind, name);
     const id = folderId(kind, name);
     if (!engine.listFolders().some((f) => f.id === id)) {
-      await fs.promises.mkdir(absPath, { recursive: true });
+      // Through anchored-fs when inside the root: a symlinked devices/<d> or shared/ is refused, never created outside.
+      const A = anchoredAt(this.ctx!.layout.root);
+      const rel = path.relative(A.base, absPath);
+      if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) await fs.promises.mkdir(absPath, { recursive: true });
+      else A.mkdirp(rel);
       await engine.addFolder({ id, path: absPath, secret: secrets.readWrite, mode });
     }
     return secrets;
