@@ -13,15 +13,38 @@ import { torrentAction } from './torrent.js';
 import { torrentOnceAction } from './torrent-once.js';
 import { adoptAction } from './adopt.js';
 import { BurrowError } from '../errors.js';
+import { refuse } from './plan.js';
 
 /** Every request type a device (or the NAS owner) may send: the contract of the worklist and POST /api/requests. */
 export const REQUEST_ACTIONS = ['get', 'delete', 'destroy', 'move', 'share', 'revoke', 'torrent', 'torrent-once', 'mkdir', 'share-folder', 'revoke-share', 'destroy-folder'] as const;
 export type RequestAction = (typeof REQUEST_ACTIONS)[number];
 
+/**
+ * The actions that may name the top of the store (path ""): mkdir creates a new folder inside it,
+ * and revoke / revoke-share must be able to undo a share of it made before this rule. Every other
+ * action refuses it: one request would otherwise destroy, share, get, move or delete everything
+ * (destroy-folder "" wiped the store and every device; get "" would put the whole NAS on a phone).
+ */
+export const TOP_OF_STORE_OK: ReadonlySet<string> = new Set(['mkdir', 'revoke', 'revoke-share']);
+
+function refusingTop(a: Action): Action {
+  if (TOP_OF_STORE_OK.has(a.name)) return a;
+  return {
+    ...a,
+    start(req, env) {
+      if (req.path === '') {
+        const where = a.pathIn === 'device' ? `${req.device}'s whole folder` : 'the whole store';
+        throw refuse('BAD_PATH', `Refused ${a.name} with the path "": that is the top of the store, so it would act on ${where}.`, `Pick a file or folder inside it for ${a.name}.`);
+      }
+      return a.start(req, env);
+    },
+  };
+}
+
 /** The one registry of actions (git-annex's habit: one module per command, one list of them all). */
 export const ACTIONS: ReadonlyMap<string, Action> = new Map(
   [getAction, deleteAction, destroyAction, destroyFolderAction, moveAction, mkdirAction, shareAction, revokeAction, shareFolderAction, revokeShareAction, torrentAction, torrentOnceAction, adoptAction, autoGetAction].map(
-    (a) => [a.name, a],
+    (a) => [a.name, refusingTop(a)],
   ),
 );
 

@@ -24,6 +24,8 @@ export function normaliseRelPath(input: unknown): string {
   if (input.length === 0 || input === '/' ) return '';
   if (input.includes('\0')) throw errors.badPath(input, 'it contains a NUL byte');
   if (input.includes('\\')) throw errors.badPath(input, 'it contains a backslash');
+  const control = /\p{Cc}/u.exec(input);
+  if (control) throw errors.badPath(input, `it contains the control character U+${control[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`);
   if (path.posix.isAbsolute(input) || /^[A-Za-z]:/.test(input)) throw errors.badPath(input, 'absolute paths are not allowed');
   if (Buffer.byteLength(input) > MAX_PATH_BYTES) throw errors.badPath(input.slice(0, 80) + '…', `it is longer than ${MAX_PATH_BYTES} bytes`);
   const trimmed = input.endsWith('/') ? input.slice(0, -1) : input;
