@@ -9,20 +9,18 @@ import type { RootLayout } from './layout.js';
  * The trash is left alone below its top: it holds the user's own files with their own modes.
  */
 export function secureStateModes(l: RootLayout): void {
-  chmodIf(l.state, 0o700);
-  for (const name of fs.readdirSync(l.state)) {
-    const abs = path.join(l.state, name);
-    const st = fs.lstatSync(abs);
-    if (st.isDirectory()) {
-      chmodIf(abs, 0o700);
-      if (abs === l.keys || abs === l.tls) for (const f of fs.readdirSync(abs)) fileMode(path.join(abs, f));
-    } else fileMode(abs);
-  }
+  secureTree(l.state, l.trash);
 }
 
-function fileMode(abs: string): void {
-  const st = fs.lstatSync(abs);
-  if (st.isFile()) chmodIf(abs, 0o600);
+function secureTree(dir: string, trash: string): void {
+  chmodIf(dir, 0o700);
+  if (dir === trash) return;
+  for (const name of fs.readdirSync(dir)) {
+    const abs = path.join(dir, name);
+    const st = fs.lstatSync(abs); // never follow a link out of .burrow/
+    if (st.isDirectory()) secureTree(abs, trash);
+    else if (st.isFile()) chmodIf(abs, 0o600);
+  }
 }
 
 function chmodIf(abs: string, mode: number): void {
