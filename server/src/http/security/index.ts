@@ -40,7 +40,7 @@ function tokenMatches(given: string, token: string): boolean {
 }
 
 function isPage(req: FastifyRequest, path: string): boolean {
-  if (req.method !== 'GET') return false;
+  if (req.method !== 'GET' || path.startsWith('/api/')) return false;
   return path === '/' || path === '/catalogue' || path.endsWith('/') || path.endsWith('.html') || String(req.headers.accept ?? '').includes('text/html');
 }
 
