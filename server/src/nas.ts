@@ -68,6 +68,7 @@ export async function startNas(root: string, opts: StartOptions = {}): Promise<R
       ctx.services.set(s.name, s);
       opens.push(s);
     }
+    secureStateModes(opened.layout); // again: services made their own state folders (sync/)
     const host = opts.host ?? opened.config.http.host;
     const tls = await decideTls(opened.layout, opened.config.http, host, log);
     app = await buildApp(ctx, { bindHost: host, apiToken, tls });
