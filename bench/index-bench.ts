@@ -298,7 +298,7 @@ async function benchRss(layout: RootLayout, files: number, label: string): Promi
     const url = m[1]!;
     let status: { files: number; hash: { hashedFiles: number; totalFiles: number } } | null = null;
     for (;;) {
-      const res = await fetch(`${url}/api/status`);
+      const res = await fetch(`${url}/api/status`, { headers: { authorization: `Bearer ${fs.readFileSync(layout.apiToken, 'utf8').trim()}` } });
       status = (await res.json()) as typeof status;
       if (status!.hash.hashedFiles >= status!.hash.totalFiles) break;
       if (performance.now() - t0 > 1_800_000) throw new Error(`hashing not done after 30 min: ${JSON.stringify(status)}`);

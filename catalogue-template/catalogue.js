@@ -567,6 +567,8 @@
     var h = { 'Content-Type': 'application/json' };
     var t = api.token || (window.BURROW_AGENT && window.BURROW_AGENT.token);
     if (t) h['X-Burrow-Token'] = t;
+    // Served by the NAS: the logged-in owner's CSRF token (its /agent.js sets it), sent with the session cookie.
+    if (window.BURROW_NAS && window.BURROW_NAS.csrf) h['X-CSRF-Token'] = window.BURROW_NAS.csrf;
     return h;
   }
   function submit(action, x, args) {
@@ -582,7 +584,7 @@
     var rq = { id: id, action: action, path: x.path, state: 'pending', updatedAt: Date.now() };
     localRequests[x.path] = rq;
     render();
-    fetch(api.base + '/api/requests', { method: 'POST', headers: headers(), body: JSON.stringify(body), credentials: 'omit' })
+    fetch(api.base + '/api/requests', { method: 'POST', headers: headers(), body: JSON.stringify(body), credentials: window.BURROW_NAS ? 'same-origin' : 'omit' })
       .then(function (res) {
         return res.text().then(function (t) {
           var j = null; try { j = JSON.parse(t); } catch (e) { /* not JSON */ }
@@ -602,7 +604,7 @@
   function poll(rq, tries) {
     if (rq.state === 'done' || rq.state === 'failed' || tries > 600) return;
     setTimeout(function () {
-      fetch(api.base + '/api/requests/' + encodeURIComponent(rq.id), { headers: headers(), credentials: 'omit' })
+      fetch(api.base + '/api/requests/' + encodeURIComponent(rq.id), { headers: headers(), credentials: window.BURROW_NAS ? 'same-origin' : 'omit' })
         .then(function (res) { return res.ok ? res.json() : null; })
         .then(function (j) {
           if (j && j.state) { rq.state = j.state; rq.reason = j.reason; rq.updatedAt = Date.now(); render(); }

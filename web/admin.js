@@ -18,7 +18,11 @@ function bytes(n) {
 }
 
 async function getJson(url) {
-  const r = await fetch(url, { headers: { accept: 'application/json' } });
+  const r = await fetch(url, { headers: { accept: 'application/json' }, credentials: 'same-origin' });
+  if (r.status === 401) {
+    location.replace('/login?next=' + encodeURIComponent(location.pathname + location.hash));
+    throw new Error('not logged in');
+  }
   if (r.status === 404) return undefined;
   if (!r.ok) throw new Error(url + ' answered ' + r.status);
   return r.json();
@@ -70,6 +74,13 @@ async function refresh() {
     banner.hidden = false;
   }
 }
+
+// Log out: a state change, so it carries the CSRF token the session hands to this page.
+document.getElementById('logout').addEventListener('click', async () => {
+  const s = await getJson('/api/session');
+  await fetch('/api/logout', { method: 'POST', headers: { 'x-csrf-token': s.csrfToken }, credentials: 'same-origin' });
+  location.replace('/login');
+});
 
 refresh();
 setInterval(refresh, 5000);

@@ -15,7 +15,9 @@ describe('share-folder and revoke-share', () => {
     fx.services.set('folder-sync', sync);
     const st = await fx.run('share-folder', 'family', { device: '@nas', args: { limitMb: 500 } });
     expect(st).toMatchObject({ state: 'done', result: { shareId: 'family', limitMb: 500, files: 2 } });
-    expect((st.result as { secrets: { readWrite: string } }).secrets.readWrite).toMatch(/^A/);
+    // The read-write secret stays in the secrets table (a request's result is served over HTTP).
+    expect((st.result as { secrets: { readOnly: string; readWrite?: string } }).secrets).toMatchObject({ readOnly: expect.stringMatching(/^B/) });
+    expect(JSON.stringify(st.result)).not.toContain(sync.secretsOf('share', 'family')!.readWrite);
     expect(fx.proc.shares.get('family')).toMatchObject({ limit_mb: 500, state: 'active' });
     const inoA = ino(fx.files('family/a.jpg'));
     expect(ino(fx.r.layout.share('family') + '/family/a.jpg')).toBe(inoA);

@@ -6,6 +6,7 @@ import { makeFixture, addDevices, type Fixture } from './fixture.js';
 import { boldness, expand, loaded, row, watchedPage } from './page-harness.js';
 import { startNas, type RunningNas } from '../../server/src/nas.js';
 import type { CatalogueService } from '../../server/src/catalogue/service.js';
+import { loginPage } from '../helpers/nas-auth.js';
 
 let browser: Browser;
 let f: Fixture;
@@ -36,6 +37,7 @@ describe('the catalogue served by a running NAS', () => {
       ['b', { get: true, open: false }],
     ] as const) {
       const { page, problems } = await watchedPage(browser);
+      await loginPage(page, nas.url, f.root);
       await page.goto(`${nas.url}/catalogue/catalogue.html?device=${dev}`);
       await loaded(page);
       expect(await page.locator('#device').textContent()).toBe(`device: ${dev}`);
@@ -48,6 +50,7 @@ describe('the catalogue served by a running NAS', () => {
 
   test('with no device named, it asks once and remembers the answer', async () => {
     const { page, problems } = await watchedPage(browser);
+    await loginPage(page, nas.url, f.root);
     await page.goto(`${nas.url}/catalogue/catalogue.html`);
     await loaded(page);
     await expect.poll(() => page.locator('#dlg-title').textContent()).toBe('Which device is this?');
@@ -65,10 +68,13 @@ describe('the catalogue served by a running NAS', () => {
 
   test('an action posts to the NAS API of the page\'s own origin and shows the state it polls', async () => {
     const { page, problems } = await watchedPage(browser);
+    await loginPage(page, nas.url, f.root);
     const posted: unknown[] = [];
+    const csrf: Array<string | undefined> = [];
     let state = 'running';
     await page.route('**/api/requests', async (route: Route) => {
       posted.push(route.request().postDataJSON());
+      csrf.push(route.request().headers()['x-csrf-token']);
       await route.fulfill({ status: 202, contentType: 'application/json', body: JSON.stringify({ id: (route.request().postDataJSON() as { id: string }).id, state: 'pending' }) });
     });
     await page.route('**/api/requests/*', async (route: Route) =>
@@ -82,6 +88,7 @@ describe('the catalogue served by a running NAS', () => {
     await page.locator('#dlg-confirm').click();
     await expect.poll(() => posted.length).toBe(1);
     expect(posted[0]).toMatchObject({ device: 'b', action: 'get', path: 'music/song.mp3', args: {}, confirm: true });
+    expect(csrf[0], 'the logged-in page sends its CSRF token').toMatch(/\S{20,}/);
     expect(new URL(page.url()).origin).toBe(nas.url);
     await expect.poll(async () => (await row(page, 'music/song.mp3')).locator('.state').textContent()).toBe('get: running');
     state = 'failed';
@@ -92,6 +99,7 @@ describe('the catalogue served by a running NAS', () => {
 
   test('a change on disk reaches an open page on reload, through the running publisher', async () => {
     const { page } = await watchedPage(browser);
+    await loginPage(page, nas.url, f.root);
     await page.goto(`${nas.url}/catalogue/catalogue.html?device=a`);
     await loaded(page);
     expect(await page.locator('.row').count()).toBe(2);

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { initRoot } from '../../server/src/root/open-root.js';
 import { startNas, type RunningNas } from '../../server/src/nas.js';
+import { ownerFetch } from '../helpers/nas-auth.js';
 import { tempDir, waitFor, writeFiles } from '../helpers/tmp.js';
 import { burrow, burrowBackground, exitOf } from '../helpers/cli.js';
 import { deviceArea } from '../../server/src/store/entries-repo.js';
@@ -29,7 +30,7 @@ describe('burrow start (in process)', () => {
     const health = await (await fetch(`${nas.url}/api/health`)).json();
     expect(health).toEqual({ ok: true });
     await nas.ctx.indexer.hashIdle();
-    const status = await (await fetch(`${nas.url}/api/status`)).json();
+    const status = await (await ownerFetch(nas.ctx.layout.root, `${nas.url}/api/status`)).json();
     expect(status).toMatchObject({ files: 2, folders: 1, bytes: 5, hash: { hashedFiles: 2, totalFiles: 2, percent: 100 } });
   });
 

@@ -14,6 +14,7 @@ import { launchBrowser } from '../helpers/browser.js';
 import { tempDir, waitFor, writeFiles } from '../helpers/tmp.js';
 import { watchedPage, loaded, row } from '../catalogue/page-harness.js';
 import type { RequestStatus } from '../../server/src/nas-context.js';
+import { loginPage, ownerFetch } from '../helpers/nas-auth.js';
 
 const t = tempDir('burrow-buttons-');
 const root = path.join(t.dir, 'nas');
@@ -37,13 +38,14 @@ afterAll(async () => {
 });
 
 async function lastRequest(action: string): Promise<RequestStatus> {
-  const list = (await (await fetch(`${nas.url}/api/requests?device=phone&limit=50`)).json()) as RequestStatus[];
+  const list = (await (await ownerFetch(root, `${nas.url}/api/requests?device=phone&limit=50`)).json()) as RequestStatus[];
   return list.find((s) => s.action === action)!;
 }
 
 describe('catalogue buttons → POST /api/requests → links', () => {
   it('[get], [create folder] and [destroy] clicked in Chromium change the disk through the processor', async () => {
     const { page, problems } = await watchedPage(browser);
+    await loginPage(page, nas.url, root);
     await page.goto(`${nas.url}/catalogue/catalogue.html?device=phone`);
     await loaded(page);
     await (await row(page, 'docs')).locator('.tw').click();
@@ -82,17 +84,17 @@ describe('catalogue buttons → POST /api/requests → links', () => {
   });
 
   it('POST /api/requests validates the body by schema, and GET /api/requests/:id reports results', async () => {
-    const bad = await fetch(`${nas.url}/api/requests`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: 'x', device: 'phone', action: 'get', path: 'a' }) });
+    const bad = await ownerFetch(root, `${nas.url}/api/requests`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: 'x', device: 'phone', action: 'get', path: 'a' }) });
     expect(bad.status).toBe(400);
-    const unknownAction = await fetch(`${nas.url}/api/requests`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: 'http-test-0001', device: 'phone', action: 'nuke', path: 'a' }) });
+    const unknownAction = await ownerFetch(root, `${nas.url}/api/requests`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: 'http-test-0001', device: 'phone', action: 'nuke', path: 'a' }) });
     expect(unknownAction.status).toBe(400);
-    const ok = await fetch(`${nas.url}/api/requests`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: 'http-test-0002', device: 'laptop', action: 'get', path: 'music' }) });
+    const ok = await ownerFetch(root, `${nas.url}/api/requests`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: 'http-test-0002', device: 'laptop', action: 'get', path: 'music' }) });
     expect(ok.status).toBe(200);
     expect(((await ok.json()) as RequestStatus).state).toBe('done');
-    const got = (await (await fetch(`${nas.url}/api/requests/http-test-0002`)).json()) as RequestStatus;
+    const got = (await (await ownerFetch(root, `${nas.url}/api/requests/http-test-0002`)).json()) as RequestStatus;
     expect(got).toMatchObject({ id: 'http-test-0002', device: 'laptop', action: 'get', path: 'music', state: 'done' });
-    expect((await fetch(`${nas.url}/api/requests/nope-nope-nope`)).status).toBe(404);
-    const trick = await fetch(`${nas.url}/api/requests`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: 'http-test-0003', device: 'laptop', action: 'get', path: '../.burrow/burrow.db' }) });
+    expect((await ownerFetch(root, `${nas.url}/api/requests/nope-nope-nope`)).status).toBe(404);
+    const trick = await ownerFetch(root, `${nas.url}/api/requests`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: 'http-test-0003', device: 'laptop', action: 'get', path: '../.burrow/burrow.db' }) });
     expect(((await trick.json()) as RequestStatus).reason).toMatch(/contains "\.\."/);
   });
 });

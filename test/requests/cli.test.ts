@@ -5,6 +5,7 @@ import net from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { burrow, burrowBackground, exitOf } from '../helpers/cli.js';
 import { tempDir, writeFiles } from '../helpers/tmp.js';
+import { ownerFetch } from '../helpers/nas-auth.js';
 
 const t = tempDir('burrow-reqcli-');
 afterAll(() => t.cleanup());
@@ -67,7 +68,9 @@ describe('burrow request with a running NAS', () => {
       const r = burrow(['request', 'get', 'docs/b.txt', '--device', 'laptop', '--root', root, '--json', '--id', 'via-http-0001']);
       expect(r.status, r.stderr).toBe(0);
       expect(JSON.parse(r.stdout)).toMatchObject({ id: 'via-http-0001', state: 'done' });
-      const seen = await (await fetch(`http://127.0.0.1:${port}/api/requests/via-http-0001`)).json();
+      // The API answers only the owner; the CLI above sent .burrow/api-token.
+      expect((await fetch(`http://127.0.0.1:${port}/api/requests/via-http-0001`)).status).toBe(401);
+      const seen = await (await ownerFetch(root, `http://127.0.0.1:${port}/api/requests/via-http-0001`)).json();
       expect(seen).toMatchObject({ state: 'done', device: 'laptop' });
       expect(fs.existsSync(path.join(root, 'devices/laptop/docs/b.txt'))).toBe(true);
     } finally {

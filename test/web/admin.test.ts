@@ -7,6 +7,7 @@ import { addDevice } from '../../server/src/devices/add-device.js';
 import { startNas, type RunningNas } from '../../server/src/nas.js';
 import { launchBrowser } from '../helpers/browser.js';
 import { tempDir, writeFiles } from '../helpers/tmp.js';
+import { loginPage, ownerHeaders } from '../helpers/nas-auth.js';
 
 const t = tempDir();
 let nas: RunningNas;
@@ -33,7 +34,7 @@ describe('admin UI', () => {
   it('shows storage, devices, shares with their read-only secret, and job history, with no script errors', async () => {
     const share = await fetch(`${nas.url}/api/requests?wait=10000`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: ownerHeaders(t.dir),
       body: JSON.stringify({ id: 'admin-ui-share-1', device: '@nas', action: 'share', path: 'Music/a.mp3', args: {}, confirm: true }),
     });
     const shared = (await share.json()) as { state: string; reason?: string };
@@ -46,6 +47,7 @@ describe('admin UI', () => {
       errors.push(`dialog: ${d.message()}`);
       void d.dismiss();
     });
+    await loginPage(page, nas.url, t.dir);
     await page.goto(`${nas.url}/`);
     await page.waitForFunction(() => document.querySelector('#device-rows td')?.textContent === 'laptop');
     const facts = await page.locator('#storage-facts').innerText();

@@ -56,7 +56,10 @@ export function planShareLinks(b: PlanBuilder, env: ActionEnv, srcRel: string, s
 export function shareSecrets(env: ActionEnv, shareId: string, which: 'read-only' | 'all'): Record<string, unknown> {
   const s = env.folderSync?.secretsOf('share', shareId);
   if (!s) return { secrets: null, secretNote: NO_SECRET_YET };
-  return { secrets: which === 'all' ? { readWrite: s.readWrite, readOnly: s.readOnly, encrypted: s.encrypted } : { readOnly: s.readOnly, encrypted: s.encrypted } };
+  // The read-write secret stays in the secrets table: a request's result is served over HTTP
+  // (GET /api/requests*), and a leaked full-access secret cannot be taken back.
+  const secrets = { readOnly: s.readOnly, encrypted: s.encrypted };
+  return which === 'all' ? { secrets, readWriteSecret: `on the NAS: burrow secrets share:${shareId} --read-write` } : { secrets };
 }
 
 export const shareAction: Action = {

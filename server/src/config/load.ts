@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import { Ajv } from 'ajv';
 import YAML from 'yaml';
 import { ConfigSchema, type BurrowConfig } from './schema.js';
@@ -26,6 +27,9 @@ export function parseConfig(text: string, file = 'config.yaml'): BurrowConfig {
       .join('; ');
     throw errors.badConfig(file, detail);
   }
+  const hostProblem = checkHttpHost(doc.http.host);
+  if (hostProblem) throw errors.badConfig(file, `http.host: ${hostProblem}`);
+  for (const h of doc.http.allowedHosts) if (!isHostName(h) && !net.isIP(h)) throw errors.badConfig(file, `http.allowedHosts: ${JSON.stringify(h)} is not a host name or IP address`);
   return doc;
 }
 
@@ -37,4 +41,17 @@ export function loadConfig(file: string): BurrowConfig {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   return parseConfig(text, file);
+}
+
+const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
+
+export function isHostName(s: string): boolean {
+  return HOST_NAME.test(s);
+}
+
+/** Why a value cannot be http.host, or null. Empty binds every interface silently, so it is refused. */
+export function checkHttpHost(host: string): string | null {
+  if (host.trim() === '') return 'must not be empty (use 127.0.0.1, or 0.0.0.0 to listen on every interface with TLS)';
+  if (net.isIP(host) || isHostName(host)) return null;
+  return `${JSON.stringify(host)} is not an IP address or host name`;
 }

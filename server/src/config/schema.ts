@@ -8,8 +8,11 @@ export const ConfigSchema = Type.Object(
   {
     http: Type.Object(
       {
-        host: Type.String({ default: '127.0.0.1' }),
+        host: Type.String({ minLength: 1, default: '127.0.0.1' }),
         port: Type.Integer({ minimum: 0, maximum: 65535, default: 7420 }),
+        tls: Type.Union([Type.Literal('auto'), Type.Literal('on'), Type.Literal('off')], { default: 'auto' }),
+        allowPlainHttpOnNetwork: Type.Boolean({ default: false }),
+        allowedHosts: Type.Array(Type.String({ minLength: 1, maxLength: 253 }), { default: [] }),
       },
       { additionalProperties: false, default: {} },
     ),

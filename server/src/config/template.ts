@@ -3,11 +3,20 @@ export const CONFIG_TEMPLATE = `# Burrow NAS configuration. Every key is optiona
 # Validated at start: a wrong key or value stops Burrow with a message naming it.
 
 http:
-  # Address of the admin UI, the catalogue and the API. Keep 127.0.0.1 unless you put a
-  # TLS reverse proxy in front: the API can destroy files.
+  # Address of the admin UI, the catalogue and the API (an IP address or a host name of
+  # this machine). Every route needs the admin password (browser) or .burrow/api-token (CLI).
   host: 127.0.0.1
   # TCP port of the HTTP server (0 = pick a free one and print it).
   port: 7420
+  # HTTPS: auto = on whenever host is not a loopback address, with a self-signed certificate
+  # made in .burrow/tls/ (burrow status prints its SHA-256 fingerprint); on = always; off = never.
+  tls: auto
+  # Serve plain HTTP on a non-loopback address anyway (passwords and tokens then cross the
+  # network readable by anyone on it). Logged loudly at every start. Prefer a VPN or a proxy.
+  allowPlainHttpOnNetwork: false
+  # Extra names the NAS answers to in the Host header (e.g. the domain of your reverse proxy).
+  # Any other name is refused (HTTP 421), which stops DNS-rebinding pages.
+  allowedHosts: []
 
 index:
   # Watch files/ and devices/ for changes while running (per-folder inotify watches).

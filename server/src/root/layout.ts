@@ -18,6 +18,14 @@ export interface RootLayout {
   torrents: string;
   logs: string;
   keys: string;
+  /** Bearer token of the HTTP API (CLI and scripts), mode 0600. */
+  apiToken: string;
+  /** scrypt hash of the admin password (browser login), mode 0600. */
+  adminPassword: string;
+  /** Self-signed TLS certificate and key made on demand when HTTP binds beyond loopback. */
+  tls: string;
+  /** Where the running NAS says it listens (URL, TLS fingerprint), for the CLI. */
+  httpRuntime: string;
   device(name: string): string;
   share(id: string): string;
 }
@@ -39,6 +47,10 @@ export function layoutOf(root: string): RootLayout {
     torrents: path.join(state, 'torrents'),
     logs: path.join(state, 'logs'),
     keys: path.join(state, 'keys'),
+    apiToken: path.join(state, 'api-token'),
+    adminPassword: path.join(state, 'admin-password'),
+    tls: path.join(state, 'tls'),
+    httpRuntime: path.join(state, 'http.json'),
     device: (name) => path.join(abs, 'devices', name),
     share: (id) => path.join(abs, 'shared', id),
   };

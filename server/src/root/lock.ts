@@ -13,7 +13,7 @@ export interface RootLock {
 export function acquireRootLock(lockFile: string, root: string): RootLock {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      const fd = fs.openSync(lockFile, 'wx', 0o644);
+      const fd = fs.openSync(lockFile, 'wx', 0o600);
       fs.writeSync(fd, `${process.pid}\n`);
       fs.closeSync(fd);
       let released = false;

@@ -6,6 +6,8 @@ import type { BurrowConfig } from '../config/schema.js';
 import { CONFIG_TEMPLATE } from '../config/template.js';
 import { openStore, type Store } from '../store/index.js';
 import { errors } from '../errors.js';
+import { secureStateModes } from './state-modes.js';
+import { ensureApiToken } from './api-token.js';
 
 export interface OpenRoot {
   layout: RootLayout;
@@ -40,6 +42,8 @@ export function initRoot(root: string): RootLayout {
   if (!fs.existsSync(l.config)) fs.writeFileSync(l.config, CONFIG_TEMPLATE, { mode: 0o600 });
   loadConfig(l.config); // refuse a bad existing config now, not at start
   openStore(l.db).close();
+  ensureApiToken(l);
+  secureStateModes(l);
   return l;
 }
 

@@ -26,6 +26,7 @@ export const commandModules: Array<{ names: string[]; load: () => Promise<{ regi
   { names: ['secret'], load: () => import('./secret.js') },
   { names: ['sync'], load: () => import('./sync.js') },
   { names: ['secrets'], load: () => import('./secrets.js') },
+  { names: ['password'], load: () => import('./password.js') },
 ];
 
 /** The modules for this command line: the named command's, or all of them (help, typos, no command). */

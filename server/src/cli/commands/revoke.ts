@@ -13,7 +13,7 @@ export function register(program: Command): void {
       action(async (shareId: string, opts: { root?: string; device?: string; json?: boolean }) => {
         const root = rootFrom(opts);
         const out = await withLocalProcessor(root, async (p) => p.shares.get(shareId));
-        const share = out.local ? out.value : ((await httpJson(`${out.url}/api/shares`, 'GET')).json as ShareRow[]).find((s) => s.id === shareId);
+        const share = out.local ? out.value : ((await httpJson(out.nas, `/api/shares`, 'GET')).json as ShareRow[]).find((s) => s.id === shareId);
         if (!share) throw new BurrowError('UNKNOWN_SHARE', `There is no share ${JSON.stringify(shareId)}.`, 'List shares with "burrow share --list".');
         const st = await runRequest(root, requestBody(share.limit_mb !== null ? 'revoke-share' : 'revoke', share.source_path, { device: opts.device, shareId }));
         printResult(st, opts.json);

@@ -16,7 +16,7 @@ export function register(program: Command): void {
         const root = rootFrom(opts);
         if (opts.list || path === undefined) {
           const out = await withLocalProcessor(root, async (p) => p.shares.list());
-          const rows = out.local ? out.value : ((await httpJson(`${out.url}/api/shares`, 'GET').catch(() => ({ json: [] }))).json as ShareRow[]);
+          const rows = out.local ? out.value : ((await httpJson(out.nas, `/api/shares`, 'GET').catch(() => ({ json: [] }))).json as ShareRow[]);
           report(opts.json, rows, () => (rows.length === 0 ? 'no shares yet' : rows.map((s) => `${s.id}  ${s.state}  files/${s.source_path}${s.limit_mb !== null ? `  limit ${s.limit_mb} MB` : ''}`).join('\n')));
           return;
         }

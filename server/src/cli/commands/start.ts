@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { startNas } from '../../nas.js';
+import { readAdminPasswordHash } from '../../root/admin-password.js';
 import { action, installStopSignals, rootFrom, withRoot } from '../common.js';
 
 export function register(program: Command): void {
@@ -10,7 +11,10 @@ export function register(program: Command): void {
       action(async (opts: { root?: string; port?: number; host?: string }) => {
         const signals = installStopSignals();
         const nas = await startNas(rootFrom(opts), { port: opts.port, host: opts.host });
-        process.stdout.write(`Burrow NAS running on ${nas.ctx.layout.root}\n  admin UI and API: ${nas.url}/\n  catalogue:        ${nas.url}/catalogue/catalogue.html  (file: ${nas.ctx.layout.catalogue}/catalogue.html)\n  stop with Ctrl-C\n`);
+        process.stdout.write(`Burrow NAS running on ${nas.ctx.layout.root}\n  admin UI and API: ${nas.url}/\n  catalogue:        ${nas.url}/catalogue/catalogue.html  (file: ${nas.ctx.layout.catalogue}/catalogue.html)\n  stop with Ctrl-C\n` +
+            (nas.fingerprint ? `  TLS certificate SHA-256 fingerprint: ${nas.fingerprint}\n` : '') +
+            (readAdminPasswordHash(nas.ctx.layout) ? '' : `  web login: no admin password yet; set one with "burrow password --root ${nas.ctx.layout.root}"\n`),
+        );
         const sig = await signals.stopped;
         nas.ctx.log.info({ sig }, 'stopping');
         await nas.stop();

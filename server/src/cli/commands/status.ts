@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { openRoot } from '../../root/open-root.js';
 import { computeStatus } from '../../services/status.js';
+import { readTls } from '../../http/tls.js';
+import { readHttpRuntime } from '../../http/listen.js';
 import { action, humanBytes, report, rootFrom, withRoot } from '../common.js';
 
 export function register(program: Command): void {
@@ -10,12 +12,18 @@ export function register(program: Command): void {
       action((opts: { root?: string; json?: boolean }) => {
         const r = openRoot(rootFrom(opts), { readonly: true });
         try {
-          const s = computeStatus(r.store);
+          // The HTTPS certificate's fingerprint, so a device or browser can check it is this NAS.
+          const tls = readTls(r.layout);
+          const rt = readHttpRuntime(r.layout);
+          const http = { tls: tls !== undefined, fingerprint: tls?.fingerprint ?? null, running: rt ? `${rt.tls ? 'https' : 'http'}://${rt.host.includes(':') ? `[${rt.host}]` : rt.host}:${rt.port}` : null };
+          const s = { ...computeStatus(r.store), http };
           report(opts.json, s, () =>
             [
               `${s.files} files in ${s.folders} folders, ${humanBytes(s.bytes)}` + (s.errors ? `, ${s.errors} unreadable` : ''),
               `hashed ${s.hash.hashedFiles}/${s.hash.totalFiles} files (${s.hash.percent}% of bytes)`,
               ...s.devices.map((d) => `device ${d.name}: ${d.files} files, ${humanBytes(d.bytes)}` + (d.quotaBytes ? ` of ${humanBytes(d.quotaBytes)}` : '')),
+              ...(http.running ? [`web UI and API: ${http.running}`] : []),
+              ...(tls ? [`TLS certificate SHA-256 fingerprint: ${tls.fingerprint}`] : []),
             ].join('\n'),
           );
         } finally {

@@ -11,7 +11,7 @@ export function register(program: Command): void {
     .action(
       action(async (opts: { root?: string; json?: boolean }) => {
         const out = await withLocalProcessor(rootFrom(opts), async (p, r) => listTrash(p.trash, r.config.trash.retentionDays));
-        const items = out.local ? out.value : ((await httpJson(`${out.url}/api/trash`, 'GET')).json as TrashItem[]);
+        const items = out.local ? out.value : ((await httpJson(out.nas, `/api/trash`, 'GET')).json as TrashItem[]);
         report(opts.json, items, () =>
           items.length === 0 ? 'the trash is empty' : items.map((i) => `${i.id}  files/${i.originalPath}  ${i.kind}, ${i.files} files, ${humanBytes(i.bytes)}  until ${i.expiresAt}`).join('\n'),
         );
@@ -26,7 +26,7 @@ export function register(program: Command): void {
           indexer.refresh(restored.map((x) => path.join(r.layout.files, x)));
           return { id, restored };
         });
-        const res = out.local ? out.value : ((await httpJson(`${out.url}/api/trash/${encodeURIComponent(id)}/restore`, 'POST', {})).json as { id: string; restored: string[] });
+        const res = out.local ? out.value : ((await httpJson(out.nas, `/api/trash/${encodeURIComponent(id)}/restore`, 'POST', {})).json as { id: string; restored: string[] });
         report(opts.json, res, () => `restored ${res.restored.map((x) => `files/${x}`).join(', ') || 'nothing'}`);
       }),
     );
@@ -37,7 +37,7 @@ export function register(program: Command): void {
       action(async (id: string | undefined, opts: { root?: string; all?: boolean; json?: boolean }) => {
         const body = { ...(id ? { id } : {}), ...(opts.all ? { all: true } : {}) };
         const out = await withLocalProcessor(rootFrom(opts), async (p, r) => emptyTrash(p.trash, r.layout, { ...body, retentionDays: r.config.trash.retentionDays }));
-        const emptied = out.local ? out.value : ((await httpJson(`${out.url}/api/trash/empty`, 'POST', body)).json as { emptied: string[] }).emptied;
+        const emptied = out.local ? out.value : ((await httpJson(out.nas, `/api/trash/empty`, 'POST', body)).json as { emptied: string[] }).emptied;
         report(opts.json, { emptied }, () => (emptied.length === 0 ? 'nothing to empty' : `emptied ${emptied.join(', ')}`));
       }),
     );

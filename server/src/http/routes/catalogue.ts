@@ -3,8 +3,8 @@ import fastifyStatic from '@fastify/static';
 
 /**
  * The catalogue over the NAS's own HTTP server: /catalogue/catalogue.html and its data, read
- * straight from catalogue/ (the publisher's output). The page learns its device from
- * ?device=<name>; the two tiny scripts below answer what the page would load from a device
+ * straight from catalogue/ (the publisher's output). Only the logged-in owner (or the API token) gets it; the page learns its device from
+ * ?device=<name> and acts as that device; the two tiny scripts below answer what the page would load from a device
  * (its device.js and the agent's token script) so a NAS-served page logs no 404s.
  */
 export default async function catalogueRoutes(app: FastifyInstance): Promise<void> {
@@ -25,5 +25,13 @@ export default async function catalogueRoutes(app: FastifyInstance): Promise<voi
   const script = (body: string) => async (_req: unknown, reply: import('fastify').FastifyReply) =>
     reply.header('Content-Type', 'text/javascript; charset=utf-8').header('Cache-Control', 'no-cache').send(body);
   app.get('/files/.burrow/device.js', script('/* Served by the Burrow NAS: the catalogue page takes its device from ?device=<name>. */\n'));
-  app.get('/agent.js', script('/* Served by the Burrow NAS, not a device agent: no agent token here. */\n'));
+  // The NAS's stand-in for the agent's token script: the logged-in owner's CSRF token, which the
+  // page sends with each request. Only the NAS's own pages get here with a session (security/).
+  app.get('/agent.js', async (req, reply) => {
+    const csrf = req.owner === 'session' ? reply.generateCsrf() : null;
+    return reply
+      .header('Content-Type', 'text/javascript; charset=utf-8')
+      .header('Cache-Control', 'no-store')
+      .send(`/* Served by the Burrow NAS, not a device agent. */\nwindow.BURROW_NAS=${JSON.stringify({ csrf })};\n`);
+  });
 }
