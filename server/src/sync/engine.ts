@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { EventEmitter } from 'node:events';
-import { Connection } from './transport/index.js';
+import { Connection, deviceIdentityFromSeed, type LocalIdentity } from './transport/index.js';
 import { parseSecret, type SecretLevel } from './secrets/index.js';
 import { SyncError } from './errors.js';
 import { Folder, type FileDeletedEvent, type FileEvent, type FolderErrorEvent, type FolderMode, type FolderSyncedEvent, type Progress } from './model/folder.js';
@@ -87,6 +87,7 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
   private lan: LanDiscovery | null = null;
   private dialTimer: NodeJS.Timeout | null = null;
   private deviceId = '';
+  private identity: LocalIdentity | null = null;
   private opened = false;
   private closing = false;
   private pendingSockets = new Set<net.Socket>();
@@ -113,15 +114,8 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
   async open(): Promise<void> {
     if (this.opened) return;
     await fs.promises.mkdir(this.opts.stateDir, { recursive: true });
-    const devFile = path.join(this.opts.stateDir, 'device.json');
-    try {
-      const d = JSON.parse(await fs.promises.readFile(devFile, 'utf8')) as { device: string };
-      if (!/^[0-9a-f]{16}$/.test(d.device)) throw new Error('bad');
-      this.deviceId = d.device;
-    } catch {
-      this.deviceId = crypto.randomBytes(8).toString('hex');
-      await fs.promises.writeFile(devFile, JSON.stringify({ device: this.deviceId }));
-    }
+    this.identity = await loadIdentity(path.join(this.opts.stateDir, 'device.json'));
+    this.deviceId = this.identity.device;
     const server = net.createServer((sock) => this.onInbound(sock));
     this.server = server;
     await new Promise<void>((res, rej) => {
@@ -284,6 +278,10 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
 
   /* ---------------- connections ---------------- */
 
+  private me(): LocalIdentity {
+    return { ...this.identity!, port: this.port };
+  }
+
   private onInbound(sock: net.Socket): void {
     if (this.closing) {
       sock.destroy();
@@ -298,7 +296,7 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
         chosen = this.byPublicId.get(fid.toString('hex'));
         return chosen?.keys ?? null;
       },
-      () => ({ device: this.deviceId, port: this.port }),
+      () => this.me(),
     ).then(
       (conn) => {
         this.pendingSockets.delete(sock);
@@ -348,7 +346,7 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
     const host = addr.slice(0, i).replace(/^\[|\]$/g, '');
     const port = Number(addr.slice(i + 1));
     c.dialing = true;
-    Connection.connect(host, port, f.keys, { device: this.deviceId, port: this.port }).then(
+    Connection.connect(host, port, f.keys, this.me()).then(
       (conn) => {
         c.dialing = false;
         c.failures = 0;
@@ -372,6 +370,30 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
       },
     );
   }
+}
+
+/**
+ * The device's key pair, kept in device.json (owner-only). A file from before
+ * protocol 2 holds only a random id: the device then gets a new key and the id
+ * that key proves (older version-vector entries simply stay in history).
+ */
+async function loadIdentity(file: string): Promise<LocalIdentity> {
+  try {
+    const d = JSON.parse(await fs.promises.readFile(file, 'utf8')) as { device?: string; seed?: string };
+    const seed = Buffer.from(d.seed ?? '', 'base64');
+    if (seed.length === 32) {
+      const id = deviceIdentityFromSeed(seed);
+      if (id.device === d.device) return id;
+    }
+  } catch {
+    // missing or unreadable: make a new identity below
+  }
+  const seed = crypto.randomBytes(32);
+  const id = deviceIdentityFromSeed(seed);
+  const tmp = file + '.' + crypto.randomBytes(4).toString('hex') + '.tmp';
+  await fs.promises.writeFile(tmp, JSON.stringify({ v: 2, device: id.device, seed: seed.toString('base64') }), { mode: 0o600 });
+  await fs.promises.rename(tmp, file);
+  return id;
 }
 
 function normAddr(a: string): string | null {

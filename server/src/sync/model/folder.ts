@@ -24,10 +24,8 @@ import {
   verifyRecord,
   vvBump,
   vvCompare,
-  vvMerge,
   type PlainRecord,
   type SealedRecord,
-  type VersionVector,
 } from './records.js';
 import { META_DIR, hashFile, walk, type StatInfo } from './scanner.js';
 import { BlockStore } from './blockstore.js';
@@ -91,7 +89,8 @@ interface Want {
   p?: PlainRecord;
   sources: Set<Link>;
   keepLocal: boolean;
-  merge: VersionVector | null;
+  /** Hash of our entry when keepLocal was decided; a later local scan means deciding again. */
+  base: string | undefined;
   active: boolean;
   retryAt: number;
   doneBytes: number;
@@ -622,31 +621,16 @@ export class Folder extends EventEmitter<FolderEvents> {
       }
     }
     const cur = this.entries.get(s.id);
-    let keepLocal = false;
-    let merge: VersionVector | null = null;
-    if (cur) {
-      if (cur.s.hash === s.hash) {
-        if (want && !want.active) this.wanted.delete(s.id);
-        return;
-      }
-      const o = vvCompare(s.vv, cur.s.vv);
-      if (o === 'lesser' || o === 'equal') return;
-      if (o === 'concurrent') {
-        const winner = pickWinner({ s: cur.s, ...(cur.p ? { p: cur.p } : {}) }, { s, ...(p ? { p } : {}) });
-        if (winner === 'a') {
-          if (this.canPublish && cur.p) {
-            const merged = makeRecord(this.keys, cur.p, vvMerge(cur.s.vv, s.vv), cur.s.blocks);
-            this.install(merged, cur.p);
-          }
-          return;
-        }
-        keepLocal = this.canPublish && !!cur.p && !cur.p.del && !(p && sameContent(cur.p, p));
-        if (this.canPublish) merge = vvMerge(cur.s.vv, s.vv);
-      }
+    if (cur?.s.hash === s.hash) {
+      if (want && !want.active) this.wanted.delete(s.id);
+      return;
     }
+    const d = this.decide(s, p);
+    if (!d) return;
+    const keepLocal = d.keepLocal;
     const sources = new Set<Link>();
     for (const l of this.links) if (!l.conn.closed && l.have.get(s.id) === s.hash) sources.add(l);
-    const nw: Want = { s, sources, keepLocal, merge, active: false, retryAt: 0, doneBytes: 0 };
+    const nw: Want = { s, sources, keepLocal, base: cur?.s.hash, active: false, retryAt: 0, doneBytes: 0 };
     if (p) nw.p = p;
     if (want?.active) {
       // queue behind the active one
@@ -655,6 +639,24 @@ export class Folder extends EventEmitter<FolderEvents> {
     }
     this.wanted.set(s.id, nw);
     this.lastSynced = false;
+  }
+
+  /**
+   * Should a remote version replace our entry, and must our local version be
+   * kept aside as a conflict copy? null: ours is the same, newer or the winner.
+   */
+  private decide(s: SealedRecord, p: PlainRecord | undefined): { keepLocal: boolean } | null {
+    const cur = this.entries.get(s.id);
+    if (!cur) return { keepLocal: false };
+    if (cur.s.hash === s.hash) return null;
+    const o = vvCompare(s.vv, cur.s.vv);
+    if (o === 'lesser' || o === 'equal') return null;
+    if (o === 'greater') return { keepLocal: false };
+    // Our version wins: keep its record exactly as signed. Re-signing it with
+    // the merged version vector would claim it had seen the loser's edit,
+    // and would then replace that edit on every peer with no conflict copy.
+    if (pickWinner({ s: cur.s, ...(cur.p ? { p: cur.p } : {}) }, { s, ...(p ? { p } : {}) }) === 'a') return null;
+    return { keepLocal: this.canPublish && !!cur.p && !cur.p.del && !(p && sameContent(cur.p, p)) };
   }
 
   /* ================= pulling ================= */
@@ -696,6 +698,17 @@ export class Folder extends EventEmitter<FolderEvents> {
   }
 
   private start(w: Want): void {
+    if (this.entries.get(w.s.id)?.s.hash !== w.base) {
+      // Our entry changed since we wanted this version (a local edit scanned
+      // meanwhile): decide again, or that edit would be overwritten silently.
+      const d = this.decide(w.s, w.p);
+      if (!d) {
+        this.wanted.delete(w.s.id);
+        return;
+      }
+      w.keepLocal = d.keepLocal;
+      w.base = this.entries.get(w.s.id)?.s.hash;
+    }
     w.active = true;
     this.active++;
     const p = this.plainLevel ? this.applyPlain(w) : this.applyEncrypted(w);
@@ -764,7 +777,7 @@ export class Folder extends EventEmitter<FolderEvents> {
         this.emit('fileDeleted', { folderId: this.id, path: rel, version: w.s.hash });
         return;
       }
-      // Metadata-identical content already in place (e.g. a merged version vector): no rewrite.
+      // Metadata-identical content already in place (e.g. both sides made the same edit): no rewrite.
       if (cs && unchangedLocally && cur?.p && !cur.p.del && sameContent(cur.p, p) && cur.p.mtime === p.mtime && cur.p.mode === p.mode) {
         this.installRemote(w, p);
         return;
@@ -788,8 +801,8 @@ export class Folder extends EventEmitter<FolderEvents> {
         if (this.closed) throw new SyncError('CLOSED', 'folder closed');
         this.ensureDir(tmpDir);
         const tmp = path.join(tmpDir, base + '.part');
-        fs.writeFileSync(tmp, data, { mode: p.mode });
-        fs.chmodSync(tmp, p.mode);
+        fs.writeFileSync(tmp, data, { mode: fileMode(p.mode) });
+        fs.chmodSync(tmp, fileMode(p.mode));
         fs.utimesSync(tmp, p.mtime / 1000, p.mtime / 1000);
         this.finishFile(w, p, tmp, fs.statSync(tmp), cache);
         return;
@@ -849,7 +862,7 @@ export class Folder extends EventEmitter<FolderEvents> {
         );
         if (this.closed) throw new SyncError('CLOSED', 'folder closed');
         await fh.truncate(p.size);
-        await fh.chmod(p.mode);
+        await fh.chmod(fileMode(p.mode));
         await fh.utimes(p.mtime / 1000, p.mtime / 1000);
         await fh.datasync();
         const st = await fh.stat();
@@ -894,26 +907,25 @@ export class Folder extends EventEmitter<FolderEvents> {
     let conflictCopy: string | undefined;
     if (cs2 && this.canPublish && (w.keepLocal || changed2)) {
       conflictCopy = conflictName(rel, new Date(), this.device);
+      // Never rename over an earlier conflict copy of the same second.
+      for (let i = 2; fs.existsSync(path.join(this.root, conflictCopy)); i++) conflictCopy = conflictName(rel, new Date(), this.device, i);
       fs.renameSync(target, path.join(this.root, conflictCopy));
     } else if (cs2 && cs2.isDirectory()) {
       fs.unlinkSync(tmp);
       throw new SyncError('IO', `cannot replace directory ${rel} with a file`);
     }
     fs.renameSync(tmp, target); // never writes into an existing inode
-    this.local.set(rel, { size: st.size, mtime: Math.floor(st.mtimeMs), ino: st.ino, mode: p.mode });
+    this.local.set(rel, { size: st.size, mtime: Math.floor(st.mtimeMs), ino: st.ino, mode: st.mode & 0o777 });
     this.installRemote(w, p);
-    const ev: FileEvent = { folderId: this.id, path: rel, size: p.size, mtime: p.mtime, mode: p.mode, version: w.s.hash };
+    const ev: FileEvent = { folderId: this.id, path: rel, size: p.size, mtime: p.mtime, mode: fileMode(p.mode), version: w.s.hash };
     if (conflictCopy) ev.conflictCopy = conflictCopy;
     this.emit('fileChanged', ev);
     if (conflictCopy) void this.scan([path.join(this.root, conflictCopy)]);
   }
 
+  /** The loser of a conflict adopts the winner's record as signed (as Syncthing does), so every peer converges on it. */
   private installRemote(w: Want, p: PlainRecord): void {
-    if (w.merge && this.canPublish) {
-      this.install(makeRecord(this.keys, p, vvMerge(w.merge, w.s.vv), w.s.blocks), p);
-    } else {
-      this.install(w.s, p);
-    }
+    this.install(w.s, p);
   }
 
   private async pruneDirs(dir: string): Promise<void> {
@@ -1128,6 +1140,14 @@ export class Folder extends EventEmitter<FolderEvents> {
     }
     return out;
   }
+}
+
+/**
+ * The mode a received file gets: permission bits only (never setuid, setgid
+ * or sticky from the network), and always readable and writable by its owner.
+ */
+export function fileMode(recordMode: number): number {
+  return (recordMode & 0o777) | 0o600;
 }
 
 function now(): number {

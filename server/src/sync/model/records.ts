@@ -37,9 +37,14 @@ export function vvMerge(a: VersionVector, b: VersionVector): VersionVector {
   for (const [k, v] of b) m.set(k, Math.max(v, m.get(k) ?? 0));
   return [...m.entries()].sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
 }
+/**
+ * A new local version. The counter also jumps to the current time in seconds
+ * (as Syncthing does), so a device never reuses a counter value it signed
+ * before, even after adopting a conflict winner whose vector lacks it.
+ */
 export function vvBump(a: VersionVector, device: string): VersionVector {
   const m = new Map(a);
-  m.set(device, (m.get(device) ?? 0) + 1);
+  m.set(device, Math.max((m.get(device) ?? 0) + 1, Math.floor(Date.now() / 1000)));
   return [...m.entries()].sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
 }
 
@@ -213,7 +218,7 @@ export function pickWinner(a: { s: SealedRecord; p?: PlainRecord }, b: { s: Seal
 }
 
 /** Conflict copy name: name.sync-conflict-YYYYMMDD-HHMMSS-<shortid>.ext */
-export function conflictName(path: string, date: Date, shortId: string): string {
+export function conflictName(path: string, date: Date, shortId: string, n = 1): string {
   const slash = path.lastIndexOf('/');
   const dir = path.slice(0, slash + 1);
   const base = path.slice(slash + 1);
@@ -222,5 +227,5 @@ export function conflictName(path: string, date: Date, shortId: string): string 
   const ext = dot > 0 ? base.slice(dot) : '';
   const z = (n: number, w = 2): string => String(n).padStart(w, '0');
   const stamp = `${date.getUTCFullYear()}${z(date.getUTCMonth() + 1)}${z(date.getUTCDate())}-${z(date.getUTCHours())}${z(date.getUTCMinutes())}${z(date.getUTCSeconds())}`;
-  return `${dir}${stem}.sync-conflict-${stamp}-${shortId.slice(0, 7).toUpperCase()}${ext}`;
+  return `${dir}${stem}.sync-conflict-${stamp}-${shortId.slice(0, 7).toUpperCase()}${n > 1 ? '-' + n : ''}${ext}`;
 }
