@@ -68,13 +68,35 @@ export interface SyncEngineEvents {
   error: [FolderErrorEvent];
 }
 
+/** Where an address came from: configuration and discovery are trusted more than what a peer tells us. */
+export type CandidateSource = 'config' | 'discovery' | 'exchange';
+
 interface Candidate {
   nextTry: number;
   failures: number;
   device?: string;
   dialing: boolean;
   self?: boolean;
+  source: CandidateSource;
+  answered: boolean;
 }
+
+export interface CandidateInfo {
+  address: string;
+  source: CandidateSource;
+  failures: number;
+  answered: boolean;
+}
+
+/** Handshakes in progress at once, in all and from one address: what an unauthenticated stranger may hold. */
+const MAX_PENDING = 64;
+const MAX_PENDING_PER_HOST = 16;
+/** Addresses learnt by peer exchange, per folder. */
+const MAX_EXCHANGE_CANDIDATES = 64;
+/** An exchanged address that never answered is forgotten after this many failed dials. */
+const EXCHANGE_MAX_FAILURES = 4;
+const EXCHANGE_FORGET_AFTER = 12;
+const EXCHANGE_MAX_BACKOFF_MS = 5 * 60_000;
 
 export class SyncEngine extends EventEmitter<SyncEngineEvents> {
   private readonly opts: SyncEngineOptions;
@@ -91,6 +113,7 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
   private opened = false;
   private closing = false;
   private pendingSockets = new Set<net.Socket>();
+  private pendingPerHost = new Map<string, number>();
 
   constructor(opts: SyncEngineOptions) {
     super();
@@ -133,7 +156,7 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
         ...(this.opts.dht.intervalMs !== undefined ? { intervalMs: this.opts.dht.intervalMs } : {}),
       });
       d.on('peer', (keyHex, host, port) => {
-        for (const f of this.folders.values()) if (f.keys.dhtKey.toString('hex') === keyHex) this.addCandidate(f.id, `${host}:${port}`);
+        for (const f of this.folders.values()) if (f.keys.dhtKey.toString('hex') === keyHex) this.addCandidate(f.id, `${host}:${port}`, 'discovery');
       });
       await d.open();
       this.dht = d;
@@ -144,7 +167,7 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
         for (const f of this.folders.values()) m.set(f.id, f.keys.lanKey);
         return m;
       });
-      l.on('peer', (id, host, port) => this.addCandidate(id, `${host}:${port}`, true));
+      l.on('peer', (id, host, port) => this.addCandidate(id, `${host}:${port}`, 'discovery', true));
       await l.open();
       this.lan = l;
     }
@@ -157,6 +180,7 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
     this.closing = true;
     if (this.dialTimer) clearInterval(this.dialTimer);
     for (const s of this.pendingSockets) s.destroy();
+    this.pendingPerHost.clear();
     await Promise.all([...this.folders.values()].map((f) => f.close()));
     this.folders.clear();
     this.byPublicId.clear();
@@ -189,7 +213,7 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
       if (this.listenerCount('error')) this.emit('error', e);
     });
     folder.on('peers', (list) => {
-      for (const a of list) this.addCandidate(id, a);
+      for (const a of list) this.addCandidate(id, a, 'exchange');
     });
     await folder.open();
     if (this.closing) {
@@ -200,7 +224,7 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
     this.byPublicId.set(publicId, folder);
     this.candidates.set(id, new Map());
     this.folderPeers.set(id, o.peers ?? []);
-    for (const a of [...(this.opts.knownHosts ?? []), ...(o.peers ?? [])]) this.addCandidate(id, a);
+    for (const a of [...(this.opts.knownHosts ?? []), ...(o.peers ?? [])]) this.addCandidate(id, a, 'config');
     this.dht?.add(keys.dhtKey, this.port);
     this.lan?.beacon();
     return this.info(folder);
@@ -267,7 +291,14 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
 
   /** Add a peer address for a folder (tries at once). */
   addPeer(folderId: string, address: string): void {
-    this.addCandidate(folderId, address, true);
+    this.addCandidate(folderId, address, 'config', true);
+  }
+
+  /** The addresses the engine dials for a folder, and how they fare. */
+  listCandidates(folderId: string): CandidateInfo[] {
+    const m = this.candidates.get(folderId);
+    if (!m) throw new SyncError('UNKNOWN_FOLDER', `no folder ${folderId}`);
+    return [...m].map(([address, c]) => ({ address, source: c.source, failures: c.failures, answered: c.answered }));
   }
 
   /** Announce and look up on the DHT now. */
@@ -287,7 +318,21 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
       sock.destroy();
       return;
     }
+    const host = sock.remoteAddress ?? '';
+    const fromHost = this.pendingPerHost.get(host) ?? 0;
+    if (this.pendingSockets.size >= MAX_PENDING || fromHost >= MAX_PENDING_PER_HOST) {
+      // Too many unauthenticated connections: refuse before reading a byte.
+      sock.destroy();
+      return;
+    }
     this.pendingSockets.add(sock);
+    this.pendingPerHost.set(host, fromHost + 1);
+    const settled = (): void => {
+      if (!this.pendingSockets.delete(sock)) return;
+      const n = (this.pendingPerHost.get(host) ?? 1) - 1;
+      if (n > 0) this.pendingPerHost.set(host, n);
+      else this.pendingPerHost.delete(host);
+    };
     sock.on('error', () => undefined);
     let chosen: Folder | undefined;
     Connection.accept(
@@ -299,7 +344,7 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
       () => this.me(),
     ).then(
       (conn) => {
-        this.pendingSockets.delete(sock);
+        settled();
         const f = chosen;
         if (!f || f.isClosed || this.folders.get(f.id) !== f || conn.remoteDevice === this.deviceId) {
           conn.destroy();
@@ -308,7 +353,7 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
         f.attach(conn);
       },
       (e: Error) => {
-        this.pendingSockets.delete(sock);
+        settled();
         if (e instanceof SyncError && e.code !== 'UNKNOWN_FOLDER' && this.listenerCount('error')) {
           this.emit('error', { folderId: chosen?.id ?? '', error: e, peer: sock.remoteAddress ?? '' });
         }
@@ -316,7 +361,7 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
     );
   }
 
-  private addCandidate(folderId: string, address: string, now = false): void {
+  private addCandidate(folderId: string, address: string, source: CandidateSource, now = false): void {
     const m = this.candidates.get(folderId);
     if (!m) return;
     const a = normAddr(address);
@@ -324,12 +369,17 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
     if (a === `${this.opts.listen.host}:${this.port}` || a === `127.0.0.1:${this.port}` && this.opts.listen.host === '0.0.0.0') return;
     let c = m.get(a);
     if (!c) {
-      c = { nextTry: 0, failures: 0, dialing: false };
+      if (source === 'exchange') {
+        let exchanged = 0;
+        for (const x of m.values()) if (x.source === 'exchange') exchanged++;
+        if (exchanged >= MAX_EXCHANGE_CANDIDATES) return;
+      }
+      c = { nextTry: 0, failures: 0, dialing: false, source, answered: false };
       m.set(a, c);
       now = true;
-    }
+    } else if (source !== 'exchange' && c.source === 'exchange') c.source = source;
     if (now && !c.self) {
-      c.nextTry = 0;
+      if (c.source !== 'exchange' || c.failures === 0) c.nextTry = 0;
       this.dial(folderId, a, c);
     }
   }
@@ -350,6 +400,7 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
       (conn) => {
         c.dialing = false;
         c.failures = 0;
+        c.answered = true;
         c.device = conn.remoteDevice;
         if (conn.remoteDevice === this.deviceId) {
           c.self = true;
@@ -366,6 +417,16 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
         c.dialing = false;
         c.failures++;
         const iv = this.opts.dialIntervalMs ?? 2000;
+        if (c.source === 'exchange') {
+          // A peer may name any address: one that never answers is dropped soon, so it
+          // is neither dialled forever nor sent our folder id again and again.
+          if (c.failures >= (c.answered ? EXCHANGE_FORGET_AFTER : EXCHANGE_MAX_FAILURES)) {
+            this.candidates.get(folderId)?.delete(addr);
+            return;
+          }
+          c.nextTry = Date.now() + Math.min(EXCHANGE_MAX_BACKOFF_MS, iv * 2 ** c.failures);
+          return;
+        }
         c.nextTry = Date.now() + Math.min(30_000, iv * 8, iv * 2 ** Math.min(c.failures - 1, 5));
       },
     );

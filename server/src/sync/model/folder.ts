@@ -10,7 +10,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { EventEmitter } from 'node:events';
-import { BlockKind, MsgType, RespStatus, type Message, type WireRecord } from '../protocol/index.js';
+import { BlockKind, MAX_PEERS, MsgType, RespStatus, type Message, type WireRecord } from '../protocol/index.js';
 import type { Connection } from '../transport/index.js';
 import type { FolderKeys } from '../secrets/index.js';
 import { SyncError } from '../errors.js';
@@ -83,6 +83,9 @@ interface Link {
   bad: number;
   ready: boolean;
   finalSent: boolean;
+  /** Addresses this peer may still suggest (a token bucket, see PEERS_PER_INTERVAL). */
+  peersBudget: number;
+  peersAt: number;
 }
 interface Want {
   s: SealedRecord;
@@ -111,6 +114,8 @@ const MAX_ACTIVE_FILES = 64;
 const LINK_MAX_BYTES = 32 * 1024 * 1024;
 const LINK_MAX_REQS = 256;
 const BLOCK_CONCURRENCY_PER_FILE = 16;
+const PEERS_INTERVAL_MS = 60_000;
+const PEERS_PER_INTERVAL = MAX_PEERS;
 
 export interface FolderOptions {
   id: string;
@@ -463,6 +468,8 @@ export class Folder extends EventEmitter<FolderEvents> {
       bad: 0,
       ready: false,
       finalSent: false,
+      peersBudget: PEERS_PER_INTERVAL,
+      peersAt: Date.now(),
     };
     this.links.add(link);
     conn.on('message', (m) => this.onMessage(link, m));
@@ -483,7 +490,7 @@ export class Folder extends EventEmitter<FolderEvents> {
   private peerAddresses(except?: Link): string[] {
     const out: string[] = [];
     for (const l of this.links) if (l !== except && l.conn.remotePort) out.push(`${l.conn.remoteHost}:${l.conn.remotePort}`);
-    return out;
+    return out.slice(0, MAX_PEERS);
   }
 
   private detach(link: Link): void {
@@ -579,9 +586,16 @@ export class Folder extends EventEmitter<FolderEvents> {
         this.dispatch();
         return;
       }
-      case MsgType.Peers:
-        this.emit('peers', m.peers);
+      case MsgType.Peers: {
+        // Rate-limited per peer: a member may suggest addresses, not make us dial the world.
+        const t = Date.now();
+        link.peersBudget = Math.min(PEERS_PER_INTERVAL, link.peersBudget + ((t - link.peersAt) * PEERS_PER_INTERVAL) / PEERS_INTERVAL_MS);
+        link.peersAt = t;
+        const take = m.peers.slice(0, Math.floor(link.peersBudget));
+        link.peersBudget -= take.length;
+        if (take.length) this.emit('peers', take);
         return;
+      }
       case MsgType.Error:
         this.err(new SyncError('BAD_MESSAGE', `peer reported ${m.code}: ${m.message}`), link.conn.remoteDevice);
         return;
