@@ -98,8 +98,8 @@ describe('security', () => {
     await waitFor(() => served > 0 && errors.some((e) => (e.error as { code?: string }).code === 'BAD_BLOCK'), 10_000, 'block rejection');
     await new Promise((r) => setTimeout(r, 300));
     expect(fs.existsSync(path.join(root, 'ro', 'victim.bin'))).toBe(false);
-    // no temp file contains the tampered data as a completed file
-    expect(ro.progress('f').inSync).toBe(false);
+    // the file is still owed: no peer could supply a verified copy (and the liar is no longer asked)
+    expect(ro.progress('f').filesLeft).toBe(1);
     conn.destroy();
   });
 

@@ -11,7 +11,7 @@ import { EventEmitter } from 'node:events';
 import { Connection, deviceIdentityFromSeed, type LocalIdentity } from './transport/index.js';
 import { parseSecret, type SecretLevel } from './secrets/index.js';
 import { SyncError } from './errors.js';
-import { Folder, type FileDeletedEvent, type FileEvent, type FolderErrorEvent, type FolderMode, type FolderSyncedEvent, type Progress } from './model/folder.js';
+import { Folder, type LocalChange, type FileDeletedEvent, type FileEvent, type FolderErrorEvent, type FolderMode, type FolderSyncedEvent, type Progress } from './model/folder.js';
 import { DhtDiscovery, LanDiscovery } from './discovery/index.js';
 
 export interface SyncEngineOptions {
@@ -280,6 +280,22 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
     const f = this.folders.get(folderId);
     if (!f) throw new SyncError('UNKNOWN_FOLDER', `no folder ${folderId}`);
     await f.scan();
+  }
+
+  /** Local changes of a receive-only folder: reported, never sent. */
+  async localChanges(folderId: string): Promise<LocalChange[]> {
+    return this.folder(folderId).localChanges();
+  }
+
+  /** Restore the published versions in a receive-only folder (see Folder.revert). */
+  async revert(folderId: string): Promise<LocalChange[]> {
+    return this.folder(folderId).revert();
+  }
+
+  private folder(folderId: string): Folder {
+    const f = this.folders.get(folderId);
+    if (!f) throw new SyncError('UNKNOWN_FOLDER', `no folder ${folderId}`);
+    return f;
   }
 
   /** Files the engine knows in a folder (paths only at plaintext levels). */

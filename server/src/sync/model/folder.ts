@@ -48,6 +48,10 @@ export interface FileDeletedEvent {
   path: string;
   version: string;
 }
+export interface LocalChange {
+  path: string;
+  change: 'modified' | 'deleted' | 'added';
+}
 export interface FolderSyncedEvent {
   folderId: string;
   peers: number;
@@ -115,6 +119,7 @@ const LINK_MAX_BYTES = 32 * 1024 * 1024;
 const LINK_MAX_REQS = 256;
 const BLOCK_CONCURRENCY_PER_FILE = 16;
 const PEERS_INTERVAL_MS = 60_000;
+const PERMANENT_FS_ERRORS = new Set(['ENAMETOOLONG', 'EILSEQ', 'EINVAL']);
 const PEERS_PER_INTERVAL = MAX_PEERS;
 
 export interface FolderOptions {
@@ -158,6 +163,8 @@ export class Folder extends EventEmitter<FolderEvents> {
   private cipherIndex = new Map<string, Loc & { plain: string }>();
   links = new Set<Link>();
   private wanted = new Map<string, Want>();
+  /** Versions that failed in a way no retry can fix: never wanted again. */
+  private failedVersions = new Set<string>();
   private active = 0;
   private applying = new Set<string>();
   private closed = false;
@@ -273,7 +280,8 @@ export class Folder extends EventEmitter<FolderEvents> {
             else void this.scan();
           }, 20);
         },
-        { ignore: [META_DIR] },
+        // An absolute path: a bare name would also hide user folders of that name deeper down.
+        { ignore: [path.join(this.root, META_DIR)] },
       );
     } catch (e) {
       this.err(new SyncError('IO', 'file watcher unavailable, relying on periodic rescans: ' + (e as Error).message));
@@ -387,7 +395,7 @@ export class Folder extends EventEmitter<FolderEvents> {
         if (!rel || rel.startsWith('..') || rel === META_DIR || rel.startsWith(META_DIR + '/')) continue;
         const st = await fs.promises.lstat(abs).catch(() => null);
         if (st?.isDirectory()) {
-          for (const [r, s2] of await walk(abs)) {
+          for (const [r, s2] of await walk(abs, false)) {
             files.set(rel + '/' + r, s2);
             subset.add(rel + '/' + r);
           }
@@ -620,7 +628,7 @@ export class Folder extends EventEmitter<FolderEvents> {
       return;
     }
     link.have.set(s.id, s.hash);
-    if (!this.acceptsRemote) return;
+    if (!this.acceptsRemote || this.failedVersions.has(s.hash)) return;
     const want = this.wanted.get(s.id);
     if (want) {
       if (want.s.hash === s.hash) {
@@ -742,7 +750,14 @@ export class Folder extends EventEmitter<FolderEvents> {
         const next = (w as Want & { next?: Want }).next;
         if (next) this.wanted.set(next.s.id, next);
         w.retryAt = Date.now() + 1000;
-        if (!this.closed) this.err(e);
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code && PERMANENT_FS_ERRORS.has(code) && this.wanted.get(w.s.id) === w) {
+          // Retrying cannot help (e.g. a name too long for this file system): fail
+          // this version once, visibly, and stop blocking the rest of the folder.
+          this.wanted.delete(w.s.id);
+          this.failedVersions.add(w.s.hash);
+          if (!this.closed) this.err(new SyncError('IO', `cannot write ${w.p?.path ?? w.s.id}: ${e.message}; this version is skipped`));
+        } else if (!this.closed) this.err(e);
         this.pump();
         this.checkSynced();
       },
@@ -1015,6 +1030,9 @@ export class Folder extends EventEmitter<FolderEvents> {
       q.tried.add(link);
       if (e instanceof SyncError && (e.code === 'BAD_BLOCK' || e.code === 'DECRYPT_FAILED')) {
         this.err(e, link.conn.remoteDevice);
+        // It announced a version it cannot serve (a local edit on a read-only peer,
+        // or a lie): it is no source of that version, and waiting for it would stall us.
+        q.sources.delete(link);
       }
       if (this.closed) {
         q.reject(new SyncError('CLOSED', 'folder closed'));
@@ -1090,6 +1108,59 @@ export class Folder extends EventEmitter<FolderEvents> {
     } finally {
       await fh.close();
     }
+  }
+
+  /* ================= local changes of receive-only folders ================= */
+
+  /**
+   * What differs on disk from the published versions (receive-only folders:
+   * such changes are never sent). Files still being received are left out.
+   */
+  async localChanges(): Promise<LocalChange[]> {
+    if (!this.plainLevel || this.canPublish || this.closed) return [];
+    const files = await walk(this.root);
+    const out: LocalChange[] = [];
+    for (const [rel, id] of this.byPath) {
+      const e = this.entries.get(id);
+      if (!e?.p || this.wanted.has(id) || this.applying.has(rel)) continue;
+      const st = files.get(rel);
+      if (e.p.del) {
+        if (st) out.push({ path: rel, change: 'added' });
+        continue;
+      }
+      const c = this.local.get(rel);
+      if (!st) out.push({ path: rel, change: 'deleted' });
+      else if (!c || c.size !== st.size || c.mtime !== st.mtime || c.ino !== st.ino || c.mode !== st.mode) out.push({ path: rel, change: 'modified' });
+    }
+    for (const rel of files.keys()) if (!this.byPath.has(rel)) out.push({ path: rel, change: 'added' });
+    return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  }
+
+  /**
+   * Syncthing's "revert local changes" for a receive-only folder: files
+   * changed or deleted here get the published version again (from peers),
+   * files added here are removed. Returns what it reverted.
+   */
+  async revert(): Promise<LocalChange[]> {
+    if (this.canPublish || !this.plainLevel) throw new SyncError('MODE_NOT_ALLOWED', `revert is for receive-only folders; this folder is ${this.mode}`);
+    const changes = await this.localChanges();
+    for (const c of changes) {
+      const id = this.byPath.get(c.path);
+      const e = id ? this.entries.get(id) : undefined;
+      if (c.change === 'added' || !e?.p) {
+        await fs.promises.unlink(path.join(this.root, c.path)).catch(() => undefined);
+        this.local.delete(c.path);
+        continue;
+      }
+      this.local.delete(c.path);
+      const sources = new Set<Link>();
+      for (const l of this.links) if (!l.conn.closed && l.have.get(e.s.id) === e.s.hash) sources.add(l);
+      this.wanted.set(e.s.id, { s: e.s, p: e.p, sources, keepLocal: false, base: e.s.hash, active: false, retryAt: 0, doneBytes: 0 });
+    }
+    this.lastSynced = false;
+    this.pump();
+    this.checkSynced();
+    return changes;
   }
 
   /* ================= status ================= */

@@ -69,6 +69,8 @@ export interface SealedRecord {
 }
 
 const MAX_BLOCKS = 2100;
+/** Longest file or folder name (one path segment) in bytes, as on ext4, btrfs, NTFS and APFS. */
+export const MAX_NAME_BYTES = 255;
 
 /** Validate a relative path from anywhere outside (a peer, a record). */
 export function safeRelPath(p: unknown): p is string {
@@ -188,6 +190,8 @@ export function openRecord(keys: FolderKeys, s: SealedRecord): PlainRecord {
     throw new SyncError('BAD_RECORD', 'payload is not JSON');
   }
   if (!safeRelPath(o.path)) throw new SyncError('BAD_RECORD', 'unsafe path in record');
+  const long = o.path.split('/').find((seg) => Buffer.byteLength(seg) > MAX_NAME_BYTES);
+  if (long !== undefined) throw new SyncError('BAD_RECORD', `a name in ${JSON.stringify(o.path.slice(0, 80))}… is ${Buffer.byteLength(long)} bytes, more than the ${MAX_NAME_BYTES} a file system allows: refused`);
   if (!isUInt(o.size) || !isUInt(o.mtime) || !isUInt(o.mode, 0o7777) || !isUInt(o.bs, 16 * 1024 * 1024) || typeof o.del !== 'boolean') {
     throw new SyncError('BAD_RECORD', 'bad plaintext fields');
   }
