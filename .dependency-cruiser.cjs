@@ -7,10 +7,17 @@ module.exports = {
     { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
     {
       name: 'sync-engine-is-a-library',
-      comment: 'The sync engine knows nothing of catalogues, devices, actions or the NAS store.',
+      comment: 'The sync engine knows nothing of catalogues, devices, actions or the NAS store (anchored-fs, the shared filesystem-step module, aside).',
       severity: 'error',
       from: { path: '^server/src/sync/' },
-      to: { path: '^(server/src/(?!sync/)|device-agents/)' },
+      to: { path: '^(server/src/(?!sync/|anchored-fs/)|device-agents/)' },
+    },
+    {
+      name: 'anchored-fs-imports-only-node',
+      comment: 'anchored-fs performs every filesystem step on a root; the NAS and the sync engine share it, so it depends on nothing but node: built-ins.',
+      severity: 'error',
+      from: { path: '^server/src/anchored-fs/' },
+      to: { dependencyTypesNot: ['core'], pathNot: '^server/src/anchored-fs/' },
     },
     {
       name: 'sync-protocol-imports-nothing-of-the-engine',
@@ -35,7 +42,7 @@ module.exports = {
       name: 'fsutil-is-the-bottom-layer',
       severity: 'error',
       from: { path: '^server/src/fsutil/' },
-      to: { path: '^server/src/(?!fsutil/|errors)' },
+      to: { path: '^server/src/(?!fsutil/|errors|anchored-fs/)' },
     },
     {
       name: 'actions-do-not-reach-up',

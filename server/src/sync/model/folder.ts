@@ -29,6 +29,10 @@ import {
 } from './records.js';
 import { META_DIR, hashFile, walk, type StatInfo } from './scanner.js';
 import { BlockStore } from './blockstore.js';
+import { AnchoredDir, anchoredAt } from '../../anchored-fs/index.js';
+
+const O_READ_NOFOLLOW = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW;
+const TMP_REL = META_DIR + '/tmp';
 
 export type FolderMode = 'send-receive' | 'send-only' | 'receive-only' | 'encrypted-storage';
 
@@ -119,7 +123,7 @@ const LINK_MAX_BYTES = 32 * 1024 * 1024;
 const LINK_MAX_REQS = 256;
 const BLOCK_CONCURRENCY_PER_FILE = 16;
 const PEERS_INTERVAL_MS = 60_000;
-const PERMANENT_FS_ERRORS = new Set(['ENAMETOOLONG', 'EILSEQ', 'EINVAL']);
+const PERMANENT_FS_ERRORS = new Set(['ENAMETOOLONG', 'EILSEQ', 'EINVAL', 'ESYMLINK']);
 const PEERS_PER_INTERVAL = MAX_PEERS;
 
 export interface FolderOptions {
@@ -153,6 +157,12 @@ export class Folder extends EventEmitter<FolderEvents> {
   private readonly canPublish: boolean;
   private readonly acceptsRemote: boolean;
   private readonly store: BlockStore | null;
+  /**
+   * Every step inside the folder goes through this: it resolves the parent of a
+   * name without following symlinks at the moment it acts, so `link -> /outside`
+   * inside the folder can never make a record write, rename or delete outside.
+   */
+  private readonly fsa: AnchoredDir;
 
   private entries = new Map<string, Entry>();
   private byPath = new Map<string, string>();
@@ -203,6 +213,7 @@ export class Folder extends EventEmitter<FolderEvents> {
     this.canPublish = this.keys.level === 'rw' && (opts.mode === 'send-receive' || opts.mode === 'send-only');
     this.acceptsRemote = opts.mode !== 'send-only';
     this.store = this.plainLevel ? null : new BlockStore(this.root);
+    this.fsa = anchoredAt(this.root);
   }
 
   private err(error: Error, peer?: string): void {
@@ -213,6 +224,8 @@ export class Folder extends EventEmitter<FolderEvents> {
 
   async open(): Promise<void> {
     await fs.promises.mkdir(this.root, { recursive: true });
+    // The engine's own temp folder must be a real folder (mkdirp refuses a symlink on the way).
+    if (this.plainLevel) this.fsa.mkdirp(TMP_REL);
     await this.load();
     this.timers.push(setInterval(() => this.sampleRate(), 1000));
     if (this.canPublish) {
@@ -393,7 +406,12 @@ export class Folder extends EventEmitter<FolderEvents> {
       for (const abs of only) {
         const rel = path.relative(this.root, abs).split(path.sep).join('/');
         if (!rel || rel.startsWith('..') || rel === META_DIR || rel.startsWith(META_DIR + '/')) continue;
-        const st = await fs.promises.lstat(abs).catch(() => null);
+        let st: fs.Stats | null = null;
+        try {
+          st = this.fsa.lstat(rel) ?? null; // a symlink on the way: as if missing
+        } catch {
+          st = null;
+        }
         if (st?.isDirectory()) {
           for (const [r, s2] of await walk(abs, false)) {
             files.set(rel + '/' + r, s2);
@@ -417,7 +435,7 @@ export class Folder extends EventEmitter<FolderEvents> {
     }
     await forEachLimit(todo, 4, async ([rel, cache]) => {
       if (this.closed) return;
-      const h = await hashFile(path.join(this.root, rel), this.keys);
+      const h = await hashFile(() => this.openRead(rel), this.keys);
       if (!h || this.applying.has(rel) || this.local.get(rel) !== cache || this.closed) return;
       const id = this.byPath.get(rel);
       const cur = id ? this.entries.get(id) : undefined;
@@ -791,13 +809,17 @@ export class Folder extends EventEmitter<FolderEvents> {
     try {
       const cur = this.entries.get(w.s.id);
       const cache = this.local.get(rel);
-      const cs = await fs.promises.lstat(target).catch(() => null);
+      const cs = this.fsa.lstat(rel) ?? null; // throws ESYMLINK when a folder on the way is a symlink
       const unchangedLocally = !cs || (cache && cs.isFile() && cache.size === cs.size && cache.mtime === Math.floor(cs.mtimeMs) && cache.ino === cs.ino);
       if (p.del) {
         if (cs && cs.isFile()) {
           if (unchangedLocally || !this.canPublish) {
-            await fs.promises.unlink(target).catch(() => undefined);
-            await this.pruneDirs(path.dirname(target));
+            try {
+              this.fsa.unlink(rel);
+            } catch {
+              // gone already, or its folder was swapped for a symlink: nothing is done there
+            }
+            this.pruneDirs(rel);
           }
           // else: a local edit beats a delete; the next scan publishes it.
         }
@@ -812,6 +834,7 @@ export class Folder extends EventEmitter<FolderEvents> {
         return;
       }
       const tmpDir = path.join(this.root, META_DIR, 'tmp');
+      this.fsa.mkdirp(TMP_REL); // a real folder, even if someone removed or replaced it meanwhile
       const base = w.s.hash.slice(0, 40);
       if (p.blocks.length <= 1 && p.size <= 256 * 1024) {
         // Small file fast path: one block, few syscalls, no progress file.
@@ -828,7 +851,6 @@ export class Folder extends EventEmitter<FolderEvents> {
           }
         }
         if (this.closed) throw new SyncError('CLOSED', 'folder closed');
-        this.ensureDir(tmpDir);
         const tmp = path.join(tmpDir, base + '.part');
         fs.writeFileSync(tmp, data, { mode: fileMode(p.mode) });
         fs.chmodSync(tmp, fileMode(p.mode));
@@ -836,7 +858,6 @@ export class Folder extends EventEmitter<FolderEvents> {
         this.finishFile(w, p, tmp, fs.statSync(tmp), cache);
         return;
       }
-      await fs.promises.mkdir(tmpDir, { recursive: true });
       const tmp = path.join(tmpDir, base + '.part');
       const progFile = path.join(tmpDir, base + '.json');
       const verified = new Set<number>();
@@ -914,36 +935,26 @@ export class Folder extends EventEmitter<FolderEvents> {
     }
   }
 
-  private knownDirs = new Set<string>();
-  private ensureDir(dir: string): void {
-    if (this.knownDirs.has(dir)) return;
-    fs.mkdirSync(dir, { recursive: true });
-    this.knownDirs.add(dir);
-  }
-
   /** Put a fully verified temp file in place: keep a conflicting local version aside, then rename. */
   private finishFile(w: Want, p: PlainRecord, tmp: string, st: fs.Stats, cache: StatInfo | undefined): void {
     const rel = p.path;
-    const target = path.join(this.root, rel);
-    const dir = path.dirname(target);
-    if (!this.knownDirs.has(dir) || !fs.existsSync(dir)) {
-      fs.mkdirSync(dir, { recursive: true });
-      this.knownDirs.add(dir);
-    }
+    const tmpRel = TMP_REL + '/' + path.basename(tmp);
+    const slash = rel.lastIndexOf('/');
+    if (slash > 0) this.fsa.mkdirp(rel.slice(0, slash));
     // Re-check the target right before replacing it.
-    const cs2 = fs.lstatSync(target, { throwIfNoEntry: false });
+    const cs2 = this.fsa.lstat(rel);
     const changed2 = cs2 && !(cache && cs2.isFile() && cache.size === cs2.size && cache.mtime === Math.floor(cs2.mtimeMs) && cache.ino === cs2.ino);
     let conflictCopy: string | undefined;
     if (cs2 && this.canPublish && (w.keepLocal || changed2)) {
       conflictCopy = conflictName(rel, new Date(), this.device);
       // Never rename over an earlier conflict copy of the same second.
-      for (let i = 2; fs.existsSync(path.join(this.root, conflictCopy)); i++) conflictCopy = conflictName(rel, new Date(), this.device, i);
-      fs.renameSync(target, path.join(this.root, conflictCopy));
+      for (let i = 2; this.fsa.exists(conflictCopy); i++) conflictCopy = conflictName(rel, new Date(), this.device, i);
+      this.fsa.rename(rel, conflictCopy);
     } else if (cs2 && cs2.isDirectory()) {
-      fs.unlinkSync(tmp);
+      this.fsa.unlink(tmpRel);
       throw new SyncError('IO', `cannot replace directory ${rel} with a file`);
     }
-    fs.renameSync(tmp, target); // never writes into an existing inode
+    this.fsa.rename(tmpRel, rel); // never writes into an existing inode
     this.local.set(rel, { size: st.size, mtime: Math.floor(st.mtimeMs), ino: st.ino, mode: st.mode & 0o777 });
     this.installRemote(w, p);
     const ev: FileEvent = { folderId: this.id, path: rel, size: p.size, mtime: p.mtime, mode: fileMode(p.mode), version: w.s.hash };
@@ -957,22 +968,27 @@ export class Folder extends EventEmitter<FolderEvents> {
     this.install(w.s, p);
   }
 
-  private async pruneDirs(dir: string): Promise<void> {
-    while (dir.startsWith(this.root + path.sep)) {
+  /** Remove the folders above `rel` that a deletion left empty (anchored: never through a symlink). */
+  private pruneDirs(rel: string): void {
+    for (let d = rel.slice(0, Math.max(0, rel.lastIndexOf('/'))); d; d = d.slice(0, Math.max(0, d.lastIndexOf('/')))) {
       try {
-        await fs.promises.rmdir(dir);
+        this.fsa.rmdir(d);
       } catch {
         return;
       }
-      dir = path.dirname(dir);
     }
+  }
+
+  /** Open a file of the folder for reading, never through a symlink. */
+  private openRead(rel: string): Promise<fs.promises.FileHandle> {
+    return this.fsa.withParentAsync(rel, (at) => fs.promises.open(at, O_READ_NOFOLLOW));
   }
 
   private async readLocalBlock(h: string, len: number): Promise<Buffer | null> {
     const loc = this.blockIndex.get(h);
     if (!loc || loc.len !== len) return null;
     try {
-      const fh = await fs.promises.open(path.join(this.root, loc.path), 'r');
+      const fh = await this.openRead(loc.path);
       try {
         const buf = Buffer.allocUnsafe(len);
         const { bytesRead } = await fh.read(buf, 0, len, loc.off);
@@ -1099,7 +1115,7 @@ export class Folder extends EventEmitter<FolderEvents> {
   }
 
   private async readAt(rel: string, off: number, len: number): Promise<Buffer | null> {
-    const fh = await fs.promises.open(path.join(this.root, rel), 'r').catch(() => null);
+    const fh = await this.openRead(rel).catch(() => null);
     if (!fh) return null;
     try {
       const buf = Buffer.allocUnsafe(len);
@@ -1148,7 +1164,11 @@ export class Folder extends EventEmitter<FolderEvents> {
       const id = this.byPath.get(c.path);
       const e = id ? this.entries.get(id) : undefined;
       if (c.change === 'added' || !e?.p) {
-        await fs.promises.unlink(path.join(this.root, c.path)).catch(() => undefined);
+        try {
+          this.fsa.unlink(c.path);
+        } catch {
+          // gone already
+        }
         this.local.delete(c.path);
         continue;
       }

@@ -66,10 +66,10 @@ export async function walk(root: string, isFolderRoot = true): Promise<Map<strin
 }
 
 /** Hash one file. Returns null if it changed or vanished while being read. */
-export async function hashFile(abs: string, keys: FolderKeys): Promise<HashedFile | null> {
+export async function hashFile(open: string | (() => Promise<fs.promises.FileHandle>), keys: FolderKeys): Promise<HashedFile | null> {
   let fh: fs.promises.FileHandle;
   try {
-    fh = await fs.promises.open(abs, 'r');
+    fh = typeof open === 'string' ? await fs.promises.open(open, 'r') : await open();
   } catch {
     return null;
   }
