@@ -6,7 +6,7 @@ import { newFolderSecrets, parseSecret, type SyncEngine } from '../../server/src
 import { LanDiscovery } from '../../server/src/sync/discovery/lan.js';
 import { newDeviceIdentity } from '../../server/src/sync/transport/index.js';
 import { MsgType, frame } from '../../server/src/sync/protocol/index.js';
-import { engine, tmpDir, waitFor } from './helpers.js';
+import { engine, tmpDir, waitFor, writeTree } from './helpers.js';
 import { craftBeacon, rawPeer, rawSocket } from './malicious-peer.js';
 
 /** Issue 12, safety 5 to 8 (wire): what a member or a stranger can make a peer do before and after the handshake. */
@@ -97,6 +97,22 @@ describe('nothing unauthenticated costs memory', () => {
     expect(after - before).toBeLessThan(48 * 1024 * 1024);
     // The honest link is untouched.
     expect(a.listPeers('f').map((p) => p.device)).toEqual([b.device]);
+  });
+
+  it('the cap is for handshake frames only: an index of many KiB sent right after the Hello still arrives', async () => {
+    const root = await tmpDir();
+    const s = newFolderSecrets();
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 300; i++) files[`dir-${i % 7}/file-${i}.txt`] = `content ${i}`;
+    await writeTree(path.join(root, 'a'), files);
+    const a = await engine(root, 'a');
+    engines.push(a);
+    await a.addFolder({ id: 'f', path: path.join(root, 'a'), secret: s.readWrite, mode: 'send-receive' });
+    await a.rescan('f');
+    const b = await engine(root, 'b', { knownHosts: [`127.0.0.1:${a.port}`] });
+    engines.push(b);
+    await b.addFolder({ id: 'f', path: path.join(root, 'b'), secret: s.readOnly, mode: 'receive-only' });
+    await waitFor(() => b.listFiles('f').length === 300 && b.progress('f').inSync, 20_000, 'the whole index and files');
   });
 
   it('caps unauthenticated connections: idle sockets beyond the cap are closed at once', async () => {

@@ -106,17 +106,31 @@ export function frame(body: Buffer): Buffer {
 export class FrameDecoder {
   private bufs: Buffer[] = [];
   private len = 0;
+  private budget = Infinity;
   constructor(private max = MAX_FRAME) {}
   /** Raise (or lower) the limit, e.g. once the peer is authenticated. */
   setLimit(max: number): void {
     this.max = max;
   }
+  /**
+   * Split out at most `n` more frames; later bytes stay buffered, unparsed, until
+   * the budget is raised (the handshake reads a known number of small frames,
+   * and what follows them is only judged under the authenticated limit).
+   */
+  setFrameBudget(n: number): void {
+    this.budget = n;
+  }
+  get exhausted(): boolean {
+    return this.budget <= 0;
+  }
   push(chunk: Buffer): Buffer[] {
-    this.bufs.push(chunk);
-    this.len += chunk.length;
+    if (chunk.length) {
+      this.bufs.push(chunk);
+      this.len += chunk.length;
+    }
     const out: Buffer[] = [];
     for (;;) {
-      if (this.len < 4) break;
+      if (this.len < 4 || this.budget <= 0) break;
       let head = this.bufs[0]!;
       if (head.length < 4) {
         head = Buffer.concat(this.bufs);
@@ -127,6 +141,7 @@ export class FrameDecoder {
       if (this.len < 4 + n) break;
       const all = this.bufs.length === 1 ? head : Buffer.concat(this.bufs);
       out.push(all.subarray(4, 4 + n));
+      this.budget--;
       const rest = all.subarray(4 + n);
       this.bufs = rest.length ? [rest] : [];
       this.len = rest.length;

@@ -38,6 +38,8 @@ import { SyncError } from '../errors.js';
 
 const TAG = 16;
 const HANDSHAKE_TIMEOUT = 10_000;
+/** Frames each side reads before it is authenticated: the initiator's init or the reply, then a Hello. */
+const HANDSHAKE_FRAMES = 2;
 
 /**
  * Who this device is: an Ed25519 key pair whose public key hash is the
@@ -112,9 +114,12 @@ class FrameReader {
       if (w) w.res(f);
       else this.queue.push(f);
     }
+    // Both handshake frames are in: stop reading (TCP pushes back) until the peer is authenticated.
+    if (this.dec.exhausted) this.sock.pause();
   };
   private onEnd = (): void => this.fail(new SyncError('HANDSHAKE_FAILED', 'connection closed during handshake'));
   constructor(private readonly sock: net.Socket) {
+    this.dec.setFrameBudget(HANDSHAKE_FRAMES);
     sock.on('data', this.onData);
     sock.on('close', this.onEnd);
     sock.on('error', this.onEnd);
@@ -425,6 +430,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       clearTimeout(timer);
       const rest = reader.detach();
       rest.decoder.setLimit(MAX_FRAME);
+      rest.decoder.setFrameBudget(Infinity);
+      rest.frames.push(...rest.decoder.push(Buffer.alloc(0)));
       const conn = new Connection(sock, sendKey, recvKey, msg, level, initiator, 1n, 1n);
       conn.pending = rest;
       return conn;
