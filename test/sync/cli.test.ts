@@ -65,8 +65,27 @@ describe('CLI: burrow secret / burrow sync', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(bOut.split('\n').filter((l) => l.includes('in sync')).length).toBe(1);
     const exits = [a, b].map((c) => new Promise<number | null>((r) => c.on('exit', (code) => r(code))));
-    a.kill('SIGTERM');
     b.kill('SIGTERM');
-    expect(await Promise.all(exits)).toEqual([0, 0]);
+
+    // Receive-only: a local edit is reported, never sent; --revert puts the published version back.
+    await writeTree(path.join(root, 'b'), { 'from-cli.txt': 'edited on b' });
+    const bArgs = ['sync', '--secret', s.readOnly, '--dir', path.join(root, 'b'), '--host', '127.0.0.1', '--peer', `127.0.0.1:${port}`, '--no-dht'];
+    const b2 = cli(bArgs);
+    let b2Err = '';
+    b2.stderr!.on('data', (d: Buffer) => (b2Err += d.toString()));
+    await waitFor(() => /1 local change\(s\), not sent[\s\S]*modified from-cli\.txt/.test(b2Err), 15_000, 'local change reported');
+    const b2Exit = new Promise((r) => b2.on('exit', r));
+    b2.kill('SIGTERM');
+    await b2Exit;
+    expect((await readTree(path.join(root, 'a')))['from-cli.txt']).toBe('cli works');
+    const b3 = cli([...bArgs, '--revert']);
+    let b3Out = '';
+    b3.stdout!.on('data', (d: Buffer) => (b3Out += d.toString()));
+    await waitFor(() => b3Out.includes('reverted 1 local change(s)'), 15_000, 'revert line');
+    await waitFor(async () => (await readTree(path.join(root, 'b')))['from-cli.txt'] === 'cli works', 15_000, 'published version back');
+    const b3Exit = new Promise<number | null>((r) => b3.on('exit', (code) => r(code)));
+    a.kill('SIGTERM');
+    b3.kill('SIGTERM');
+    expect(await Promise.all([...exits, b3Exit])).toEqual([0, 0, 0]);
   }, 60_000);
 });

@@ -4,7 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { newFolderSecrets, parseSecret, type FolderErrorEvent, type SyncEngine } from '../../server/src/sync/index.js';
-import { Connection } from '../../server/src/sync/transport/index.js';
+import { Connection, newDeviceIdentity } from '../../server/src/sync/transport/index.js';
 import { MsgType, decodeMessage, encodeMessage, FrameDecoder, frame, ProtocolError, type Message } from '../../server/src/sync/protocol/index.js';
 import { makeRecord, encryptBlock, blockSizeFor } from '../../server/src/sync/model/records.js';
 import { engine, readTree, tmpDir, waitFor, writeTree } from './helpers.js';
@@ -31,7 +31,7 @@ function plainRecordFor(keysSecret: string, p: string, content: Buffer, vv: Arra
 }
 
 async function rawPeer(port: number, secret: string): Promise<{ conn: Connection; msgs: Message[] }> {
-  const conn = await Connection.connect('127.0.0.1', port, parseSecret(secret), { device: crypto.randomBytes(8).toString('hex') });
+  const conn = await Connection.connect('127.0.0.1', port, parseSecret(secret), newDeviceIdentity());
   const msgs: Message[] = [];
   conn.on('message', (m) => msgs.push(m));
   conn.resume();
@@ -98,8 +98,8 @@ describe('security', () => {
     await waitFor(() => served > 0 && errors.some((e) => (e.error as { code?: string }).code === 'BAD_BLOCK'), 10_000, 'block rejection');
     await new Promise((r) => setTimeout(r, 300));
     expect(fs.existsSync(path.join(root, 'ro', 'victim.bin'))).toBe(false);
-    // no temp file contains the tampered data as a completed file
-    expect(ro.progress('f').inSync).toBe(false);
+    // the file is still owed: no peer could supply a verified copy (and the liar is no longer asked)
+    expect(ro.progress('f').filesLeft).toBe(1);
     conn.destroy();
   });
 
@@ -150,7 +150,7 @@ describe('security', () => {
 
   it('strict decoder rejects every mutation with ProtocolError only', () => {
     const samples: Buffer[] = [
-      encodeMessage({ type: MsgType.Hello, v: 1, device: '0123456789abcdef', proofs: { enc: 'AAAA', ro: 'BBBB' }, port: 1234 }),
+      encodeMessage({ type: MsgType.Hello, v: 2, device: '0123456789abcdef', key: Buffer.alloc(32, 1).toString('base64'), sig: Buffer.alloc(64, 2).toString('base64'), proofs: { enc: 'AAAA', ro: 'BBBB' }, port: 1234 }),
       encodeMessage({ type: MsgType.Index, final: true, records: [{ body: Buffer.from('{}'), sig: Buffer.alloc(64) }] }),
       encodeMessage({ type: MsgType.Request, id: 7, kind: 1, hash: Buffer.alloc(32), size: 100 }),
       encodeMessage({ type: MsgType.Response, id: 7, status: 0, data: Buffer.from('abc') }),

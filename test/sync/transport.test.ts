@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { newFolderSecrets, parseSecret, type FolderKeys } from '../../server/src/sync/index.js';
-import { Connection } from '../../server/src/sync/transport/index.js';
+import { Connection, newDeviceIdentity } from '../../server/src/sync/transport/index.js';
 import { MsgType, type Message } from '../../server/src/sync/protocol/index.js';
 
 const closers: Array<() => void> = [];
@@ -14,7 +14,7 @@ async function server(keys: FolderKeys): Promise<{ port: number; conns: Connecti
   const conns: Connection[] = [];
   const errors: Error[] = [];
   const srv = net.createServer((sock) => {
-    Connection.accept(sock, (fid) => (fid.equals(keys.folderId) ? keys : null), () => ({ device: 'aaaaaaaaaaaaaaaa', port: 1 })).then(
+    Connection.accept(sock, (fid) => (fid.equals(keys.folderId) ? keys : null), () => ({ ...newDeviceIdentity(), port: 1 })).then(
       (c) => {
         conns.push(c);
         c.resume();
@@ -31,8 +31,8 @@ describe('transport handshake', () => {
   it('authenticates levels: each side learns the highest level it can verify', async () => {
     const s = newFolderSecrets();
     const srv = await server(parseSecret(s.readOnly));
-    const c1 = await Connection.connect('127.0.0.1', srv.port, parseSecret(s.readWrite), { device: 'bbbbbbbbbbbbbbbb' });
-    const c2 = await Connection.connect('127.0.0.1', srv.port, parseSecret(s.encrypted), { device: 'cccccccccccccccc' });
+    const c1 = await Connection.connect('127.0.0.1', srv.port, parseSecret(s.readWrite), newDeviceIdentity());
+    const c2 = await Connection.connect('127.0.0.1', srv.port, parseSecret(s.encrypted), newDeviceIdentity());
     closers.push(() => c1.destroy(), () => c2.destroy());
     // the read-only server cannot verify read-write: it sees "ro"; the encrypted client is "enc"
     await new Promise((r) => setTimeout(r, 50));
@@ -45,14 +45,14 @@ describe('transport handshake', () => {
     const s = newFolderSecrets();
     const other = newFolderSecrets();
     const srv = await server(parseSecret(s.readWrite));
-    await expect(Connection.connect('127.0.0.1', srv.port, parseSecret(other.readOnly), { device: 'bbbbbbbbbbbbbbbb' })).rejects.toThrow();
+    await expect(Connection.connect('127.0.0.1', srv.port, parseSecret(other.readOnly), newDeviceIdentity())).rejects.toThrow();
     // knows the public folder id (and public key) but not the channel/auth keys
     const real = parseSecret(s.encrypted);
     const fake: FolderKeys = { ...real, channelKey: crypto.randomBytes(32), auth: { enc: crypto.randomBytes(32) } };
-    await expect(Connection.connect('127.0.0.1', srv.port, fake, { device: 'bbbbbbbbbbbbbbbb' })).rejects.toThrow(/HANDSHAKE|secret|closed/i);
+    await expect(Connection.connect('127.0.0.1', srv.port, fake, newDeviceIdentity())).rejects.toThrow(/HANDSHAKE|secret|closed/i);
     // right channel key, forged proof
     const forged: FolderKeys = { ...real, auth: { enc: crypto.randomBytes(32) } };
-    await expect(Connection.connect('127.0.0.1', srv.port, forged, { device: 'bbbbbbbbbbbbbbbb' })).rejects.toThrow();
+    await expect(Connection.connect('127.0.0.1', srv.port, forged, newDeviceIdentity())).rejects.toThrow();
     await new Promise((r) => setTimeout(r, 50));
     expect(srv.conns.length).toBe(0);
   });
@@ -77,7 +77,7 @@ describe('transport handshake', () => {
     });
     await new Promise<void>((r) => mitm.listen(0, '127.0.0.1', () => r()));
     closers.push(() => mitm.close());
-    const c = await Connection.connect('127.0.0.1', (mitm.address() as net.AddressInfo).port, keys, { device: 'bbbbbbbbbbbbbbbb' });
+    const c = await Connection.connect('127.0.0.1', (mitm.address() as net.AddressInfo).port, keys, newDeviceIdentity());
     await new Promise((r) => setTimeout(r, 50));
     const got: Message[] = [];
     srv.conns[0]!.on('message', (m) => got.push(m));

@@ -8,10 +8,10 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { EventEmitter } from 'node:events';
-import { Connection } from './transport/index.js';
+import { Connection, deviceIdentityFromSeed, type LocalIdentity } from './transport/index.js';
 import { parseSecret, type SecretLevel } from './secrets/index.js';
 import { SyncError } from './errors.js';
-import { Folder, type FileDeletedEvent, type FileEvent, type FolderErrorEvent, type FolderMode, type FolderSyncedEvent, type Progress } from './model/folder.js';
+import { Folder, type LocalChange, type FileDeletedEvent, type FileEvent, type FolderErrorEvent, type FolderMode, type FolderSyncedEvent, type Progress } from './model/folder.js';
 import { DhtDiscovery, LanDiscovery } from './discovery/index.js';
 
 export interface SyncEngineOptions {
@@ -68,13 +68,35 @@ export interface SyncEngineEvents {
   error: [FolderErrorEvent];
 }
 
+/** Where an address came from: configuration and discovery are trusted more than what a peer tells us. */
+export type CandidateSource = 'config' | 'discovery' | 'exchange';
+
 interface Candidate {
   nextTry: number;
   failures: number;
   device?: string;
   dialing: boolean;
   self?: boolean;
+  source: CandidateSource;
+  answered: boolean;
 }
+
+export interface CandidateInfo {
+  address: string;
+  source: CandidateSource;
+  failures: number;
+  answered: boolean;
+}
+
+/** Handshakes in progress at once, in all and from one address: what an unauthenticated stranger may hold. */
+const MAX_PENDING = 64;
+const MAX_PENDING_PER_HOST = 16;
+/** Addresses learnt by peer exchange, per folder. */
+const MAX_EXCHANGE_CANDIDATES = 64;
+/** An exchanged address that never answered is forgotten after this many failed dials. */
+const EXCHANGE_MAX_FAILURES = 4;
+const EXCHANGE_FORGET_AFTER = 12;
+const EXCHANGE_MAX_BACKOFF_MS = 5 * 60_000;
 
 export class SyncEngine extends EventEmitter<SyncEngineEvents> {
   private readonly opts: SyncEngineOptions;
@@ -87,9 +109,11 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
   private lan: LanDiscovery | null = null;
   private dialTimer: NodeJS.Timeout | null = null;
   private deviceId = '';
+  private identity: LocalIdentity | null = null;
   private opened = false;
   private closing = false;
   private pendingSockets = new Set<net.Socket>();
+  private pendingPerHost = new Map<string, number>();
 
   constructor(opts: SyncEngineOptions) {
     super();
@@ -113,15 +137,8 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
   async open(): Promise<void> {
     if (this.opened) return;
     await fs.promises.mkdir(this.opts.stateDir, { recursive: true });
-    const devFile = path.join(this.opts.stateDir, 'device.json');
-    try {
-      const d = JSON.parse(await fs.promises.readFile(devFile, 'utf8')) as { device: string };
-      if (!/^[0-9a-f]{16}$/.test(d.device)) throw new Error('bad');
-      this.deviceId = d.device;
-    } catch {
-      this.deviceId = crypto.randomBytes(8).toString('hex');
-      await fs.promises.writeFile(devFile, JSON.stringify({ device: this.deviceId }));
-    }
+    this.identity = await loadIdentity(path.join(this.opts.stateDir, 'device.json'));
+    this.deviceId = this.identity.device;
     const server = net.createServer((sock) => this.onInbound(sock));
     this.server = server;
     await new Promise<void>((res, rej) => {
@@ -139,7 +156,7 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
         ...(this.opts.dht.intervalMs !== undefined ? { intervalMs: this.opts.dht.intervalMs } : {}),
       });
       d.on('peer', (keyHex, host, port) => {
-        for (const f of this.folders.values()) if (f.keys.dhtKey.toString('hex') === keyHex) this.addCandidate(f.id, `${host}:${port}`);
+        for (const f of this.folders.values()) if (f.keys.dhtKey.toString('hex') === keyHex) this.addCandidate(f.id, `${host}:${port}`, 'discovery');
       });
       await d.open();
       this.dht = d;
@@ -150,7 +167,7 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
         for (const f of this.folders.values()) m.set(f.id, f.keys.lanKey);
         return m;
       });
-      l.on('peer', (id, host, port) => this.addCandidate(id, `${host}:${port}`, true));
+      l.on('peer', (id, host, port) => this.addCandidate(id, `${host}:${port}`, 'discovery', true));
       await l.open();
       this.lan = l;
     }
@@ -163,6 +180,7 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
     this.closing = true;
     if (this.dialTimer) clearInterval(this.dialTimer);
     for (const s of this.pendingSockets) s.destroy();
+    this.pendingPerHost.clear();
     await Promise.all([...this.folders.values()].map((f) => f.close()));
     this.folders.clear();
     this.byPublicId.clear();
@@ -195,7 +213,7 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
       if (this.listenerCount('error')) this.emit('error', e);
     });
     folder.on('peers', (list) => {
-      for (const a of list) this.addCandidate(id, a);
+      for (const a of list) this.addCandidate(id, a, 'exchange');
     });
     await folder.open();
     if (this.closing) {
@@ -206,7 +224,7 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
     this.byPublicId.set(publicId, folder);
     this.candidates.set(id, new Map());
     this.folderPeers.set(id, o.peers ?? []);
-    for (const a of [...(this.opts.knownHosts ?? []), ...(o.peers ?? [])]) this.addCandidate(id, a);
+    for (const a of [...(this.opts.knownHosts ?? []), ...(o.peers ?? [])]) this.addCandidate(id, a, 'config');
     this.dht?.add(keys.dhtKey, this.port);
     this.lan?.beacon();
     return this.info(folder);
@@ -264,6 +282,22 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
     await f.scan();
   }
 
+  /** Local changes of a receive-only folder: reported, never sent. */
+  async localChanges(folderId: string): Promise<LocalChange[]> {
+    return this.folder(folderId).localChanges();
+  }
+
+  /** Restore the published versions in a receive-only folder (see Folder.revert). */
+  async revert(folderId: string): Promise<LocalChange[]> {
+    return this.folder(folderId).revert();
+  }
+
+  private folder(folderId: string): Folder {
+    const f = this.folders.get(folderId);
+    if (!f) throw new SyncError('UNKNOWN_FOLDER', `no folder ${folderId}`);
+    return f;
+  }
+
   /** Files the engine knows in a folder (paths only at plaintext levels). */
   listFiles(folderId: string): ReturnType<Folder['listFiles']> {
     const f = this.folders.get(folderId);
@@ -273,7 +307,14 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
 
   /** Add a peer address for a folder (tries at once). */
   addPeer(folderId: string, address: string): void {
-    this.addCandidate(folderId, address, true);
+    this.addCandidate(folderId, address, 'config', true);
+  }
+
+  /** The addresses the engine dials for a folder, and how they fare. */
+  listCandidates(folderId: string): CandidateInfo[] {
+    const m = this.candidates.get(folderId);
+    if (!m) throw new SyncError('UNKNOWN_FOLDER', `no folder ${folderId}`);
+    return [...m].map(([address, c]) => ({ address, source: c.source, failures: c.failures, answered: c.answered }));
   }
 
   /** Announce and look up on the DHT now. */
@@ -284,12 +325,30 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
 
   /* ---------------- connections ---------------- */
 
+  private me(): LocalIdentity {
+    return { ...this.identity!, port: this.port };
+  }
+
   private onInbound(sock: net.Socket): void {
     if (this.closing) {
       sock.destroy();
       return;
     }
+    const host = sock.remoteAddress ?? '';
+    const fromHost = this.pendingPerHost.get(host) ?? 0;
+    if (this.pendingSockets.size >= MAX_PENDING || fromHost >= MAX_PENDING_PER_HOST) {
+      // Too many unauthenticated connections: refuse before reading a byte.
+      sock.destroy();
+      return;
+    }
     this.pendingSockets.add(sock);
+    this.pendingPerHost.set(host, fromHost + 1);
+    const settled = (): void => {
+      if (!this.pendingSockets.delete(sock)) return;
+      const n = (this.pendingPerHost.get(host) ?? 1) - 1;
+      if (n > 0) this.pendingPerHost.set(host, n);
+      else this.pendingPerHost.delete(host);
+    };
     sock.on('error', () => undefined);
     let chosen: Folder | undefined;
     Connection.accept(
@@ -298,10 +357,10 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
         chosen = this.byPublicId.get(fid.toString('hex'));
         return chosen?.keys ?? null;
       },
-      () => ({ device: this.deviceId, port: this.port }),
+      () => this.me(),
     ).then(
       (conn) => {
-        this.pendingSockets.delete(sock);
+        settled();
         const f = chosen;
         if (!f || f.isClosed || this.folders.get(f.id) !== f || conn.remoteDevice === this.deviceId) {
           conn.destroy();
@@ -310,7 +369,7 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
         f.attach(conn);
       },
       (e: Error) => {
-        this.pendingSockets.delete(sock);
+        settled();
         if (e instanceof SyncError && e.code !== 'UNKNOWN_FOLDER' && this.listenerCount('error')) {
           this.emit('error', { folderId: chosen?.id ?? '', error: e, peer: sock.remoteAddress ?? '' });
         }
@@ -318,7 +377,7 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
     );
   }
 
-  private addCandidate(folderId: string, address: string, now = false): void {
+  private addCandidate(folderId: string, address: string, source: CandidateSource, now = false): void {
     const m = this.candidates.get(folderId);
     if (!m) return;
     const a = normAddr(address);
@@ -326,12 +385,17 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
     if (a === `${this.opts.listen.host}:${this.port}` || a === `127.0.0.1:${this.port}` && this.opts.listen.host === '0.0.0.0') return;
     let c = m.get(a);
     if (!c) {
-      c = { nextTry: 0, failures: 0, dialing: false };
+      if (source === 'exchange') {
+        let exchanged = 0;
+        for (const x of m.values()) if (x.source === 'exchange') exchanged++;
+        if (exchanged >= MAX_EXCHANGE_CANDIDATES) return;
+      }
+      c = { nextTry: 0, failures: 0, dialing: false, source, answered: false };
       m.set(a, c);
       now = true;
-    }
+    } else if (source !== 'exchange' && c.source === 'exchange') c.source = source;
     if (now && !c.self) {
-      c.nextTry = 0;
+      if (c.source !== 'exchange' || c.failures === 0) c.nextTry = 0;
       this.dial(folderId, a, c);
     }
   }
@@ -348,10 +412,11 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
     const host = addr.slice(0, i).replace(/^\[|\]$/g, '');
     const port = Number(addr.slice(i + 1));
     c.dialing = true;
-    Connection.connect(host, port, f.keys, { device: this.deviceId, port: this.port }).then(
+    Connection.connect(host, port, f.keys, this.me()).then(
       (conn) => {
         c.dialing = false;
         c.failures = 0;
+        c.answered = true;
         c.device = conn.remoteDevice;
         if (conn.remoteDevice === this.deviceId) {
           c.self = true;
@@ -368,10 +433,44 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
         c.dialing = false;
         c.failures++;
         const iv = this.opts.dialIntervalMs ?? 2000;
+        if (c.source === 'exchange') {
+          // A peer may name any address: one that never answers is dropped soon, so it
+          // is neither dialled forever nor sent our folder id again and again.
+          if (c.failures >= (c.answered ? EXCHANGE_FORGET_AFTER : EXCHANGE_MAX_FAILURES)) {
+            this.candidates.get(folderId)?.delete(addr);
+            return;
+          }
+          c.nextTry = Date.now() + Math.min(EXCHANGE_MAX_BACKOFF_MS, iv * 2 ** c.failures);
+          return;
+        }
         c.nextTry = Date.now() + Math.min(30_000, iv * 8, iv * 2 ** Math.min(c.failures - 1, 5));
       },
     );
   }
+}
+
+/**
+ * The device's key pair, kept in device.json (owner-only). A file from before
+ * protocol 2 holds only a random id: the device then gets a new key and the id
+ * that key proves (older version-vector entries simply stay in history).
+ */
+async function loadIdentity(file: string): Promise<LocalIdentity> {
+  try {
+    const d = JSON.parse(await fs.promises.readFile(file, 'utf8')) as { device?: string; seed?: string };
+    const seed = Buffer.from(d.seed ?? '', 'base64');
+    if (seed.length === 32) {
+      const id = deviceIdentityFromSeed(seed);
+      if (id.device === d.device) return id;
+    }
+  } catch {
+    // missing or unreadable: make a new identity below
+  }
+  const seed = crypto.randomBytes(32);
+  const id = deviceIdentityFromSeed(seed);
+  const tmp = file + '.' + crypto.randomBytes(4).toString('hex') + '.tmp';
+  await fs.promises.writeFile(tmp, JSON.stringify({ v: 2, device: id.device, seed: seed.toString('base64') }), { mode: 0o600 });
+  await fs.promises.rename(tmp, file);
+  return id;
 }
 
 function normAddr(a: string): string | null {

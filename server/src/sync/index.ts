@@ -24,8 +24,8 @@
  * file and renamed over the target, so other hard links keep the old content.
  */
 export { SyncEngine } from './engine.js';
-export type { SyncEngineOptions, AddFolderOptions, FolderInfo, PeerInfo, SyncEngineEvents } from './engine.js';
-export type { FolderMode, FileEvent, FileDeletedEvent, FolderSyncedEvent, FolderErrorEvent, Progress } from './model/folder.js';
+export type { SyncEngineOptions, AddFolderOptions, FolderInfo, PeerInfo, SyncEngineEvents, CandidateInfo, CandidateSource } from './engine.js';
+export type { FolderMode, LocalChange, FileEvent, FileDeletedEvent, FolderSyncedEvent, FolderErrorEvent, Progress } from './model/folder.js';
 export { newFolderSecrets, parseSecret, deriveSecret, secretLevel, secretsFromReadWrite } from './secrets/index.js';
 export type { FolderSecrets, FolderKeys, SecretLevel } from './secrets/index.js';
 export { SyncError } from './errors.js';

@@ -28,6 +28,7 @@ interface SyncOpts {
   mode?: string;
   lan?: string;
   json?: boolean;
+  revert?: boolean;
 }
 
 export function register(program: Command): void {
@@ -45,6 +46,7 @@ export function register(program: Command): void {
     .option('--lan <port>', 'UDP port for LAN beacons (off unless given)')
     .option('--state <dir>', 'state directory (default <dir>/.burrow-sync/state)')
     .option('--mode <mode>', 'send-receive | send-only | receive-only | encrypted-storage (default from the secret)')
+    .option('--revert', 'receive-only: put back the published version of every file changed here (files added here are removed), then keep syncing')
     .action(async (opts: SyncOpts) => {
       let level;
       try {
@@ -78,6 +80,25 @@ export function register(program: Command): void {
       await engine.open();
       await engine.addFolder({ id: 'cli', path: dir, secret: opts.secret, mode });
       process.stderr.write(`burrow sync: listening on ${opts.host}:${engine.port} (${mode})\n`);
+      if (mode === 'receive-only') {
+        // Local changes in a receive-only folder are never sent: say so, once per change of the list.
+        let lastReport = '';
+        const report = async (): Promise<void> => {
+          const changes = await engine.localChanges('cli').catch(() => []);
+          const text = changes.map((c) => `  ${c.change} ${c.path}`).join('\n');
+          if (text === lastReport) return;
+          lastReport = text;
+          if (changes.length) process.stderr.write(`burrow sync: ${changes.length} local change(s), not sent (burrow sync --revert undoes them):\n${text}\n`);
+        };
+        if (opts.revert) {
+          const done = await engine.revert('cli');
+          process.stdout.write(`reverted ${done.length} local change(s)${done.map((c) => `\n  ${c.change} ${c.path}`).join('')}\n`);
+        } else await report();
+        const t = setInterval(() => void report(), 30_000);
+        void signals.stopped.then(() => clearInterval(t));
+      } else if (opts.revert) {
+        process.stderr.write(`burrow sync: --revert is for receive-only folders; this one is ${mode}\n`);
+      }
       await signals.stopped;
       await engine.close();
       signals.dispose();

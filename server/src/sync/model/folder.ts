@@ -10,7 +10,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { EventEmitter } from 'node:events';
-import { BlockKind, MsgType, RespStatus, type Message, type WireRecord } from '../protocol/index.js';
+import { BlockKind, MAX_PEERS, MsgType, RespStatus, type Message, type WireRecord } from '../protocol/index.js';
 import type { Connection } from '../transport/index.js';
 import type { FolderKeys } from '../secrets/index.js';
 import { SyncError } from '../errors.js';
@@ -24,13 +24,15 @@ import {
   verifyRecord,
   vvBump,
   vvCompare,
-  vvMerge,
   type PlainRecord,
   type SealedRecord,
-  type VersionVector,
 } from './records.js';
 import { META_DIR, hashFile, walk, type StatInfo } from './scanner.js';
 import { BlockStore } from './blockstore.js';
+import { AnchoredDir, anchoredAt } from '../../anchored-fs/index.js';
+
+const O_READ_NOFOLLOW = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW;
+const TMP_REL = META_DIR + '/tmp';
 
 export type FolderMode = 'send-receive' | 'send-only' | 'receive-only' | 'encrypted-storage';
 
@@ -49,6 +51,10 @@ export interface FileDeletedEvent {
   folderId: string;
   path: string;
   version: string;
+}
+export interface LocalChange {
+  path: string;
+  change: 'modified' | 'deleted' | 'added';
 }
 export interface FolderSyncedEvent {
   folderId: string;
@@ -85,13 +91,17 @@ interface Link {
   bad: number;
   ready: boolean;
   finalSent: boolean;
+  /** Addresses this peer may still suggest (a token bucket, see PEERS_PER_INTERVAL). */
+  peersBudget: number;
+  peersAt: number;
 }
 interface Want {
   s: SealedRecord;
   p?: PlainRecord;
   sources: Set<Link>;
   keepLocal: boolean;
-  merge: VersionVector | null;
+  /** Hash of our entry when keepLocal was decided; a later local scan means deciding again. */
+  base: string | undefined;
   active: boolean;
   retryAt: number;
   doneBytes: number;
@@ -112,6 +122,9 @@ const MAX_ACTIVE_FILES = 64;
 const LINK_MAX_BYTES = 32 * 1024 * 1024;
 const LINK_MAX_REQS = 256;
 const BLOCK_CONCURRENCY_PER_FILE = 16;
+const PEERS_INTERVAL_MS = 60_000;
+const PERMANENT_FS_ERRORS = new Set(['ENAMETOOLONG', 'EILSEQ', 'EINVAL', 'ESYMLINK']);
+const PEERS_PER_INTERVAL = MAX_PEERS;
 
 export interface FolderOptions {
   id: string;
@@ -144,6 +157,12 @@ export class Folder extends EventEmitter<FolderEvents> {
   private readonly canPublish: boolean;
   private readonly acceptsRemote: boolean;
   private readonly store: BlockStore | null;
+  /**
+   * Every step inside the folder goes through this: it resolves the parent of a
+   * name without following symlinks at the moment it acts, so `link -> /outside`
+   * inside the folder can never make a record write, rename or delete outside.
+   */
+  private readonly fsa: AnchoredDir;
 
   private entries = new Map<string, Entry>();
   private byPath = new Map<string, string>();
@@ -154,6 +173,8 @@ export class Folder extends EventEmitter<FolderEvents> {
   private cipherIndex = new Map<string, Loc & { plain: string }>();
   links = new Set<Link>();
   private wanted = new Map<string, Want>();
+  /** Versions that failed in a way no retry can fix: never wanted again. */
+  private failedVersions = new Set<string>();
   private active = 0;
   private applying = new Set<string>();
   private closed = false;
@@ -192,6 +213,7 @@ export class Folder extends EventEmitter<FolderEvents> {
     this.canPublish = this.keys.level === 'rw' && (opts.mode === 'send-receive' || opts.mode === 'send-only');
     this.acceptsRemote = opts.mode !== 'send-only';
     this.store = this.plainLevel ? null : new BlockStore(this.root);
+    this.fsa = anchoredAt(this.root);
   }
 
   private err(error: Error, peer?: string): void {
@@ -202,6 +224,8 @@ export class Folder extends EventEmitter<FolderEvents> {
 
   async open(): Promise<void> {
     await fs.promises.mkdir(this.root, { recursive: true });
+    // The engine's own temp folder must be a real folder (mkdirp refuses a symlink on the way).
+    if (this.plainLevel) this.fsa.mkdirp(TMP_REL);
     await this.load();
     this.timers.push(setInterval(() => this.sampleRate(), 1000));
     if (this.canPublish) {
@@ -269,7 +293,8 @@ export class Folder extends EventEmitter<FolderEvents> {
             else void this.scan();
           }, 20);
         },
-        { ignore: [META_DIR] },
+        // An absolute path: a bare name would also hide user folders of that name deeper down.
+        { ignore: [path.join(this.root, META_DIR)] },
       );
     } catch (e) {
       this.err(new SyncError('IO', 'file watcher unavailable, relying on periodic rescans: ' + (e as Error).message));
@@ -381,9 +406,14 @@ export class Folder extends EventEmitter<FolderEvents> {
       for (const abs of only) {
         const rel = path.relative(this.root, abs).split(path.sep).join('/');
         if (!rel || rel.startsWith('..') || rel === META_DIR || rel.startsWith(META_DIR + '/')) continue;
-        const st = await fs.promises.lstat(abs).catch(() => null);
+        let st: fs.Stats | null = null;
+        try {
+          st = this.fsa.lstat(rel) ?? null; // a symlink on the way: as if missing
+        } catch {
+          st = null;
+        }
         if (st?.isDirectory()) {
-          for (const [r, s2] of await walk(abs)) {
+          for (const [r, s2] of await walk(abs, false)) {
             files.set(rel + '/' + r, s2);
             subset.add(rel + '/' + r);
           }
@@ -405,7 +435,7 @@ export class Folder extends EventEmitter<FolderEvents> {
     }
     await forEachLimit(todo, 4, async ([rel, cache]) => {
       if (this.closed) return;
-      const h = await hashFile(path.join(this.root, rel), this.keys);
+      const h = await hashFile(() => this.openRead(rel), this.keys);
       if (!h || this.applying.has(rel) || this.local.get(rel) !== cache || this.closed) return;
       const id = this.byPath.get(rel);
       const cur = id ? this.entries.get(id) : undefined;
@@ -464,6 +494,8 @@ export class Folder extends EventEmitter<FolderEvents> {
       bad: 0,
       ready: false,
       finalSent: false,
+      peersBudget: PEERS_PER_INTERVAL,
+      peersAt: Date.now(),
     };
     this.links.add(link);
     conn.on('message', (m) => this.onMessage(link, m));
@@ -484,7 +516,7 @@ export class Folder extends EventEmitter<FolderEvents> {
   private peerAddresses(except?: Link): string[] {
     const out: string[] = [];
     for (const l of this.links) if (l !== except && l.conn.remotePort) out.push(`${l.conn.remoteHost}:${l.conn.remotePort}`);
-    return out;
+    return out.slice(0, MAX_PEERS);
   }
 
   private detach(link: Link): void {
@@ -580,9 +612,16 @@ export class Folder extends EventEmitter<FolderEvents> {
         this.dispatch();
         return;
       }
-      case MsgType.Peers:
-        this.emit('peers', m.peers);
+      case MsgType.Peers: {
+        // Rate-limited per peer: a member may suggest addresses, not make us dial the world.
+        const t = Date.now();
+        link.peersBudget = Math.min(PEERS_PER_INTERVAL, link.peersBudget + ((t - link.peersAt) * PEERS_PER_INTERVAL) / PEERS_INTERVAL_MS);
+        link.peersAt = t;
+        const take = m.peers.slice(0, Math.floor(link.peersBudget));
+        link.peersBudget -= take.length;
+        if (take.length) this.emit('peers', take);
         return;
+      }
       case MsgType.Error:
         this.err(new SyncError('BAD_MESSAGE', `peer reported ${m.code}: ${m.message}`), link.conn.remoteDevice);
         return;
@@ -607,7 +646,7 @@ export class Folder extends EventEmitter<FolderEvents> {
       return;
     }
     link.have.set(s.id, s.hash);
-    if (!this.acceptsRemote) return;
+    if (!this.acceptsRemote || this.failedVersions.has(s.hash)) return;
     const want = this.wanted.get(s.id);
     if (want) {
       if (want.s.hash === s.hash) {
@@ -622,31 +661,16 @@ export class Folder extends EventEmitter<FolderEvents> {
       }
     }
     const cur = this.entries.get(s.id);
-    let keepLocal = false;
-    let merge: VersionVector | null = null;
-    if (cur) {
-      if (cur.s.hash === s.hash) {
-        if (want && !want.active) this.wanted.delete(s.id);
-        return;
-      }
-      const o = vvCompare(s.vv, cur.s.vv);
-      if (o === 'lesser' || o === 'equal') return;
-      if (o === 'concurrent') {
-        const winner = pickWinner({ s: cur.s, ...(cur.p ? { p: cur.p } : {}) }, { s, ...(p ? { p } : {}) });
-        if (winner === 'a') {
-          if (this.canPublish && cur.p) {
-            const merged = makeRecord(this.keys, cur.p, vvMerge(cur.s.vv, s.vv), cur.s.blocks);
-            this.install(merged, cur.p);
-          }
-          return;
-        }
-        keepLocal = this.canPublish && !!cur.p && !cur.p.del && !(p && sameContent(cur.p, p));
-        if (this.canPublish) merge = vvMerge(cur.s.vv, s.vv);
-      }
+    if (cur?.s.hash === s.hash) {
+      if (want && !want.active) this.wanted.delete(s.id);
+      return;
     }
+    const d = this.decide(s, p);
+    if (!d) return;
+    const keepLocal = d.keepLocal;
     const sources = new Set<Link>();
     for (const l of this.links) if (!l.conn.closed && l.have.get(s.id) === s.hash) sources.add(l);
-    const nw: Want = { s, sources, keepLocal, merge, active: false, retryAt: 0, doneBytes: 0 };
+    const nw: Want = { s, sources, keepLocal, base: cur?.s.hash, active: false, retryAt: 0, doneBytes: 0 };
     if (p) nw.p = p;
     if (want?.active) {
       // queue behind the active one
@@ -655,6 +679,24 @@ export class Folder extends EventEmitter<FolderEvents> {
     }
     this.wanted.set(s.id, nw);
     this.lastSynced = false;
+  }
+
+  /**
+   * Should a remote version replace our entry, and must our local version be
+   * kept aside as a conflict copy? null: ours is the same, newer or the winner.
+   */
+  private decide(s: SealedRecord, p: PlainRecord | undefined): { keepLocal: boolean } | null {
+    const cur = this.entries.get(s.id);
+    if (!cur) return { keepLocal: false };
+    if (cur.s.hash === s.hash) return null;
+    const o = vvCompare(s.vv, cur.s.vv);
+    if (o === 'lesser' || o === 'equal') return null;
+    if (o === 'greater') return { keepLocal: false };
+    // Our version wins: keep its record exactly as signed. Re-signing it with
+    // the merged version vector would claim it had seen the loser's edit,
+    // and would then replace that edit on every peer with no conflict copy.
+    if (pickWinner({ s: cur.s, ...(cur.p ? { p: cur.p } : {}) }, { s, ...(p ? { p } : {}) }) === 'a') return null;
+    return { keepLocal: this.canPublish && !!cur.p && !cur.p.del && !(p && sameContent(cur.p, p)) };
   }
 
   /* ================= pulling ================= */
@@ -696,6 +738,17 @@ export class Folder extends EventEmitter<FolderEvents> {
   }
 
   private start(w: Want): void {
+    if (this.entries.get(w.s.id)?.s.hash !== w.base) {
+      // Our entry changed since we wanted this version (a local edit scanned
+      // meanwhile): decide again, or that edit would be overwritten silently.
+      const d = this.decide(w.s, w.p);
+      if (!d) {
+        this.wanted.delete(w.s.id);
+        return;
+      }
+      w.keepLocal = d.keepLocal;
+      w.base = this.entries.get(w.s.id)?.s.hash;
+    }
     w.active = true;
     this.active++;
     const p = this.plainLevel ? this.applyPlain(w) : this.applyEncrypted(w);
@@ -715,7 +768,14 @@ export class Folder extends EventEmitter<FolderEvents> {
         const next = (w as Want & { next?: Want }).next;
         if (next) this.wanted.set(next.s.id, next);
         w.retryAt = Date.now() + 1000;
-        if (!this.closed) this.err(e);
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code && PERMANENT_FS_ERRORS.has(code) && this.wanted.get(w.s.id) === w) {
+          // Retrying cannot help (e.g. a name too long for this file system): fail
+          // this version once, visibly, and stop blocking the rest of the folder.
+          this.wanted.delete(w.s.id);
+          this.failedVersions.add(w.s.hash);
+          if (!this.closed) this.err(new SyncError('IO', `cannot write ${w.p?.path ?? w.s.id}: ${e.message}; this version is skipped`));
+        } else if (!this.closed) this.err(e);
         this.pump();
         this.checkSynced();
       },
@@ -749,13 +809,17 @@ export class Folder extends EventEmitter<FolderEvents> {
     try {
       const cur = this.entries.get(w.s.id);
       const cache = this.local.get(rel);
-      const cs = await fs.promises.lstat(target).catch(() => null);
+      const cs = this.fsa.lstat(rel) ?? null; // throws ESYMLINK when a folder on the way is a symlink
       const unchangedLocally = !cs || (cache && cs.isFile() && cache.size === cs.size && cache.mtime === Math.floor(cs.mtimeMs) && cache.ino === cs.ino);
       if (p.del) {
         if (cs && cs.isFile()) {
           if (unchangedLocally || !this.canPublish) {
-            await fs.promises.unlink(target).catch(() => undefined);
-            await this.pruneDirs(path.dirname(target));
+            try {
+              this.fsa.unlink(rel);
+            } catch {
+              // gone already, or its folder was swapped for a symlink: nothing is done there
+            }
+            this.pruneDirs(rel);
           }
           // else: a local edit beats a delete; the next scan publishes it.
         }
@@ -764,12 +828,13 @@ export class Folder extends EventEmitter<FolderEvents> {
         this.emit('fileDeleted', { folderId: this.id, path: rel, version: w.s.hash });
         return;
       }
-      // Metadata-identical content already in place (e.g. a merged version vector): no rewrite.
+      // Metadata-identical content already in place (e.g. both sides made the same edit): no rewrite.
       if (cs && unchangedLocally && cur?.p && !cur.p.del && sameContent(cur.p, p) && cur.p.mtime === p.mtime && cur.p.mode === p.mode) {
         this.installRemote(w, p);
         return;
       }
       const tmpDir = path.join(this.root, META_DIR, 'tmp');
+      this.fsa.mkdirp(TMP_REL); // a real folder, even if someone removed or replaced it meanwhile
       const base = w.s.hash.slice(0, 40);
       if (p.blocks.length <= 1 && p.size <= 256 * 1024) {
         // Small file fast path: one block, few syscalls, no progress file.
@@ -786,15 +851,13 @@ export class Folder extends EventEmitter<FolderEvents> {
           }
         }
         if (this.closed) throw new SyncError('CLOSED', 'folder closed');
-        this.ensureDir(tmpDir);
         const tmp = path.join(tmpDir, base + '.part');
-        fs.writeFileSync(tmp, data, { mode: p.mode });
-        fs.chmodSync(tmp, p.mode);
+        fs.writeFileSync(tmp, data, { mode: fileMode(p.mode) });
+        fs.chmodSync(tmp, fileMode(p.mode));
         fs.utimesSync(tmp, p.mtime / 1000, p.mtime / 1000);
         this.finishFile(w, p, tmp, fs.statSync(tmp), cache);
         return;
       }
-      await fs.promises.mkdir(tmpDir, { recursive: true });
       const tmp = path.join(tmpDir, base + '.part');
       const progFile = path.join(tmpDir, base + '.json');
       const verified = new Set<number>();
@@ -849,7 +912,7 @@ export class Folder extends EventEmitter<FolderEvents> {
         );
         if (this.closed) throw new SyncError('CLOSED', 'folder closed');
         await fh.truncate(p.size);
-        await fh.chmod(p.mode);
+        await fh.chmod(fileMode(p.mode));
         await fh.utimes(p.mtime / 1000, p.mtime / 1000);
         await fh.datasync();
         const st = await fh.stat();
@@ -872,66 +935,60 @@ export class Folder extends EventEmitter<FolderEvents> {
     }
   }
 
-  private knownDirs = new Set<string>();
-  private ensureDir(dir: string): void {
-    if (this.knownDirs.has(dir)) return;
-    fs.mkdirSync(dir, { recursive: true });
-    this.knownDirs.add(dir);
-  }
-
   /** Put a fully verified temp file in place: keep a conflicting local version aside, then rename. */
   private finishFile(w: Want, p: PlainRecord, tmp: string, st: fs.Stats, cache: StatInfo | undefined): void {
     const rel = p.path;
-    const target = path.join(this.root, rel);
-    const dir = path.dirname(target);
-    if (!this.knownDirs.has(dir) || !fs.existsSync(dir)) {
-      fs.mkdirSync(dir, { recursive: true });
-      this.knownDirs.add(dir);
-    }
+    const tmpRel = TMP_REL + '/' + path.basename(tmp);
+    const slash = rel.lastIndexOf('/');
+    if (slash > 0) this.fsa.mkdirp(rel.slice(0, slash));
     // Re-check the target right before replacing it.
-    const cs2 = fs.lstatSync(target, { throwIfNoEntry: false });
+    const cs2 = this.fsa.lstat(rel);
     const changed2 = cs2 && !(cache && cs2.isFile() && cache.size === cs2.size && cache.mtime === Math.floor(cs2.mtimeMs) && cache.ino === cs2.ino);
     let conflictCopy: string | undefined;
     if (cs2 && this.canPublish && (w.keepLocal || changed2)) {
       conflictCopy = conflictName(rel, new Date(), this.device);
-      fs.renameSync(target, path.join(this.root, conflictCopy));
+      // Never rename over an earlier conflict copy of the same second.
+      for (let i = 2; this.fsa.exists(conflictCopy); i++) conflictCopy = conflictName(rel, new Date(), this.device, i);
+      this.fsa.rename(rel, conflictCopy);
     } else if (cs2 && cs2.isDirectory()) {
-      fs.unlinkSync(tmp);
+      this.fsa.unlink(tmpRel);
       throw new SyncError('IO', `cannot replace directory ${rel} with a file`);
     }
-    fs.renameSync(tmp, target); // never writes into an existing inode
-    this.local.set(rel, { size: st.size, mtime: Math.floor(st.mtimeMs), ino: st.ino, mode: p.mode });
+    this.fsa.rename(tmpRel, rel); // never writes into an existing inode
+    this.local.set(rel, { size: st.size, mtime: Math.floor(st.mtimeMs), ino: st.ino, mode: st.mode & 0o777 });
     this.installRemote(w, p);
-    const ev: FileEvent = { folderId: this.id, path: rel, size: p.size, mtime: p.mtime, mode: p.mode, version: w.s.hash };
+    const ev: FileEvent = { folderId: this.id, path: rel, size: p.size, mtime: p.mtime, mode: fileMode(p.mode), version: w.s.hash };
     if (conflictCopy) ev.conflictCopy = conflictCopy;
     this.emit('fileChanged', ev);
     if (conflictCopy) void this.scan([path.join(this.root, conflictCopy)]);
   }
 
+  /** The loser of a conflict adopts the winner's record as signed (as Syncthing does), so every peer converges on it. */
   private installRemote(w: Want, p: PlainRecord): void {
-    if (w.merge && this.canPublish) {
-      this.install(makeRecord(this.keys, p, vvMerge(w.merge, w.s.vv), w.s.blocks), p);
-    } else {
-      this.install(w.s, p);
-    }
+    this.install(w.s, p);
   }
 
-  private async pruneDirs(dir: string): Promise<void> {
-    while (dir.startsWith(this.root + path.sep)) {
+  /** Remove the folders above `rel` that a deletion left empty (anchored: never through a symlink). */
+  private pruneDirs(rel: string): void {
+    for (let d = rel.slice(0, Math.max(0, rel.lastIndexOf('/'))); d; d = d.slice(0, Math.max(0, d.lastIndexOf('/')))) {
       try {
-        await fs.promises.rmdir(dir);
+        this.fsa.rmdir(d);
       } catch {
         return;
       }
-      dir = path.dirname(dir);
     }
+  }
+
+  /** Open a file of the folder for reading, never through a symlink. */
+  private openRead(rel: string): Promise<fs.promises.FileHandle> {
+    return this.fsa.withParentAsync(rel, (at) => fs.promises.open(at, O_READ_NOFOLLOW));
   }
 
   private async readLocalBlock(h: string, len: number): Promise<Buffer | null> {
     const loc = this.blockIndex.get(h);
     if (!loc || loc.len !== len) return null;
     try {
-      const fh = await fs.promises.open(path.join(this.root, loc.path), 'r');
+      const fh = await this.openRead(loc.path);
       try {
         const buf = Buffer.allocUnsafe(len);
         const { bytesRead } = await fh.read(buf, 0, len, loc.off);
@@ -989,6 +1046,9 @@ export class Folder extends EventEmitter<FolderEvents> {
       q.tried.add(link);
       if (e instanceof SyncError && (e.code === 'BAD_BLOCK' || e.code === 'DECRYPT_FAILED')) {
         this.err(e, link.conn.remoteDevice);
+        // It announced a version it cannot serve (a local edit on a read-only peer,
+        // or a lie): it is no source of that version, and waiting for it would stall us.
+        q.sources.delete(link);
       }
       if (this.closed) {
         q.reject(new SyncError('CLOSED', 'folder closed'));
@@ -1055,7 +1115,7 @@ export class Folder extends EventEmitter<FolderEvents> {
   }
 
   private async readAt(rel: string, off: number, len: number): Promise<Buffer | null> {
-    const fh = await fs.promises.open(path.join(this.root, rel), 'r').catch(() => null);
+    const fh = await this.openRead(rel).catch(() => null);
     if (!fh) return null;
     try {
       const buf = Buffer.allocUnsafe(len);
@@ -1064,6 +1124,63 @@ export class Folder extends EventEmitter<FolderEvents> {
     } finally {
       await fh.close();
     }
+  }
+
+  /* ================= local changes of receive-only folders ================= */
+
+  /**
+   * What differs on disk from the published versions (receive-only folders:
+   * such changes are never sent). Files still being received are left out.
+   */
+  async localChanges(): Promise<LocalChange[]> {
+    if (!this.plainLevel || this.canPublish || this.closed) return [];
+    const files = await walk(this.root);
+    const out: LocalChange[] = [];
+    for (const [rel, id] of this.byPath) {
+      const e = this.entries.get(id);
+      if (!e?.p || this.wanted.has(id) || this.applying.has(rel)) continue;
+      const st = files.get(rel);
+      if (e.p.del) {
+        if (st) out.push({ path: rel, change: 'added' });
+        continue;
+      }
+      const c = this.local.get(rel);
+      if (!st) out.push({ path: rel, change: 'deleted' });
+      else if (!c || c.size !== st.size || c.mtime !== st.mtime || c.ino !== st.ino || c.mode !== st.mode) out.push({ path: rel, change: 'modified' });
+    }
+    for (const rel of files.keys()) if (!this.byPath.has(rel)) out.push({ path: rel, change: 'added' });
+    return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  }
+
+  /**
+   * Syncthing's "revert local changes" for a receive-only folder: files
+   * changed or deleted here get the published version again (from peers),
+   * files added here are removed. Returns what it reverted.
+   */
+  async revert(): Promise<LocalChange[]> {
+    if (this.canPublish || !this.plainLevel) throw new SyncError('MODE_NOT_ALLOWED', `revert is for receive-only folders; this folder is ${this.mode}`);
+    const changes = await this.localChanges();
+    for (const c of changes) {
+      const id = this.byPath.get(c.path);
+      const e = id ? this.entries.get(id) : undefined;
+      if (c.change === 'added' || !e?.p) {
+        try {
+          this.fsa.unlink(c.path);
+        } catch {
+          // gone already
+        }
+        this.local.delete(c.path);
+        continue;
+      }
+      this.local.delete(c.path);
+      const sources = new Set<Link>();
+      for (const l of this.links) if (!l.conn.closed && l.have.get(e.s.id) === e.s.hash) sources.add(l);
+      this.wanted.set(e.s.id, { s: e.s, p: e.p, sources, keepLocal: false, base: e.s.hash, active: false, retryAt: 0, doneBytes: 0 });
+    }
+    this.lastSynced = false;
+    this.pump();
+    this.checkSynced();
+    return changes;
   }
 
   /* ================= status ================= */
@@ -1128,6 +1245,14 @@ export class Folder extends EventEmitter<FolderEvents> {
     }
     return out;
   }
+}
+
+/**
+ * The mode a received file gets: permission bits only (never setuid, setgid
+ * or sticky from the network), and always readable and writable by its owner.
+ */
+export function fileMode(recordMode: number): number {
+  return (recordMode & 0o777) | 0o600;
 }
 
 function now(): number {

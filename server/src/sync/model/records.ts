@@ -37,9 +37,14 @@ export function vvMerge(a: VersionVector, b: VersionVector): VersionVector {
   for (const [k, v] of b) m.set(k, Math.max(v, m.get(k) ?? 0));
   return [...m.entries()].sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
 }
+/**
+ * A new local version. The counter also jumps to the current time in seconds
+ * (as Syncthing does), so a device never reuses a counter value it signed
+ * before, even after adopting a conflict winner whose vector lacks it.
+ */
 export function vvBump(a: VersionVector, device: string): VersionVector {
   const m = new Map(a);
-  m.set(device, (m.get(device) ?? 0) + 1);
+  m.set(device, Math.max((m.get(device) ?? 0) + 1, Math.floor(Date.now() / 1000)));
   return [...m.entries()].sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
 }
 
@@ -64,6 +69,8 @@ export interface SealedRecord {
 }
 
 const MAX_BLOCKS = 2100;
+/** Longest file or folder name (one path segment) in bytes, as on ext4, btrfs, NTFS and APFS. */
+export const MAX_NAME_BYTES = 255;
 
 /** Validate a relative path from anywhere outside (a peer, a record). */
 export function safeRelPath(p: unknown): p is string {
@@ -183,6 +190,8 @@ export function openRecord(keys: FolderKeys, s: SealedRecord): PlainRecord {
     throw new SyncError('BAD_RECORD', 'payload is not JSON');
   }
   if (!safeRelPath(o.path)) throw new SyncError('BAD_RECORD', 'unsafe path in record');
+  const long = o.path.split('/').find((seg) => Buffer.byteLength(seg) > MAX_NAME_BYTES);
+  if (long !== undefined) throw new SyncError('BAD_RECORD', `a name in ${JSON.stringify(o.path.slice(0, 80))}… is ${Buffer.byteLength(long)} bytes, more than the ${MAX_NAME_BYTES} a file system allows: refused`);
   if (!isUInt(o.size) || !isUInt(o.mtime) || !isUInt(o.mode, 0o7777) || !isUInt(o.bs, 16 * 1024 * 1024) || typeof o.del !== 'boolean') {
     throw new SyncError('BAD_RECORD', 'bad plaintext fields');
   }
@@ -213,7 +222,7 @@ export function pickWinner(a: { s: SealedRecord; p?: PlainRecord }, b: { s: Seal
 }
 
 /** Conflict copy name: name.sync-conflict-YYYYMMDD-HHMMSS-<shortid>.ext */
-export function conflictName(path: string, date: Date, shortId: string): string {
+export function conflictName(path: string, date: Date, shortId: string, n = 1): string {
   const slash = path.lastIndexOf('/');
   const dir = path.slice(0, slash + 1);
   const base = path.slice(slash + 1);
@@ -222,5 +231,5 @@ export function conflictName(path: string, date: Date, shortId: string): string 
   const ext = dot > 0 ? base.slice(dot) : '';
   const z = (n: number, w = 2): string => String(n).padStart(w, '0');
   const stamp = `${date.getUTCFullYear()}${z(date.getUTCMonth() + 1)}${z(date.getUTCDate())}-${z(date.getUTCHours())}${z(date.getUTCMinutes())}${z(date.getUTCSeconds())}`;
-  return `${dir}${stem}.sync-conflict-${stamp}-${shortId.slice(0, 7).toUpperCase()}${ext}`;
+  return `${dir}${stem}.sync-conflict-${stamp}-${shortId.slice(0, 7).toUpperCase()}${n > 1 ? '-' + n : ''}${ext}`;
 }

@@ -26,8 +26,13 @@ export interface HashedFile extends StatInfo {
 
 export const META_DIR = '.burrow-sync';
 
-/** List regular files under root as relative POSIX paths with their stats. */
-export async function walk(root: string): Promise<Map<string, StatInfo>> {
+/**
+ * List regular files under root as relative POSIX paths with their stats.
+ * `isFolderRoot` is false when walking a subfolder (a watcher rescan): only
+ * the synced folder's own root holds the engine's `.burrow-sync`, and a user
+ * folder of that name deeper down is ordinary content.
+ */
+export async function walk(root: string, isFolderRoot = true): Promise<Map<string, StatInfo>> {
   const out = new Map<string, StatInfo>();
   const stack: string[] = [''];
   while (stack.length) {
@@ -41,7 +46,7 @@ export async function walk(root: string): Promise<Map<string, StatInfo>> {
     const files: string[] = [];
     for (const e of ents) {
       const r = rel ? rel + '/' + e.name : e.name;
-      if (!rel && e.name === META_DIR) continue;
+      if (isFolderRoot && !rel && e.name === META_DIR) continue;
       if (e.name.includes('\\')) continue;
       if (e.isDirectory()) stack.push(r);
       else if (e.isFile()) files.push(r);
@@ -61,10 +66,10 @@ export async function walk(root: string): Promise<Map<string, StatInfo>> {
 }
 
 /** Hash one file. Returns null if it changed or vanished while being read. */
-export async function hashFile(abs: string, keys: FolderKeys): Promise<HashedFile | null> {
+export async function hashFile(open: string | (() => Promise<fs.promises.FileHandle>), keys: FolderKeys): Promise<HashedFile | null> {
   let fh: fs.promises.FileHandle;
   try {
-    fh = await fs.promises.open(abs, 'r');
+    fh = typeof open === 'string' ? await fs.promises.open(open, 'r') : await open();
   } catch {
     return null;
   }

@@ -6,10 +6,18 @@
  * the rest of the engine (see PROTOCOL.md for the prose version).
  */
 
-export const MAGIC = Buffer.from('BSY1', 'ascii');
-/** Largest frame body accepted (a 16 MiB block + headers + AEAD tag). */
+export const MAGIC = Buffer.from('BSY2', 'ascii');
+/** The first three bytes of every handshake magic; the fourth is the version digit. */
+const MAGIC_FAMILY = Buffer.from('BSY', 'ascii');
+/** Cleartext refusal a responder sends to an initiator of another version: "BSYV" ‖ u8 version ‖ UTF-8 reason. */
+export const REFUSAL = Buffer.from('BSYV', 'ascii');
+/** Largest frame body accepted once authenticated (a 16 MiB block + headers + AEAD tag). */
 export const MAX_FRAME = 16 * 1024 * 1024 + 4096;
-export const PROTOCOL_VERSION = 1;
+/** Largest frame body accepted before the handshake is done: nothing unauthenticated may cost more. */
+export const MAX_PREAUTH_FRAME = 4096;
+export const PROTOCOL_VERSION = 2;
+/** Most addresses one Peers message may carry. */
+export const MAX_PEERS = 32;
 
 export class ProtocolError extends Error {
   readonly code = 'BAD_MESSAGE' as const;
@@ -36,7 +44,9 @@ export enum MsgType {
 export interface HelloMsg {
   type: MsgType.Hello;
   v: number;
-  device: string; // 16 hex chars
+  device: string; // 16 hex chars: hex(H("burrow-sync/v2/device-id" ‖ key)[0:8])
+  key: string; // base64 Ed25519 public key of the device (32 bytes)
+  sig: string; // base64 Ed25519 signature over "burrow-sync/v2/device" ‖ role ‖ th (64 bytes)
   proofs: { enc: string; ro?: string; rw?: string }; // base64 HMACs
   port?: number; // where the sender listens, for peer exchange
 }
@@ -96,13 +106,31 @@ export function frame(body: Buffer): Buffer {
 export class FrameDecoder {
   private bufs: Buffer[] = [];
   private len = 0;
-  constructor(private readonly max = MAX_FRAME) {}
+  private budget = Infinity;
+  constructor(private max = MAX_FRAME) {}
+  /** Raise (or lower) the limit, e.g. once the peer is authenticated. */
+  setLimit(max: number): void {
+    this.max = max;
+  }
+  /**
+   * Split out at most `n` more frames; later bytes stay buffered, unparsed, until
+   * the budget is raised (the handshake reads a known number of small frames,
+   * and what follows them is only judged under the authenticated limit).
+   */
+  setFrameBudget(n: number): void {
+    this.budget = n;
+  }
+  get exhausted(): boolean {
+    return this.budget <= 0;
+  }
   push(chunk: Buffer): Buffer[] {
-    this.bufs.push(chunk);
-    this.len += chunk.length;
+    if (chunk.length) {
+      this.bufs.push(chunk);
+      this.len += chunk.length;
+    }
     const out: Buffer[] = [];
     for (;;) {
-      if (this.len < 4) break;
+      if (this.len < 4 || this.budget <= 0) break;
       let head = this.bufs[0]!;
       if (head.length < 4) {
         head = Buffer.concat(this.bufs);
@@ -113,6 +141,7 @@ export class FrameDecoder {
       if (this.len < 4 + n) break;
       const all = this.bufs.length === 1 ? head : Buffer.concat(this.bufs);
       out.push(all.subarray(4, 4 + n));
+      this.budget--;
       const rest = all.subarray(4 + n);
       this.bufs = rest.length ? [rest] : [];
       this.len = rest.length;
@@ -130,6 +159,20 @@ export interface HandshakeInit {
 export function encodeHandshakeInit(m: HandshakeInit): Buffer {
   if (m.folderId.length !== 32 || m.eph.length !== 32) fail('bad handshake fields');
   return Buffer.concat([MAGIC, m.folderId, m.eph]);
+}
+/** The version digit of a handshake message of another version of this protocol, or null. */
+export function otherVersion(b: Buffer): number | null {
+  if (b.length < 4 || !b.subarray(0, 3).equals(MAGIC_FAMILY) || b[3] === MAGIC[3]) return null;
+  const v = b[3]! - 0x30;
+  return v >= 0 && v <= 9 ? v : null;
+}
+export function encodeRefusal(reason: string): Buffer {
+  return Buffer.concat([REFUSAL, Buffer.from([PROTOCOL_VERSION]), Buffer.from(reason.slice(0, 200), 'utf8')]);
+}
+/** A refusal frame: the version the refusing peer speaks and its reason; null if not a refusal. */
+export function decodeRefusal(b: Buffer): { version: number; reason: string } | null {
+  if (b.length < 5 || !b.subarray(0, 4).equals(REFUSAL)) return null;
+  return { version: b[4]!, reason: b.subarray(5).toString('utf8') };
 }
 export function decodeHandshakeInit(b: Buffer): HandshakeInit {
   if (b.length !== 68 || !b.subarray(0, 4).equals(MAGIC)) fail('bad handshake init');
@@ -167,7 +210,7 @@ function isPort(x: unknown): x is number {
 export function encodeMessage(m: Message): Buffer {
   switch (m.type) {
     case MsgType.Hello: {
-      const o: Record<string, unknown> = { v: m.v, device: m.device, proofs: m.proofs };
+      const o: Record<string, unknown> = { v: m.v, device: m.device, key: m.key, sig: m.sig, proofs: m.proofs };
       if (m.port !== undefined) o.port = m.port;
       return Buffer.concat([Buffer.from([m.type]), Buffer.from(JSON.stringify(o))]);
     }
@@ -227,6 +270,8 @@ export function decodeMessage(b: Buffer): Message {
       const o = jsonBody(body);
       if (o.v !== PROTOCOL_VERSION) fail('unsupported protocol version');
       if (typeof o.device !== 'string' || !/^[0-9a-f]{16}$/.test(o.device)) fail('bad device id');
+      if (!isB64(o.key, 44) || Buffer.from(o.key, 'base64').length !== 32) fail('bad device key');
+      if (!isB64(o.sig, 88) || Buffer.from(o.sig, 'base64').length !== 64) fail('bad device signature');
       const p = o.proofs as Record<string, unknown> | undefined;
       if (!p || typeof p !== 'object' || Array.isArray(p)) fail('missing proofs');
       if (!isB64(p.enc)) fail('missing enc proof');
@@ -239,7 +284,7 @@ export function decodeMessage(b: Buffer): Message {
         if (!isB64(p.rw)) fail('bad rw proof');
         proofs.rw = p.rw;
       }
-      const m: HelloMsg = { type: MsgType.Hello, v: o.v, device: o.device, proofs };
+      const m: HelloMsg = { type: MsgType.Hello, v: o.v, device: o.device, key: o.key, sig: o.sig, proofs };
       if (o.port !== undefined) {
         if (!isPort(o.port)) fail('bad port');
         m.port = o.port;
@@ -281,7 +326,7 @@ export function decodeMessage(b: Buffer): Message {
     }
     case MsgType.Peers: {
       const o = jsonBody(body);
-      if (!Array.isArray(o.peers) || o.peers.length > 1000) fail('bad peers list');
+      if (!Array.isArray(o.peers) || o.peers.length > MAX_PEERS) fail(`bad peers list (at most ${MAX_PEERS} addresses)`);
       const peers: string[] = [];
       for (const p of o.peers) {
         if (typeof p !== 'string' || p.length > 300 || !/^[^\s]+:\d{1,5}$/.test(p)) fail('bad peer address');

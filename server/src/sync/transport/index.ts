@@ -15,12 +15,17 @@ import { EventEmitter } from 'node:events';
 import {
   FrameDecoder,
   MAGIC,
+  MAX_FRAME,
+  MAX_PREAUTH_FRAME,
   MsgType,
   ProtocolError,
   PROTOCOL_VERSION,
   decodeHandshakeInit,
   decodeHandshakeReply,
   decodeMessage,
+  decodeRefusal,
+  encodeRefusal,
+  otherVersion,
   encodeHandshakeInit,
   encodeHandshakeReply,
   encodeMessage,
@@ -28,15 +33,42 @@ import {
   type HelloMsg,
   type Message,
 } from '../protocol/index.js';
-import type { FolderKeys, SecretLevel } from '../secrets/index.js';
+import { ed25519FromSeed, ed25519PublicKey, type FolderKeys, type SecretLevel } from '../secrets/index.js';
 import { SyncError } from '../errors.js';
 
 const TAG = 16;
 const HANDSHAKE_TIMEOUT = 10_000;
+/** Frames each side reads before it is authenticated: the initiator's init or the reply, then a Hello. */
+const HANDSHAKE_FRAMES = 2;
 
+/**
+ * Who this device is: an Ed25519 key pair whose public key hash is the
+ * device id. The handshake proves the key, so holding a folder secret is not
+ * enough to speak as another device.
+ */
 export interface LocalIdentity {
   device: string; // 16 hex
+  key: crypto.KeyObject; // Ed25519 private key
+  pub: Buffer; // its 32-byte public key
   port?: number;
+}
+
+export function deviceIdOf(pub: Buffer): string {
+  return crypto.createHash('sha256').update('burrow-sync/v2/device-id').update(pub).digest().subarray(0, 8).toString('hex');
+}
+
+/** The identity of a 32-byte Ed25519 seed (how the engine stores it). */
+export function deviceIdentityFromSeed(seed: Buffer): LocalIdentity {
+  const { priv, pub } = ed25519FromSeed(seed);
+  return { device: deviceIdOf(pub), key: priv, pub };
+}
+
+export function newDeviceIdentity(): LocalIdentity {
+  return deviceIdentityFromSeed(crypto.randomBytes(32));
+}
+
+function deviceSigInput(role: 'I' | 'R', th: Buffer): Buffer {
+  return Buffer.concat([Buffer.from('burrow-sync/v2/device'), Buffer.from(role), th]);
 }
 
 function x25519Pair(): { priv: crypto.KeyObject; pub: Buffer } {
@@ -64,7 +96,8 @@ function nonce(counter: bigint): Buffer {
 
 /** Reads whole frames from a socket; used during the cleartext handshake. */
 class FrameReader {
-  private dec = new FrameDecoder();
+  // Before authentication a frame may not be larger than a handshake needs.
+  readonly dec = new FrameDecoder(MAX_PREAUTH_FRAME);
   private queue: Buffer[] = [];
   private waiters: Array<{ res: (b: Buffer) => void; rej: (e: Error) => void }> = [];
   private err: Error | null = null;
@@ -81,9 +114,12 @@ class FrameReader {
       if (w) w.res(f);
       else this.queue.push(f);
     }
+    // Both handshake frames are in: stop reading (TCP pushes back) until the peer is authenticated.
+    if (this.dec.exhausted) this.sock.pause();
   };
   private onEnd = (): void => this.fail(new SyncError('HANDSHAKE_FAILED', 'connection closed during handshake'));
   constructor(private readonly sock: net.Socket) {
+    this.dec.setFrameBudget(HANDSHAKE_FRAMES);
     sock.on('data', this.onData);
     sock.on('close', this.onEnd);
     sock.on('error', this.onEnd);
@@ -315,9 +351,19 @@ export class Connection extends EventEmitter<ConnectionEvents> {
         me = meI!;
         ephI = eph.pub;
         sock.write(frame(encodeHandshakeInit({ folderId: keys.folderId, eph: eph.pub })));
-        ephR = decodeHandshakeReply(await reader.next());
+        const reply = await reader.next();
+        const refused = decodeRefusal(reply);
+        if (refused) throw new SyncError('HANDSHAKE_FAILED', `peer refused the connection (it speaks burrow sync protocol ${refused.version}): ${refused.reason}`);
+        ephR = decodeHandshakeReply(reply);
       } else {
-        const init = decodeHandshakeInit(await reader.next());
+        const first = await reader.next();
+        const v = otherVersion(first);
+        if (v !== null) {
+          sock.write(frame(encodeRefusal(`this device speaks burrow sync protocol ${PROTOCOL_VERSION}, not ${v}: upgrade Burrow on the other device`)));
+          await new Promise<void>((res) => sock.end(res));
+          throw new SyncError('HANDSHAKE_FAILED', `peer speaks burrow sync protocol ${v}; this device needs ${PROTOCOL_VERSION} (upgrade Burrow on the peer)`);
+        }
+        const init = decodeHandshakeInit(first);
         keys = await getKeys(init.folderId);
         me = meR!(keys);
         ephI = init.eph;
@@ -326,7 +372,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       }
       const shared = x25519Shared(eph.priv, initiator ? ephR : ephI);
       const th = crypto.createHash('sha256').update(MAGIC).update(keys.folderId).update(ephI).update(ephR).digest();
-      const okm = Buffer.from(crypto.hkdfSync('sha256', Buffer.concat([shared, keys.channelKey]), th, 'burrow-sync/v1/session', 64));
+      const okm = Buffer.from(crypto.hkdfSync('sha256', Buffer.concat([shared, keys.channelKey]), th, 'burrow-sync/v2/session', 64));
       const kI2R = okm.subarray(0, 32);
       const kR2I = okm.subarray(32, 64);
       const sendKey = initiator ? kI2R : kR2I;
@@ -336,7 +382,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       const proofs: HelloMsg['proofs'] = { enc: proof(keys.auth.enc, myRole, th).toString('base64') };
       if (keys.auth.ro) proofs.ro = proof(keys.auth.ro, myRole, th).toString('base64');
       if (keys.auth.rw) proofs.rw = proof(keys.auth.rw, myRole, th).toString('base64');
-      const hello: HelloMsg = { type: MsgType.Hello, v: PROTOCOL_VERSION, device: me.device, proofs };
+      const sig = crypto.sign(null, deviceSigInput(myRole, th), me.key).toString('base64');
+      const hello: HelloMsg = { type: MsgType.Hello, v: PROTOCOL_VERSION, device: me.device, key: me.pub.toString('base64'), sig, proofs };
       if (me.port) hello.port = me.port;
       // Send our hello sealed with counter 0.
       const c = crypto.createCipheriv('chacha20-poly1305', sendKey, nonce(0n), { authTagLength: TAG });
@@ -356,6 +403,12 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       }
       const msg = decodeMessage(plain);
       if (msg.type !== MsgType.Hello) throw new SyncError('HANDSHAKE_FAILED', 'expected hello');
+      // The device id is the hash of a key the peer proves over this very handshake.
+      const peerPub = Buffer.from(msg.key, 'base64');
+      if (deviceIdOf(peerPub) !== msg.device) throw new SyncError('HANDSHAKE_FAILED', `device id ${msg.device} is not the hash of the key the peer presented`);
+      if (!crypto.verify(null, deviceSigInput(peerRole, th), ed25519PublicKey(peerPub), Buffer.from(msg.sig, 'base64'))) {
+        throw new SyncError('HANDSHAKE_FAILED', `peer did not prove the key of device ${msg.device}`);
+      }
       const check = (key: Buffer | undefined, p: string | undefined): boolean => {
         if (!key || !p) return false;
         const want = proof(key, peerRole, th);
@@ -376,6 +429,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       }
       clearTimeout(timer);
       const rest = reader.detach();
+      rest.decoder.setLimit(MAX_FRAME);
+      rest.decoder.setFrameBudget(Infinity);
+      rest.frames.push(...rest.decoder.push(Buffer.alloc(0)));
       const conn = new Connection(sock, sendKey, recvKey, msg, level, initiator, 1n, 1n);
       conn.pending = rest;
       return conn;
