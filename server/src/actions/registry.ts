@@ -12,6 +12,8 @@ import { revokeShareAction } from './revoke-share.js';
 import { torrentAction } from './torrent.js';
 import { torrentOnceAction } from './torrent-once.js';
 import { adoptAction } from './adopt.js';
+import { adoptShareAction } from './adopt-share.js';
+import { moveFinishAction } from './move-finish.js';
 import { BurrowError } from '../errors.js';
 
 /** Every request type a device (or the NAS owner) may send: the contract of the worklist and POST /api/requests. */
@@ -20,7 +22,7 @@ export type RequestAction = (typeof REQUEST_ACTIONS)[number];
 
 /** The one registry of actions (git-annex's habit: one module per command, one list of them all). */
 export const ACTIONS: ReadonlyMap<string, Action> = new Map(
-  [getAction, deleteAction, destroyAction, destroyFolderAction, moveAction, mkdirAction, shareAction, revokeAction, shareFolderAction, revokeShareAction, torrentAction, torrentOnceAction, adoptAction, autoGetAction].map(
+  [getAction, deleteAction, destroyAction, destroyFolderAction, moveAction, mkdirAction, shareAction, revokeAction, shareFolderAction, revokeShareAction, torrentAction, torrentOnceAction, adoptAction, autoGetAction, adoptShareAction, moveFinishAction].map(
     (a) => [a.name, a],
   ),
 );
