@@ -67,8 +67,7 @@ export class MoveWaiter implements NasService {
     const missing = targets.filter((t) => !files.every((f) => this.holds(t, f)));
     if (missing.length === 0) return { finish: true };
     if (now >= w.deadline_at) {
-      const days = Math.round(((w.deadline_at - w.created_at) / 86_400_000) * 1000) / 1000;
-      return { fail: `${missing.join(' and ')} did not get ${what} within ${days} day(s) (move.waitDays in the NAS config), so it stays on ${w.source}. The links on ${missing.join(' and ')} stay: it arrives when the device comes online.` };
+      return { fail: `${missing.join(' and ')} did not get ${what} within ${duration(w.deadline_at - w.created_at)} (move.waitDays in the NAS config), so it stays on ${w.source}. The links on ${missing.join(' and ')} stay: it arrives there when the device comes online.` };
     }
     return {};
   }
@@ -81,4 +80,16 @@ export class MoveWaiter implements NasService {
     if (!onNas?.isFile() || !store || onNas.ino !== store.ino || onNas.dev !== store.dev) return false;
     return sync?.deviceHolds(device, rel) ?? false;
   }
+}
+
+/** "7 days", "3 hours", "5 seconds": the wait as a person says it. */
+export function duration(ms: number): string {
+  const units: Array<[number, string]> = [[86_400_000, 'day'], [3_600_000, 'hour'], [60_000, 'minute'], [1000, 'second']];
+  for (const [size, name] of units) {
+    if (ms >= size || size === 1000) {
+      const n = Math.max(1, Math.round(ms / size));
+      return `${n} ${name}${n === 1 ? '' : 's'}`;
+    }
+  }
+  return '';
 }
