@@ -27,3 +27,14 @@ CREATE TABLE share_adoptions (
   adopted_at  INTEGER NOT NULL,
   PRIMARY KEY (share_id, path)
 );
+
+-- Files the NAS's sync engine received from a friend into a shared folder (the inode it wrote).
+-- Only these are a friend's: what the owner linked into the share never counts, even when the
+-- owner later deletes the store copy and the share's link is the last one.
+CREATE TABLE share_received (
+  share_id     TEXT NOT NULL,
+  path         TEXT NOT NULL,                -- relative to shared/<share_id>/
+  ino          INTEGER NOT NULL,
+  received_at  INTEGER NOT NULL,
+  PRIMARY KEY (share_id, path)
+);

@@ -55,7 +55,7 @@ export function refusedNote(share: ShareRow, limit: number, used: number, refuse
 
 /**
  * adopt-share (internal, started when the index sees a shared folder change): files a friend
- * wrote into shared/<id>/<folder>/ (a file only the share holds: one link, not the store's)
+ * wrote into shared/<id>/<folder>/ (the sync engine received them; nas-sync records which)
  * join files/<folder>/ at the same path, oldest first, while the bytes friends added stay
  * within the share's limit. A friend's version of a file the store holds is kept beside it
  * under a conflict name, never over it. What does not fit stays in the share, unadopted,
@@ -84,13 +84,14 @@ export const adoptShareAction: Action = {
     let used = shareUse(env, shareId);
     // A file taken in once is never taken again (the owner may have removed the store copy since).
     const takenOnce = new Set(env.store.shareAdoptions.list(shareId).map((r) => r.ino));
+    const fromFriends = env.store.shareAdoptions.received(shareId);
     const candidates: Array<{ rel: string; abs: string; st: fs.Stats; storeRel: string }> = [];
     const outside: string[] = [];
     if (lstatOrUndefined(shareDir)?.isDirectory()) {
       for (const e of walk(shareDir, shareArea(shareId), '')) {
         if (!e.st.isFile() || e.rel === REFUSED_NOTE) continue;
-        // One link: only the share holds it, so a friend wrote it (the owner's files are links).
-        if (e.st.nlink !== 1 || takenOnce.has(e.st.ino)) continue;
+        // Only what the sync engine received from a friend (this very inode); never the owner's links.
+        if (fromFriends.get(e.rel) !== e.st.ino || takenOnce.has(e.st.ino)) continue;
         if (!e.rel.startsWith(base + '/')) {
           outside.push(e.rel);
           continue;

@@ -164,10 +164,14 @@ export class NasFolderSync implements NasService, FolderSync {
   private onReceived(e: FileEvent | FileDeletedEvent): void {
     const ctx = this.ctx;
     if (ctx && e.folderId.startsWith('share:')) {
-      // A friend wrote into a shared folder: the index sees it now, so the request service
-      // adopts it (within the share's limit) without waiting for the watcher.
+      // A friend wrote into a shared folder: remember that this inode is theirs, and let the
+      // index see it now, so the request service adopts it (within the share's limit).
+      const shareId = e.folderId.slice('share:'.length);
+      const abs = path.join(ctx.layout.share(shareId), e.path);
       try {
-        ctx.indexer.refresh([path.join(ctx.layout.share(e.folderId.slice('share:'.length)), e.path)]);
+        const st = fs.lstatSync(abs, { throwIfNoEntry: false });
+        if (st?.isFile() && 'size' in e) ctx.store.shareAdoptions.recordReceived(shareId, e.path, st.ino);
+        ctx.indexer.refresh([abs]);
       } catch (err) {
         ctx.log.warn({ err: (err as Error).message, folder: e.folderId }, 'sync: index refresh failed');
       }

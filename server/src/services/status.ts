@@ -1,7 +1,7 @@
 import type { Store } from '../store/index.js';
 import { FILES_AREA, deviceArea, shareArea } from '../store/entries-repo.js';
 import { SharesRepo } from '../store/shares-repo.js';
-import { REFUSED_NOTE, shareLimitBytes } from '../actions/adopt-share.js';
+import { shareLimitBytes } from '../actions/adopt-share.js';
 
 export interface NasStatus {
   files: number;
@@ -32,7 +32,8 @@ export function sharedFolderUse(store: Store): ShareUse[] {
     const rows = store.shareAdoptions.list(s.id);
     const taken = new Set(rows.map((r) => r.ino));
     const usedBytes = rows.reduce((a, r) => (store.entries.get(FILES_AREA, r.path)?.ino === r.ino ? a + r.bytes : a), 0);
-    const refusedFiles = store.entries.singleLinkFiles(shareArea(s.id)).filter((f) => f.path !== REFUSED_NOTE && !taken.has(f.ino)).length;
+    let refusedFiles = 0;
+    for (const [rel, ino] of store.shareAdoptions.received(s.id)) if (!taken.has(ino) && store.entries.get(shareArea(s.id), rel)?.ino === ino) refusedFiles++;
     out.push({ id: s.id, path: s.source_path, usedBytes, limitBytes: shareLimitBytes(s), refusedFiles });
   }
   return out;

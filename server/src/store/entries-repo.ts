@@ -112,11 +112,6 @@ export class EntriesRepo {
     return out;
   }
 
-  /** Files of an area that have no other link (in a shared folder: what only a friend put there). */
-  singleLinkFiles(area: string): Array<{ path: string; ino: number; size: number }> {
-    return this.db.prepare("SELECT path, ino, size FROM entries WHERE area = ? AND kind = 'file' AND nlink = 1 ORDER BY path").all(area) as Array<{ path: string; ino: number; size: number }>;
-  }
-
   areas(): string[] {
     return this.db.prepare('SELECT DISTINCT area FROM entries').pluck().all() as string[];
   }
