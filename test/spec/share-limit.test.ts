@@ -73,6 +73,7 @@ describe('a shared folder with a size limit', () => {
     }, 45_000);
     expect(note).toMatch(/family\/video\.bin {2}\(3\.0 MB\)/);
     expect(note).toContain('Nothing was deleted');
+    await waitFor('burrow sync says so too', () => friendOut.includes(`the NAS did not take some files (over the shared folder's limit): see ${friendFile('REFUSED-over-limit.txt')}`), 15_000);
     // Past the limit: not in files/; nothing lost on either side.
     expect(fs.existsSync(nasFile('family/video.bin'))).toBe(false);
     expect(fs.statSync(friendFile('family/video.bin')).size).toBe(3_000_000);
