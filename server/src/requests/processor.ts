@@ -36,7 +36,7 @@ export interface Submitted {
   status: RequestStatus;
   /** false when the id was known already: the request is not run again. */
   fresh: boolean;
-  /** Resolves with the final status (done or failed). */
+  /** Resolves with the final status (done or failed), or the waiting one of a request its action holds open (a move). */
   done: Promise<RequestStatus>;
 }
 
