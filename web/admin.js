@@ -28,6 +28,13 @@ async function getJson(url) {
   return r.json();
 }
 
+/** A shared folder's use against its limit ("read-only" for a plain share); refused files are named as such. */
+function shareUse(x) {
+  if (x.usedBytes === undefined || x.usedBytes === null) return el('span', 'read-only', 'empty');
+  const text = bytes(x.usedBytes) + ' / ' + (x.limitBytes === null ? 'no limit' : bytes(x.limitBytes)) + (x.refusedFiles ? ' (' + x.refusedFiles + ' refused: over the limit)' : '');
+  return el('span', text, x.refusedFiles ? 'share-use over' : 'share-use');
+}
+
 function fillRows(tbody, rows, cols, emptyText) {
   tbody.replaceChildren();
   if (!rows || rows.length === 0) {
@@ -65,7 +72,7 @@ async function refresh() {
     const devices = (await getJson('/api/devices')) || s.devices;
     fillRows(document.getElementById('device-rows'), devices.map((d) => [d.name, d.files, bytes(d.bytes), d.quotaBytes ? bytes(d.quotaBytes) : 'none', el('code', 'burrow device join ' + d.name)]), 5, 'No devices yet.');
     const shares = await getJson('/api/admin/shares');
-    fillRows(document.getElementById('share-rows'), shares ? shares.map((x) => [el('span', x.id, 'share-id'), x.path, new Date(x.createdAt).toLocaleString(), x.readOnlySecret ? el('span', x.readOnlySecret, 'secret') : el('span', 'no secret (sync engine not running)', 'empty')]) : [], 4, shares ? 'Nothing shared.' : 'Shares are not available on this NAS version.');
+    fillRows(document.getElementById('share-rows'), shares ? shares.map((x) => [el('span', x.id, 'share-id'), x.path, new Date(x.createdAt).toLocaleString(), shareUse(x), x.readOnlySecret ? el('span', x.readOnlySecret, 'secret') : el('span', 'no secret (sync engine not running)', 'empty')]) : [], 5, shares ? 'Nothing shared.' : 'Shares are not available on this NAS version.');
     const jobs = await getJson('/api/jobs');
     fillRows(document.getElementById('job-rows'), jobs ? jobs.map((j) => [j.job, new Date(j.startedAt).toLocaleString(), j.summary]) : [], 3, jobs ? 'No job has run yet.' : 'Job history is not available on this NAS version.');
     banner.hidden = true;

@@ -12,6 +12,8 @@ import { revokeShareAction } from './revoke-share.js';
 import { torrentAction } from './torrent.js';
 import { torrentOnceAction } from './torrent-once.js';
 import { adoptAction } from './adopt.js';
+import { adoptShareAction } from './adopt-share.js';
+import { moveFinishAction } from './move-finish.js';
 import { BurrowError } from '../errors.js';
 import { refuse } from './plan.js';
 
@@ -21,11 +23,12 @@ export type RequestAction = (typeof REQUEST_ACTIONS)[number];
 
 /**
  * The actions that may name the top of the store (path ""): mkdir creates a new folder inside it,
- * and revoke / revoke-share must be able to undo a share of it made before this rule. Every other
+ * and revoke / revoke-share must be able to undo a share of it made before this rule (and the NAS's
+ * own adopt-share must still take in what friends add to such an old share). Every other
  * action refuses it: one request would otherwise destroy, share, get, move or delete everything
  * (destroy-folder "" wiped the store and every device; get "" would put the whole NAS on a phone).
  */
-export const TOP_OF_STORE_OK: ReadonlySet<string> = new Set(['mkdir', 'revoke', 'revoke-share']);
+export const TOP_OF_STORE_OK: ReadonlySet<string> = new Set(['mkdir', 'revoke', 'revoke-share', 'adopt-share']);
 
 function refusingTop(a: Action): Action {
   if (TOP_OF_STORE_OK.has(a.name)) return a;
@@ -43,7 +46,7 @@ function refusingTop(a: Action): Action {
 
 /** The one registry of actions (git-annex's habit: one module per command, one list of them all). */
 export const ACTIONS: ReadonlyMap<string, Action> = new Map(
-  [getAction, deleteAction, destroyAction, destroyFolderAction, moveAction, mkdirAction, shareAction, revokeAction, shareFolderAction, revokeShareAction, torrentAction, torrentOnceAction, adoptAction, autoGetAction].map(
+  [getAction, deleteAction, destroyAction, destroyFolderAction, moveAction, mkdirAction, shareAction, revokeAction, shareFolderAction, revokeShareAction, torrentAction, torrentOnceAction, adoptAction, autoGetAction, adoptShareAction, moveFinishAction].map(
     (a) => [a.name, refusingTop(a)],
   ),
 );

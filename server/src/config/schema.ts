@@ -38,6 +38,12 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    move: Type.Object(
+      {
+        waitDays: Type.Number({ minimum: 0, maximum: 3650, default: 7 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     jobs: Type.Object(
       {
         dedupeSchedule: Type.String({ default: '30 2 * * *' }),

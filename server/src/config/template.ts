@@ -38,6 +38,11 @@ trash:
   # Destroyed files are kept in .burrow/trash for this many days (burrow trash list|restore).
   retentionDays: 7
 
+move:
+  # A move keeps the file on its source until every target device holds it. If a target has
+  # not got it after this many days, the move fails and the source keeps the file.
+  waitDays: 7
+
 jobs:
   # Cron schedules (minute hour day month weekday) for the nightly jobs.
   dedupeSchedule: "30 2 * * *"

@@ -1,6 +1,9 @@
 import type { SubscriptionsRepo } from '../store/subscriptions-repo.js';
 import type { SharesRepo } from '../store/shares-repo.js';
 import type { TrashRepo } from '../store/trash-repo.js';
+import type { MoveWaitsRepo } from '../store/move-waits-repo.js';
+import type { ShareAdoptionsRepo } from '../store/share-adoptions-repo.js';
+import type { RequestsRepo } from '../store/requests-repo.js';
 
 /**
  * Database changes an action makes. They are applied in the same transaction that marks the
@@ -16,12 +19,18 @@ export type DbChange =
   | { db: 'share-add'; id: string; kind: 'file' | 'folder'; sourcePath: string; limitMb: number | null; createdBy: string; createdAt: number }
   | { db: 'share-revoke'; id: string; revokedTo: string | null; at: number }
   | { db: 'trash-add'; id: string; originalPath: string; kind: string; bytes: number; files: number; requestId: string; at: number }
-  | { db: 'trash-restored'; id: string; at: number };
+  | { db: 'trash-restored'; id: string; at: number }
+  | { db: 'move-wait'; requestId: string; source: string; path: string; targets: string[]; files: string[]; deadlineAt: number }
+  | { db: 'move-finish'; requestId: string; state: 'done' | 'failed'; reason: string | null; result: Record<string, unknown> | null }
+  | { db: 'share-adopted'; shareId: string; path: string; ino: number; bytes: number; at: number };
 
 export interface DbRepos {
   subscriptions: SubscriptionsRepo;
   shares: SharesRepo;
   trash: TrashRepo;
+  moveWaits: MoveWaitsRepo;
+  shareAdoptions: ShareAdoptionsRepo;
+  requests: RequestsRepo;
 }
 
 export function applyDbChange(c: DbChange, r: DbRepos): void {
@@ -46,5 +55,18 @@ export function applyDbChange(c: DbChange, r: DbRepos): void {
       return r.trash.add({ id: c.id, original_path: c.originalPath, kind: c.kind, bytes: c.bytes, files: c.files, request_id: c.requestId, trashed_at: c.at });
     case 'trash-restored':
       return r.trash.markRestored(c.id, c.at);
+    case 'move-wait':
+      return r.moveWaits.add({ request_id: c.requestId, source: c.source, path: c.path, targets: c.targets, files: c.files, deadline_at: c.deadlineAt });
+    case 'move-finish':
+      // Only a move still waiting is finished: a second finish (after a crash) changes nothing.
+      if (r.moveWaits.get(c.requestId)?.state !== 'waiting') return;
+      r.moveWaits.finish(c.requestId, c.state, c.reason);
+      {
+        const before = r.requests.get(c.requestId)?.result;
+        const merged = c.result === null ? before ?? null : JSON.stringify({ ...(before ? (JSON.parse(before) as Record<string, unknown>) : {}), ...c.result });
+        return r.requests.setState(c.requestId, c.state, c.reason, merged);
+      }
+    case 'share-adopted':
+      return r.shareAdoptions.record({ share_id: c.shareId, path: c.path, ino: c.ino, bytes: c.bytes, adopted_at: c.at });
   }
 }

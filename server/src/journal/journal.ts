@@ -83,7 +83,8 @@ export class LinkJournal {
     store.tx(() => {
       for (const c of plan.commit) applyDbChange(c, this.d.repos);
       journal.setState(jid, 'done', n);
-      requests.setState(requestId, 'done', null, JSON.stringify(result));
+      if (plan.holdOpen) requests.setState(requestId, 'running', plan.holdOpen, JSON.stringify(result));
+      else requests.setState(requestId, 'done', null, JSON.stringify(result));
     });
     faultPoint(action, n + 1);
     return { state: 'done', result };

@@ -14,4 +14,9 @@ export interface Plan {
   refresh: string[];
   /** Who should hear 'links-changed'. */
   touched: { devices: string[]; shares: string[] };
+  /**
+   * When set, the request stays 'running' after the plan is done, with this note as its reason
+   * (a move waiting for its targets); whatever finishes it later marks it done or failed.
+   */
+  holdOpen?: string;
 }

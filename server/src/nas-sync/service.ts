@@ -108,6 +108,13 @@ export class NasFolderSync implements NasService, FolderSync {
     this.repo!.remove(kind, name);
   }
 
+  /** Whether a device's agent holds the current version of devices/<device>/<rel>, as its sync peer says. */
+  deviceHolds(device: string, rel: string): boolean {
+    const id = folderId('device', device);
+    if (!this.engine?.listFolders().some((f) => f.id === id)) return false;
+    return this.engine.peersHolding(id, rel).length > 0;
+  }
+
   secretsOf(kind: Kind, name: string): FolderSecrets | undefined {
     const row = this.repo?.get(kind, name);
     return row ? secretsFromReadWrite(row.read_write) : undefined;
@@ -141,7 +148,8 @@ export class NasFolderSync implements NasService, FolderSync {
     const shares = new SharesRepo(ctx.store.db);
     for (const sh of shares.list({ active: true })) {
       const dir = ctx.layout.share(sh.id);
-      if (fs.existsSync(dir)) await this.addFolder('share', sh.id, dir, 'send-only');
+      // A shared folder (share-folder, with a size limit) is read-write; a share is read-only.
+      if (fs.existsSync(dir)) await this.addFolder('share', sh.id, dir, sh.limit_mb !== null ? 'send-receive' : 'send-only');
     }
     for (const row of this.repo!.list('share')) {
       if (shares.get(row.name)?.state === 'revoked') this.repo!.remove('share', row.name);
@@ -160,6 +168,20 @@ export class NasFolderSync implements NasService, FolderSync {
   /** A device sent a file (or removed one): the indexer adopts it; .burrow/ holds agent metadata. */
   private onReceived(e: FileEvent | FileDeletedEvent): void {
     const ctx = this.ctx;
+    if (ctx && e.folderId.startsWith('share:')) {
+      // A friend wrote into a shared folder: remember that this inode is theirs, and let the
+      // index see it now, so the request service adopts it (within the share's limit).
+      const shareId = e.folderId.slice('share:'.length);
+      const abs = path.join(ctx.layout.share(shareId), e.path);
+      try {
+        const st = fs.lstatSync(abs, { throwIfNoEntry: false });
+        if (st?.isFile() && 'size' in e) ctx.store.shareAdoptions.recordReceived(shareId, e.path, st.ino);
+        ctx.indexer.refresh([abs]);
+      } catch (err) {
+        ctx.log.warn({ err: (err as Error).message, folder: e.folderId }, 'sync: index refresh failed');
+      }
+      return;
+    }
     if (!ctx || !e.folderId.startsWith('device:')) return;
     const device = e.folderId.slice('device:'.length);
     const abs = path.join(ctx.layout.device(device), e.path);

@@ -36,7 +36,7 @@ export interface Submitted {
   status: RequestStatus;
   /** false when the id was known already: the request is not run again. */
   fresh: boolean;
-  /** Resolves with the final status (done or failed). */
+  /** Resolves with the final status (done or failed), or the waiting one of a request its action holds open (a move). */
   done: Promise<RequestStatus>;
 }
 
@@ -84,7 +84,7 @@ export class RequestProcessor {
       store: d.store,
       journal: this.journalRepo,
       requests: this.requests,
-      repos: { subscriptions: this.subscriptions, shares: this.shares, trash: this.trash },
+      repos: { subscriptions: this.subscriptions, shares: this.shares, trash: this.trash, moveWaits: d.store.moveWaits, shareAdoptions: d.store.shareAdoptions, requests: this.requests },
       env: {
         root: d.layout.root,
         get folderSync() {
@@ -108,6 +108,7 @@ export class RequestProcessor {
       if (row.state === 'running') {
         const j = this.journalRepo.forRequest(row.id);
         if (j && (j.state === 'forward' || j.state === 'rollback')) continue; // its recovery failed: kept for next start
+        if (j?.state === 'done') continue; // held open by its action (a move waiting for its targets)
         this.requests.setState(row.id, 'pending', null, null);
       }
       this.enqueue(row.id);
@@ -165,12 +166,31 @@ export class RequestProcessor {
 
   waitFor(id: string): Promise<RequestStatus> {
     const r = this.requests.get(id);
-    if (r && (r.state === 'done' || r.state === 'failed')) return Promise.resolve(toStatus(r));
+    // A request held open by its action (a move waiting for its targets) answers with its state now.
+    if (r && (r.state === 'done' || r.state === 'failed' || this.heldOpen(r))) return Promise.resolve(toStatus(r));
     return new Promise((resolve) => {
       const list = this.waiters.get(id) ?? [];
       list.push(resolve);
       this.waiters.set(id, list);
     });
+  }
+
+  /** Running, with its plan done: the action keeps it open until something finishes it. */
+  heldOpen(r: RequestRow): boolean {
+    return r.state === 'running' && this.journalRepo.forRequest(r.id)?.state === 'done';
+  }
+
+  /** End a move that waits for its targets without removing anything from its source. */
+  failHeldMove(requestId: string, reason: string): void {
+    this.d.store.tx(() => {
+      if (this.d.store.moveWaits.get(requestId)?.state !== 'waiting') return;
+      this.d.store.moveWaits.finish(requestId, 'failed', reason);
+      const r = this.requests.get(requestId);
+      if (r) this.requests.setState(requestId, 'failed', reason, r.result);
+    });
+    const row = this.requests.get(requestId);
+    if (row) this.d.events.emit('request-updated', { id: requestId, device: row.device });
+    this.resolveWaiters(requestId);
   }
 
   env(): ActionEnv {
@@ -258,6 +278,14 @@ export class RequestProcessor {
     }
     this.d.events.emit('request-updated', { id, device: row.device });
     this.resolveWaiters(id);
+    // An action that finished another request (move-finish ends its move) tells that one's waiters too.
+    if (outcome.state === 'done' && plan)
+      for (const c of plan.commit) {
+        if (c.db !== 'move-finish') continue;
+        const other = this.requests.get(c.requestId);
+        if (other) this.d.events.emit('request-updated', { id: other.id, device: other.device });
+        this.resolveWaiters(c.requestId);
+      }
   }
 
   private finishFailed(id: string, reason: string): void {

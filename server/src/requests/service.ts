@@ -6,7 +6,7 @@ import type { IndexChangedEvent } from '../index/indexer.js';
 import { FILES_AREA } from '../store/entries-repo.js';
 import { RequestProcessor, type Submitted, type RequestSource } from './processor.js';
 import { WorklistReader, WORKLIST_DIR, lineFallbackId, type WorklistItem } from './worklist.js';
-import { MAX_LINE_BYTES } from './validate.js';
+import { MAX_LINE_BYTES, NAS_REQUESTER } from './validate.js';
 import { emptyTrash } from '../actions/trash.js';
 
 /** How often worklists are checked besides fs.watch (which can miss events on some filesystems). */
@@ -153,6 +153,7 @@ export class RequestsService implements NasService, RequestStatusSource {
       for (const [area, paths] of byArea) {
         if (area === FILES_AREA) this.storeChanged(paths);
         else if (area.startsWith('device:')) this.deviceChanged(area.slice(7), paths);
+        else if (area.startsWith('share:')) this.shareChanged(area.slice(6), paths);
       }
     } catch (err) {
       this.ctx.log.error({ err }, 'automatic requests after an index change failed');
@@ -190,6 +191,23 @@ export class RequestsService implements NasService, RequestStatusSource {
       }
       if (st.isDirectory()) covered.push(p);
     }
+  }
+
+  /**
+   * A friend wrote into a shared folder (one with a size limit): adopt-share takes what fits
+   * into files/ and tells the friend about the rest. The id names this set of changes, so a
+   * repeated index event runs once.
+   */
+  private shareChanged(shareId: string, paths: string[]): void {
+    const share = this.processor.shares.get(shareId);
+    if (!share || share.state !== 'active' || share.limit_mb === null) return;
+    const dir = this.ctx.layout.share(shareId);
+    const h = crypto.createHash('sha1').update(shareId);
+    for (const p of [...paths].sort()) {
+      const st = fs.lstatSync(path.join(dir, p), { throwIfNoEntry: false });
+      h.update(`\0${p}\0${st ? `${st.ino}:${st.size}:${st.mtimeMs}:${st.nlink}` : '-'}`);
+    }
+    this.processor.submit({ id: `adopt-share-${h.digest('hex').slice(0, 24)}`, device: NAS_REQUESTER, action: 'adopt-share', path: share.source_path, args: { shareId } }, 'auto');
   }
 
   /** A device's new or changed files are adopted; its own deletions are remembered. */

@@ -1,5 +1,7 @@
 import type { Store } from '../store/index.js';
-import { FILES_AREA, deviceArea } from '../store/entries-repo.js';
+import { FILES_AREA, deviceArea, shareArea } from '../store/entries-repo.js';
+import { SharesRepo } from '../store/shares-repo.js';
+import { shareLimitBytes } from '../actions/adopt-share.js';
 
 export interface NasStatus {
   files: number;
@@ -9,6 +11,32 @@ export interface NasStatus {
   errors: number;
   hash: { hashedFiles: number; hashedBytes: number; totalFiles: number; totalBytes: number; percent: number };
   devices: Array<{ name: string; files: number; bytes: number; quotaBytes: number | null }>;
+  /** Active shared folders (share-folder): what friends added to files/ against the limit (null = none). */
+  sharedFolders: ShareUse[];
+}
+
+export interface ShareUse {
+  id: string;
+  path: string;
+  usedBytes: number;
+  limitBytes: number | null;
+  /** Files friends wrote that the NAS did not take (over the limit, or outside the folder). */
+  refusedFiles: number;
+}
+
+/** A shared folder's use from the index: adopted files still in files/ with the same inode. */
+export function sharedFolderUse(store: Store): ShareUse[] {
+  const out: ShareUse[] = [];
+  for (const s of new SharesRepo(store.db).list({ active: true })) {
+    if (s.limit_mb === null) continue;
+    const rows = store.shareAdoptions.list(s.id);
+    const taken = new Set(rows.map((r) => r.ino));
+    const usedBytes = rows.reduce((a, r) => (store.entries.get(FILES_AREA, r.path)?.ino === r.ino ? a + r.bytes : a), 0);
+    let refusedFiles = 0;
+    for (const [rel, ino] of store.shareAdoptions.received(s.id)) if (!taken.has(ino) && store.entries.get(shareArea(s.id), rel)?.ino === ino) refusedFiles++;
+    out.push({ id: s.id, path: s.source_path, usedBytes, limitBytes: shareLimitBytes(s), refusedFiles });
+  }
+  return out;
 }
 
 /** The numbers `GET /api/status` and `burrow status` both report. */
@@ -32,5 +60,6 @@ export function computeStatus(store: Store): NasStatus {
       const dc = store.entries.countByKind(deviceArea(d.name));
       return { name: d.name, files: dc.file?.n ?? 0, bytes: dc.file?.bytes ?? 0, quotaBytes: d.quota_bytes };
     }),
+    sharedFolders: sharedFolderUse(store),
   };
 }

@@ -11,6 +11,8 @@ import { DedupeRepo } from './dedupe-repo.js';
 import { UsageRepo, BalanceHistoryRepo } from './usage-repo.js';
 import { PinsRepo } from './pins-repo.js';
 import { JobsRepo } from './jobs-repo.js';
+import { MoveWaitsRepo } from './move-waits-repo.js';
+import { ShareAdoptionsRepo } from './share-adoptions-repo.js';
 
 export interface Store {
   db: Db;
@@ -23,6 +25,8 @@ export interface Store {
   balanceHistory: BalanceHistoryRepo;
   pins: PinsRepo;
   jobs: JobsRepo;
+  moveWaits: MoveWaitsRepo;
+  shareAdoptions: ShareAdoptionsRepo;
   /** Run fn in one transaction (nested calls become savepoints). */
   tx<T>(fn: () => T): T;
   close(): void;
@@ -41,6 +45,8 @@ export function openStore(dbFile: string, opts: { readonly?: boolean } = {}): St
     balanceHistory: new BalanceHistoryRepo(db),
     pins: new PinsRepo(db),
     jobs: new JobsRepo(db),
+    moveWaits: new MoveWaitsRepo(db),
+    shareAdoptions: new ShareAdoptionsRepo(db),
     tx: <T>(fn: () => T): T => db.transaction(fn)(),
     close: () => db.close(),
   };
@@ -58,4 +64,6 @@ export * from './journal-repo.js';
 export * from './subscriptions-repo.js';
 export * from './shares-repo.js';
 export * from './trash-repo.js';
+export * from './move-waits-repo.js';
+export * from './share-adoptions-repo.js';
 export { openDb, type Db } from './db.js';

@@ -305,6 +305,13 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
     return f.listFiles();
   }
 
+  /** Device ids of the connected peers that hold the current version of a file (plaintext folders). */
+  peersHolding(folderId: string, rel: string): string[] {
+    const f = this.folders.get(folderId);
+    if (!f) throw new SyncError('UNKNOWN_FOLDER', `no folder ${folderId}`);
+    return f.peersHolding(rel);
+  }
+
   /** Add a peer address for a folder (tries at once). */
   addPeer(folderId: string, address: string): void {
     this.addCandidate(folderId, address, 'config', true);

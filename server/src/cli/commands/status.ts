@@ -22,6 +22,9 @@ export function register(program: Command): void {
               `${s.files} files in ${s.folders} folders, ${humanBytes(s.bytes)}` + (s.errors ? `, ${s.errors} unreadable` : ''),
               `hashed ${s.hash.hashedFiles}/${s.hash.totalFiles} files (${s.hash.percent}% of bytes)`,
               ...s.devices.map((d) => `device ${d.name}: ${d.files} files, ${humanBytes(d.bytes)}` + (d.quotaBytes ? ` of ${humanBytes(d.quotaBytes)}` : '')),
+              ...s.sharedFolders.map(
+                (f) => `shared folder ${f.id} (files/${f.path}): friends added ${humanBytes(f.usedBytes)} of ${f.limitBytes === null ? 'no limit' : humanBytes(f.limitBytes)}` + (f.refusedFiles ? `, ${f.refusedFiles} file(s) refused` : ''),
+              ),
               ...(http.running ? [`web UI and API: ${http.running}`] : []),
               ...(tls ? [`TLS certificate SHA-256 fingerprint: ${tls.fingerprint}`] : []),
             ].join('\n'),

@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 import { SyncEngine, parseSecret, secretLevel, type FolderMode } from '../../sync/index.js';
 import { PUBLIC_DHT_ROUTERS, isPrivateNetwork } from '../../config/sync-network.js';
 import { installStopSignals } from '../common.js';
+import { REFUSED_NOTE } from '../../actions/adopt-share.js';
 
 
 function collect(v: string, prev: string[]): string[] {
@@ -77,6 +78,10 @@ export function register(program: Command): void {
         process.stdout.write(`in sync: ${dir} (${engine.listPeers().length} peer(s))\n`);
       });
       engine.on('error', (e) => process.stderr.write(`burrow sync: ${e.error.message}\n`));
+      // A Burrow NAS that refused files past a shared folder's limit says so in this note.
+      engine.on('fileChanged', (e) => {
+        if (e.path === REFUSED_NOTE) process.stdout.write(`the NAS did not take some files (over the shared folder's limit): see ${path.join(dir, REFUSED_NOTE)}\n`);
+      });
       await engine.open();
       await engine.addFolder({ id: 'cli', path: dir, secret: opts.secret, mode });
       process.stderr.write(`burrow sync: listening on ${opts.host}:${engine.port} (${mode})\n`);

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import { repoPath } from '../../util/repo-path.js';
-import { computeStatus } from '../../services/status.js';
+import { computeStatus, sharedFolderUse } from '../../services/status.js';
 import { SharesRepo } from '../../store/shares-repo.js';
 import type { FolderSync } from '../../nas-context.js';
 
@@ -21,9 +21,20 @@ export default async function adminRoutes(app: FastifyInstance): Promise<void> {
   // full-access secret cannot be taken back (`burrow secrets --read-write` prints it locally).
   app.get('/api/admin/shares', async () => {
     const sync = app.nas.services.get('folder-sync') as FolderSync | undefined;
+    const use = new Map(sharedFolderUse(app.nas.store).map((u) => [u.id, u]));
     return new SharesRepo(app.nas.store.db)
       .list({ active: true })
-      .map((s) => ({ id: s.id, path: s.source_path, kind: s.kind, limitMb: s.limit_mb, createdAt: s.created_at, readOnlySecret: sync?.secretsOf('share', s.id)?.readOnly ?? null }));
+      .map((s) => ({
+        id: s.id,
+        path: s.source_path,
+        kind: s.kind,
+        limitMb: s.limit_mb,
+        createdAt: s.created_at,
+        usedBytes: use.get(s.id)?.usedBytes ?? null,
+        limitBytes: use.get(s.id)?.limitBytes ?? null,
+        refusedFiles: use.get(s.id)?.refusedFiles ?? 0,
+        readOnlySecret: sync?.secretsOf('share', s.id)?.readOnly ?? null,
+      }));
   });
   app.get('/api/jobs', async () => {
     const dedupe = app.nas.store.dedupe.history(20).map((r) => ({

@@ -1231,6 +1231,23 @@ export class Folder extends EventEmitter<FolderEvents> {
     return { bytesDone: this.bytesDone, bytesLeft: left, filesLeft: files, rate: Math.round(rate), inSync: this.isInSync() };
   }
 
+  /**
+   * The connected peers (their device ids) whose index holds this folder's current version of
+   * `rel`: a peer announces a record only once the file is complete on its disk. Empty while
+   * the local file has changed since the last scan, so a stale version never counts.
+   */
+  peersHolding(rel: string): string[] {
+    const id = this.byPath.get(rel);
+    const e = id ? this.entries.get(id) : undefined;
+    if (!e?.p || e.p.del) return [];
+    const cache = this.local.get(rel);
+    const st = fs.lstatSync(path.join(this.root, rel), { throwIfNoEntry: false });
+    if (!cache || !st?.isFile() || cache.ino !== st.ino || cache.size !== st.size || cache.mtime !== Math.floor(st.mtimeMs)) return [];
+    const out: string[] = [];
+    for (const l of this.links) if (!l.conn.closed && l.have.get(e.s.id) === e.s.hash) out.push(l.conn.remoteDevice);
+    return out;
+  }
+
   listFiles(): Array<{ path?: string; id: string; size: number; deleted: boolean; version: string }> {
     const out: Array<{ path?: string; id: string; size: number; deleted: boolean; version: string }> = [];
     for (const e of this.entries.values()) {
