@@ -40,7 +40,7 @@
     if (text !== undefined && text !== null) e.textContent = String(text);
     return e;
   }
-  // formatBytes is Burrow's one byte formatter (server/src/util/format-bytes.ts), inlined before this script.
+  // formatBytes is Burrow's one byte formatter (web/format-bytes.js), inlined before this script.
   function human(bytes) { return formatBytes(bytes); }
   function pad(x) { return x < 10 ? '0' + x : '' + x; }
   function date(sec) {

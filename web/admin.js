@@ -9,7 +9,7 @@ function el(tag, text, cls) {
   return e;
 }
 
-// formatBytes comes from /admin/format-bytes.js: Burrow's one byte formatter (server/src/util/format-bytes.ts).
+// formatBytes comes from format-bytes.js (loaded before this script): Burrow's one byte formatter.
 function bytes(n) {
   return n === null || n === undefined ? '—' : formatBytes(n);
 }

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import { repoPath } from '../../util/repo-path.js';
-import { formatBytes, formatBytesSource } from '../../util/format-bytes.js';
+import { formatBytes } from '../../util/format-bytes.js';
 import { computeStatus } from '../../services/status.js';
 import { SharesRepo } from '../../store/shares-repo.js';
 import type { FolderSync } from '../../nas-context.js';
@@ -14,9 +14,6 @@ export default async function adminRoutes(app: FastifyInstance): Promise<void> {
   const indexHtml = fs.readFileSync(repoPath('web', 'index.html'));
   // The admin page can destroy nothing by itself, but it must never be framed (clickjacking):
   // frame-ancestors only works as a header, not in the page's meta CSP.
-  // The admin page formats sizes with the same function as the CLI and the catalogue.
-  const formatBytesJs = formatBytesSource();
-  app.get('/admin/format-bytes.js', async (_req, reply) => reply.type('text/javascript; charset=utf-8').send(formatBytesJs));
   app.get('/', async (_req, reply) =>
     reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').header('content-security-policy', "frame-ancestors 'none'").header('x-frame-options', 'DENY').send(indexHtml),
   );
