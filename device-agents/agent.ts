@@ -218,5 +218,3 @@ function portError(err: unknown, what: string, fix: string): unknown {
   if (code !== 'EADDRINUSE' && code !== 'EACCES' && code !== 'EADDRNOTAVAIL') return err;
   return new BurrowError('AGENT_PORT', `The agent cannot listen on its ${what}: ${(err as Error).message}.`, `Pick another with ${fix}; it is saved in the agent config.`);
 }
-
-

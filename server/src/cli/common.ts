@@ -1,8 +1,8 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { Option, type Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { describeError, BurrowError } from '../errors.js';
-import fs from 'node:fs';
-import path from 'node:path';
 import { repoPath } from '../util/repo-path.js';
 
 /** Every command takes --root (or BURROW_ROOT); this adds the option consistently. */

@@ -88,6 +88,7 @@ export function register(program: Command): void {
     .option('--no-lan', 'do not look for the NAS on the local network')
     .action(
       action(async (opts: AgentOpts) => {
+        if (opts.join) decodeJoinString(opts.join); // a bad string is refused before anything is made on disk
         const lock = lockAgentRoot(needRoot(opts.root));
         const cfg = resolveAgentConfig(opts);
         const signals = installStopSignals();
