@@ -40,11 +40,8 @@
     if (text !== undefined && text !== null) e.textContent = String(text);
     return e;
   }
-  function human(bytes) {
-    var u = ['B', 'KB', 'MB', 'GB', 'TB'], i = 0, v = bytes;
-    while (v >= 1024 && i < u.length - 1) { v /= 1024; i++; }
-    return (i === 0 ? v : v.toFixed(v < 10 ? 1 : 0)) + ' ' + u[i];
-  }
+  // formatBytes is Burrow's one byte formatter (web/format-bytes.js), inlined before this script.
+  function human(bytes) { return formatBytes(bytes); }
   function pad(x) { return x < 10 ? '0' + x : '' + x; }
   function date(sec) {
     if (!sec) return '';

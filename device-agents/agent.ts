@@ -9,8 +9,23 @@ import { RequestBook, type WorkItem } from './requests.js';
 import { loadOrCreateToken, startAgentServer, type RunningAgentServer } from './server.js';
 import { ReportWriter } from './report.js';
 import type { AgentStatus } from './status.js';
+import { formatBytes } from '../server/src/util/format-bytes.js';
+import { acquireRootLock, type RootLock } from '../server/src/root/lock.js';
 
 export const AGENT_VERSION = '0.1.0';
+
+/**
+ * One agent per folder: a second one would fight the first over the web port, the sync state
+ * and the saved config. Take this before touching the config; a lock left by an agent killed
+ * with -9 is taken over (its pid is gone).
+ */
+export function lockAgentRoot(root: string): RootLock {
+  const p = agentPaths(root);
+  fs.mkdirSync(p.state, { recursive: true, mode: 0o700 });
+  return acquireRootLock(path.join(p.state, 'agent.lock'), p.root, (pid) =>
+    new BurrowError('AGENT_RUNNING', `A Burrow agent (pid ${pid}) is already running on ${p.root}.`, `Stop it first (kill ${pid}), or use a different --root for another device.`),
+  );
+}
 
 export const FILES_FOLDER = 'files';
 export const CATALOGUE_FOLDER = 'catalogue';
@@ -149,7 +164,7 @@ export class Agent {
       if (fs.existsSync(abs)) continue;
       prog ??= this.engine ? this.engine.progress(FILES_FOLDER) : { bytesLeft: 0, bytesDone: 0 };
       const left = prog.bytesLeft;
-      out.push({ path: rel, info: left > 0 ? `syncing to this device (${fmtBytes(left)} left)` : 'syncing to this device' });
+      out.push({ path: rel, info: left > 0 ? `syncing to this device (${formatBytes(left)} left)` : 'syncing to this device' });
     }
     return out;
   }
@@ -202,14 +217,4 @@ function portError(err: unknown, what: string, fix: string): unknown {
   const code = (err as NodeJS.ErrnoException)?.code;
   if (code !== 'EADDRINUSE' && code !== 'EACCES' && code !== 'EADDRNOTAVAIL') return err;
   return new BurrowError('AGENT_PORT', `The agent cannot listen on its ${what}: ${(err as Error).message}.`, `Pick another with ${fix}; it is saved in the agent config.`);
-}
-
-function fmtBytes(n: number): string {
-  const u = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let i = 0;
-  while (n >= 1024 && i < u.length - 1) {
-    n /= 1024;
-    i++;
-  }
-  return `${i ? n.toFixed(1) : n} ${u[i]}`;
 }

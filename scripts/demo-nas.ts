@@ -1,14 +1,16 @@
 /**
  * `npm run demo`: make a deterministic demo store (a few hundred files in nested folders, a few
  * duplicates, two devices holding some of them) and run the NAS on it in the foreground.
- * The root is ./demo-nas unless BURROW_ROOT is set. Re-running reuses the store as it is.
+ * The root is ./demo-nas unless BURROW_ROOT is set (the only place Burrow has a default root).
+ * Re-running reuses the store as it is. The terminal gets human lines; the JSON log goes to
+ * <root>/.burrow/logs/burrow.log, and to stderr too with --verbose (npm run demo -- --verbose).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { initRoot, openRoot } from '../server/src/root/open-root.js';
 import { addDevice } from '../server/src/devices/add-device.js';
 import { startNas } from '../server/src/nas.js';
-import { resolveRoot } from '../server/src/root/layout.js';
+import { logFileOf } from '../server/src/log.js';
 import { installStopSignals } from '../server/src/cli/common.js';
 import { prng } from '../server/src/util/prng.js';
 
@@ -72,12 +74,13 @@ async function main(): Promise<void> {
   // A demo store has no business announcing itself on the public DHT or the LAN: keep its sync
   // engine to known hosts unless the user asks otherwise (BURROW_NETWORK=public).
   if (process.env.BURROW_NETWORK === undefined) process.env.BURROW_NETWORK = 'private';
-  const root = resolveRoot(process.env.BURROW_ROOT);
+  const root = path.resolve(process.env.BURROW_ROOT || './demo-nas');
+  const verbose = process.argv.includes('--verbose');
   const made = makeDemoStore(root);
   process.stdout.write(made.created ? `Demo store created at ${root} (${made.files} files, devices: laptop, phone)\n` : `Using the existing demo store at ${root}\n`);
   if (process.argv.includes('--no-start')) return;
   const signals = installStopSignals();
-  const nas = await startNas(root, {});
+  const nas = await startNas(root, { verbose });
   process.stdout.write(
     [
       `Burrow NAS running on ${root}`,
@@ -86,6 +89,7 @@ async function main(): Promise<void> {
       `  catalogue file:   ${path.join(root, 'catalogue', 'catalogue.html')}`,
       `  API status:       ${nas.url}/api/status  (send "Authorization: Bearer <${nas.ctx.layout.apiToken}>")`,
       `  log in:           ${fs.existsSync(nas.ctx.layout.adminPassword) ? 'with the admin password' : `set a password first: burrow password --root ${root}`}`,
+      `  log:              ${logFileOf(nas.ctx.layout.logs)}${verbose ? ' (and stderr)' : ' (--verbose: also on stderr)'}`,
       `  network:          ${process.env.BURROW_NETWORK === 'private' ? 'private (no public DHT, no LAN beacons; BURROW_NETWORK=public to change)' : process.env.BURROW_NETWORK}`,
       '  stop with Ctrl-C',
       '',

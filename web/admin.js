@@ -9,12 +9,9 @@ function el(tag, text, cls) {
   return e;
 }
 
+// formatBytes comes from format-bytes.js (loaded before this script): Burrow's one byte formatter.
 function bytes(n) {
-  if (n === null || n === undefined) return '—';
-  const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let i = 0;
-  while (n >= 1024 && i < u.length - 1) { n /= 1024; i++; }
-  return (i === 0 ? n : n.toFixed(1)) + ' ' + u[i];
+  return n === null || n === undefined ? '—' : formatBytes(n);
 }
 
 async function getJson(url) {

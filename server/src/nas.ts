@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { FastifyInstance } from 'fastify';
 import { openRoot } from './root/open-root.js';
 import { acquireRootLock } from './root/lock.js';
-import { createLogger } from './log.js';
+import { createLogger, logFileOf } from './log.js';
 import { Indexer } from './index/indexer.js';
 import { buildApp } from './http/app.js';
 import { createServices } from './services/index.js';
@@ -25,6 +25,8 @@ export interface StartOptions {
   host?: string;
   watch?: boolean;
   hash?: boolean;
+  /** Copy the JSON log (always in <root>/.burrow/logs/burrow.log) to stderr. */
+  verbose?: boolean;
 }
 
 /** `burrow start`: lock the root, reconcile, watch, open every service, serve HTTP. */
@@ -37,7 +39,7 @@ export async function startNas(root: string, opts: StartOptions = {}): Promise<R
     opened.close();
     throw err;
   }
-  const log = createLogger(process.env.BURROW_LOG_LEVEL ?? opened.config.log.level);
+  const log = createLogger(process.env.BURROW_LOG_LEVEL ?? opened.config.log.level, { file: logFileOf(opened.layout.logs), stderr: opts.verbose });
   let apiToken: string;
   try {
     // Older roots: make the token, and close .burrow/ to everyone but the owner.

@@ -57,7 +57,7 @@ describe('get', () => {
     fx = await makeFixture({ files: { 'big.bin': 'x'.repeat(3000) }, quotaMb: { phone: 0.001 } });
     const st = await fx.run('get', 'big.bin');
     expect(st.state).toBe('failed');
-    expect(st.reason).toMatch(/needs 3\.0 kB, limit 1\.0 kB/);
+    expect(st.reason).toMatch(/needs 2\.9 KiB, limit 1\.0 KiB/);
     expect(exists(fx.dev('phone', 'big.bin'))).toBe(false);
   });
 

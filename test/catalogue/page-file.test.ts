@@ -89,7 +89,7 @@ describe('the catalogue from file://', () => {
     expect(await docs.locator('.count').textContent()).toBe('3 files');
     expect(await docs.locator('.size').textContent()).toBe('13 B');
     expect(await docs.locator('.date').textContent()).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d$/);
-    expect(await (await row(page, 'photos')).locator('.size').textContent()).toBe('3.9 KB');
+    expect(await (await row(page, 'photos')).locator('.size').textContent()).toBe('3.9 KiB');
     await expand(page, 'docs');
     expect(await texts()).toEqual(['docs', 'docs/sub', 'docs/a.txt', 'docs/shared.txt', 'photos', 'x']);
     await (await row(page, 'docs')).locator('.tw').click();

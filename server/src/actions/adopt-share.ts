@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Action, ActionEnv, ValidRequest } from './types.js';
-import { PlanBuilder, walk, lstatOrUndefined, sameInode, humanSize, refuse, stamp } from './plan.js';
+import { PlanBuilder, walk, lstatOrUndefined, sameInode, refuse, stamp } from './plan.js';
+import { formatBytes } from '../util/format-bytes.js';
 import { conflictName } from './adopt.js';
 import { shareArea } from '../store/entries-repo.js';
 import type { ShareRow } from '../store/shares-repo.js';
@@ -37,9 +38,9 @@ export function refusedNote(share: ShareRow, limit: number, used: number, refuse
   ];
   if (refused.length > 0) {
     lines.push(
-      `This shared folder may add ${humanSize(limit)} to the owner's NAS; ${humanSize(used)} of that is used.`,
+      `This shared folder may add ${formatBytes(limit)} to the owner's NAS; ${formatBytes(used)} of that is used.`,
       'These files would go past that limit, so the owner does not have them:',
-      ...refused.map((r) => `  ${r.rel}  (${humanSize(r.size)})`),
+      ...refused.map((r) => `  ${r.rel}  (${formatBytes(r.size)})`),
       '',
     );
   }

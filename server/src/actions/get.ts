@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Action, ActionEnv, ValidRequest } from './types.js';
-import { PlanBuilder, walk, lstatOrUndefined, sameInode, humanSize, refuse } from './plan.js';
+import { PlanBuilder, walk, lstatOrUndefined, sameInode, refuse } from './plan.js';
+import { formatBytes } from '../util/format-bytes.js';
 import { deviceArea } from '../store/entries-repo.js';
 
 export interface LinkSummary {
@@ -74,7 +75,7 @@ export async function ensureRoom(env: ActionEnv, device: string, bytes: number, 
   if (quota === null) return;
   const used = env.store.entries.countByKind(deviceArea(device)).file?.bytes ?? 0;
   if (used + bytes <= quota) return;
-  const why = `needs ${humanSize(bytes)}, limit ${humanSize(quota)} (${humanSize(used)} already on ${device})`;
+  const why = `needs ${formatBytes(bytes)}, limit ${formatBytes(quota)} (${formatBytes(used)} already on ${device})`;
   if (!env.balancer) throw refuse('QUOTA', `Not enough room on ${device}: ${why}.`, `Delete something from ${device}, or raise its quota.`);
   const r = await env.balancer.makeRoom(device, used + bytes - quota, keep);
   if (!r.ok) throw refuse('QUOTA', `Not enough room on ${device}: ${r.reason ?? why}.`, `Delete something from ${device}, or raise its quota.`);

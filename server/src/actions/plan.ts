@@ -112,17 +112,6 @@ export function sameInode(a: fs.Stats | undefined, b: fs.Stats | undefined): boo
   return !!a && !!b && a.ino === b.ino && a.dev === b.dev;
 }
 
-export function humanSize(bytes: number): string {
-  if (bytes < 1000) return `${bytes} B`;
-  const units = ['kB', 'MB', 'GB', 'TB'];
-  let v = bytes;
-  let i = -1;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${v.toFixed(1)} ${units[i]}`;
-}
 
 /** Dates in names and notes: UTC, so every device shows the same text. */
 export function stamp(d: Date): { iso: string; compact: string; dmy: string } {

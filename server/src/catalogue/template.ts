@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Eta } from 'eta';
 import { BurrowError } from '../errors.js';
+import { formatBytesSource } from '../util/format-bytes.js';
 
 /** The device agent's default HTTP port; the page tries it when opened from file://. */
 export const AGENT_DEFAULT_PORT = 7422;
@@ -41,7 +42,7 @@ export function renderCataloguePage(opts: { agentPort?: number } = {}): string {
   const read = (f: string) => fs.readFileSync(path.join(dir, f), 'utf8');
   const tpl = read('catalogue.eta');
   const css = read('catalogue.css');
-  const script = read('catalogue.js');
+  const script = formatBytesSource() + read('catalogue.js');
   // The script and CSS are inlined raw; make sure neither can close its own element early.
   if (/<\/script/i.test(script) || /<\/style/i.test(css)) throw new Error('catalogue.js/catalogue.css must not contain a closing </script> or </style>');
   const eta = new Eta({ autoEscape: true, autoTrim: false, useWith: false });

@@ -1,15 +1,28 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { Option, type Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { describeError, BurrowError } from '../errors.js';
-import { resolveRoot } from '../root/layout.js';
+import { repoPath } from '../util/repo-path.js';
 
 /** Every command takes --root (or BURROW_ROOT); this adds the option consistently. */
 export function withRoot(cmd: Command): Command {
-  return cmd.addOption(new Option('--root <dir>', 'the NAS root folder').env('BURROW_ROOT'));
+  return cmd.addOption(new Option('--root <dir>', 'the NAS root folder (required; or set BURROW_ROOT)').env('BURROW_ROOT'));
 }
 
+/**
+ * The NAS root from --root or BURROW_ROOT. There is no default: a command run from the wrong
+ * folder must not quietly create or change a store there (only `npm run demo` has one, ./demo-nas).
+ */
 export function rootFrom(opts: { root?: string }): string {
-  return resolveRoot(opts.root);
+  const dir = opts.root || process.env.BURROW_ROOT;
+  if (!dir) throw new BurrowError('NO_ROOT', 'no root: pass --root <dir> or set BURROW_ROOT', 'The root is the NAS folder "burrow init --root <dir>" made; "npm run demo" makes one in ./demo-nas.');
+  return path.resolve(dir);
+}
+
+/** The version in Burrow's package.json. */
+export function burrowVersion(): string {
+  return (JSON.parse(fs.readFileSync(repoPath('package.json'), 'utf8')) as { version: string }).version;
 }
 
 /** Print one JSON document (--json) or human lines. */
@@ -36,16 +49,6 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<void> | 
   };
 }
 
-export function humanBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let i = 0;
-  let v = n;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
-}
 
 /** A progress bar on stderr when it is a TTY and --json is off; otherwise a no-op. */
 export function progressBar(enabled: boolean, format: string): { start(total: number, payload?: object): void; update(v: number, payload?: object): void; stop(): void } {

@@ -29,8 +29,8 @@ export interface JoinPayload {
   addresses: string[];
   /** NAS public key, base64url of the raw 32 bytes */
   nasKey: string;
-  /** when it was made (ms since epoch) */
-  createdAt: number;
+  /** when it was made (ms since epoch): in older strings only; nothing reads it, and leaving it out keeps the QR code within 80 columns */
+  createdAt?: number;
 }
 
 const SPKI_ED25519_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
@@ -64,7 +64,7 @@ export function loadNasKey(keysDir: string): { privateKey: crypto.KeyObject; pub
 }
 
 export function encodeJoinString(payload: Omit<JoinPayload, 'v' | 'nasKey' | 'createdAt'>, key: { privateKey: crypto.KeyObject; publicRaw: Buffer }): string {
-  const full: JoinPayload = { v: 1, ...payload, nasKey: key.publicRaw.toString('base64url'), createdAt: Date.now() };
+  const full: JoinPayload = { v: 1, ...payload, nasKey: key.publicRaw.toString('base64url') };
   const body = Buffer.from(JSON.stringify(full), 'utf8');
   const sig = crypto.sign(null, body, key.privateKey);
   return `${JOIN_PREFIX}${body.toString('base64url')}.${sig.toString('base64url')}`;

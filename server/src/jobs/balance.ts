@@ -23,6 +23,7 @@ import { FILES_AREA } from '../store/entries-repo.js';
 import type { RootLayout } from '../root/layout.js';
 import { resolveInside } from '../fsutil/safe-path.js';
 import { anchoredAt } from '../anchored-fs/index.js';
+import { formatBytes } from '../util/format-bytes.js';
 
 export interface Eviction {
   path: string;
@@ -51,17 +52,6 @@ export interface MakeRoomOptions {
   refresh?: (absPaths: string[]) => void;
 }
 
-/** "3.2 GB": decimal units, as storage limits are usually quoted. */
-export function formatSize(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let v = bytes;
-  let i = 0;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return i === 0 ? `${v} B` : `${v.toFixed(1)} ${units[i]}`;
-}
 
 /**
  * Free room for `bytes` more on `device` (0 = just get back under the limit), evicting that
@@ -93,7 +83,7 @@ export function makeRoom(store: Store, layout: RootLayout, device: string, bytes
   }
   if (planned < needed) {
     // Short: every evictable file is in the plan, so what is left is pinned, kept or the only copy.
-    const reason = `needs ${formatSize(used - planned + bytes)}, limit ${formatSize(quota)}`;
+    const reason = `needs ${formatBytes(used - planned + bytes)}, limit ${formatBytes(quota)}`;
     const result: RoomResult = { ...base, ok: false, neededBytes: needed, reason };
     store.balanceHistory.add({ device, dryRun, ok: false, needed, freed: 0, evicted: [], reason });
     return result;
@@ -118,7 +108,7 @@ export function makeRoom(store: Store, layout: RootLayout, device: string, bytes
   });
   if (touched.length > 0) opts.refresh?.(touched);
   const ok = freed >= needed;
-  const reason = ok ? undefined : `could free only ${formatSize(freed)} of ${formatSize(needed)}: files changed while evicting; try again`;
+  const reason = ok ? undefined : `could free only ${formatBytes(freed)} of ${formatBytes(needed)}: files changed while evicting; try again`;
   store.balanceHistory.add({ device, dryRun: false, ok, needed, freed, evicted: evicted.map((e) => e.path), reason });
   return { ...base, ok, neededBytes: needed, freedBytes: freed, evicted, ...(reason ? { reason } : {}) };
 }

@@ -20,10 +20,26 @@ export function joinStringFor(r: OpenRoot, device: string): string {
   );
 }
 
-/** A QR code of the join string for a terminal (small Unicode blocks), or '' when it cannot be drawn. */
-export async function joinQr(join: string): Promise<string> {
+/** The widest QR code `joinQr` draws: a terminal is 80 columns unless it says otherwise. */
+export const QR_MAX_COLUMNS = 80;
+
+/** How many columns a terminal string takes: its widest line without the ANSI colour codes. */
+export function terminalColumns(text: string): number {
+  // eslint-disable-next-line no-control-regex
+  return Math.max(0, ...text.split('\n').map((l) => [...l.replace(/\x1b\[[0-9;]*m/g, '')].length));
+}
+
+/**
+ * A QR code of the join string for a terminal: qrcode's small terminal renderer (half-height
+ * blocks, one column per module, its own one-module light border in ANSI colours, so it scans on
+ * dark terminals too) at the lowest error correction, so a join string of up to ~520 characters
+ * takes 79 columns. '' when it cannot be drawn or would be wider than `maxColumns`: a wrapped QR
+ * code cannot be scanned, and the string itself is printed anyway.
+ */
+export async function joinQr(join: string, maxColumns: number = QR_MAX_COLUMNS): Promise<string> {
   try {
-    return await QRCode.toString(join, { type: 'utf8', errorCorrectionLevel: 'L' });
+    const qr = await QRCode.toString(join, { type: 'terminal', small: true, errorCorrectionLevel: 'L' });
+    return terminalColumns(qr) <= maxColumns ? qr : '';
   } catch {
     return '';
   }

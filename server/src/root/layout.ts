@@ -55,8 +55,3 @@ export function layoutOf(root: string): RootLayout {
     share: (id) => path.join(abs, 'shared', id),
   };
 }
-
-/** The root from --root, else BURROW_ROOT, else the demo store in the working directory. */
-export function resolveRoot(flag: string | undefined): string {
-  return path.resolve(flag ?? process.env.BURROW_ROOT ?? './demo-nas');
-}

@@ -10,7 +10,8 @@ export interface RootLock {
   release(): void;
 }
 
-export function acquireRootLock(lockFile: string, root: string): RootLock {
+/** `lockedError` makes the refusal (default: the NAS's ROOT_LOCKED); the device agent names itself. */
+export function acquireRootLock(lockFile: string, root: string, lockedError: (pid: number) => Error = (pid) => errors.locked(root, pid)): RootLock {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = fs.openSync(lockFile, 'wx', 0o600);
@@ -31,11 +32,11 @@ export function acquireRootLock(lockFile: string, root: string): RootLock {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const pid = readPid(lockFile);
-      if (pid !== null && pid !== process.pid && processAlive(pid)) throw errors.locked(root, pid);
+      if (pid !== null && pid !== process.pid && processAlive(pid)) throw lockedError(pid);
       fs.rmSync(lockFile, { force: true }); // stale: its owner died
     }
   }
-  throw errors.locked(root, readPid(lockFile) ?? -1);
+  throw lockedError(readPid(lockFile) ?? -1);
 }
 
 function readPid(file: string): number | null {

@@ -2,10 +2,11 @@ import fs from 'node:fs';
 import { Option, type Command } from 'commander';
 import { decodeJoinString } from '../../devices/join-string.js';
 import { BurrowError } from '../../errors.js';
-import { Agent } from '../../../../device-agents/agent.js';
+import { Agent, lockAgentRoot } from '../../../../device-agents/agent.js';
 import { agentPaths, applyOverrides, configFromJoin, loadAgentConfig, saveAgentConfig, type AgentConfig, type JoinOverrides } from '../../../../device-agents/config.js';
 import { readAgentStatus, type AgentStatus } from '../../../../device-agents/status.js';
-import { action, humanBytes, installStopSignals, report } from '../common.js';
+import { action, installStopSignals, report } from '../common.js';
+import { formatBytes } from '../../util/format-bytes.js';
 
 interface AgentOpts {
   root?: string;
@@ -59,11 +60,11 @@ function statusText(s: AgentStatus): string {
     `device ${s.device}: agent ${s.running ? `running (pid ${s.pid}) at ${s.url}` : 'not running'}${s.running ? '' : ` (last seen ${new Date(s.updatedAt).toISOString()})`}`,
     `NAS addresses: ${s.nas.join(', ')}`,
   ];
-  for (const f of s.folders) lines.push(`folder ${f.id} (${f.mode}): ${f.inSync ? 'in sync' : `${humanBytes(f.bytesLeft)} and ${f.filesLeft} files left`}, ${humanBytes(f.bytesDone)} synced`);
+  for (const f of s.folders) lines.push(`folder ${f.id} (${f.mode}): ${f.inSync ? 'in sync' : `${formatBytes(f.bytesLeft)} and ${f.filesLeft} files left`}, ${formatBytes(f.bytesDone)} synced`);
   lines.push(`peers: ${s.peers.length ? s.peers.map((p) => `${p.folder}↔${p.address}`).join(', ') : 'none connected'}`);
-  lines.push(`bytes synced ${humanBytes(s.bytesSynced)}, left ${humanBytes(s.bytesLeft)}`);
+  lines.push(`bytes synced ${formatBytes(s.bytesSynced)}, left ${formatBytes(s.bytesLeft)}`);
   lines.push(`pending requests: ${s.pendingRequests.length ? s.pendingRequests.map((r) => `${r.action} ${r.path} (${r.state})`).join('; ') : 'none'}`);
-  if (s.storage) lines.push(`storage: limit ${s.storage.limitBytes === null ? 'none' : humanBytes(s.storage.limitBytes)}, used ${humanBytes(s.storage.usedBytes)}, free ${humanBytes(s.storage.freeBytes)}`);
+  if (s.storage) lines.push(`storage: limit ${s.storage.limitBytes === null ? 'none' : formatBytes(s.storage.limitBytes)}, used ${formatBytes(s.storage.usedBytes)}, free ${formatBytes(s.storage.freeBytes)}`);
   lines.push(`last error: ${s.lastError ? `${s.lastError.message} (${new Date(s.lastError.at).toISOString()})` : 'none'}`);
   return lines.join('\n');
 }
@@ -87,6 +88,8 @@ export function register(program: Command): void {
     .option('--no-lan', 'do not look for the NAS on the local network')
     .action(
       action(async (opts: AgentOpts) => {
+        if (opts.join) decodeJoinString(opts.join); // a bad string is refused before anything is made on disk
+        const lock = lockAgentRoot(needRoot(opts.root));
         const cfg = resolveAgentConfig(opts);
         const signals = installStopSignals();
         const a = new Agent(cfg, { log: (m) => process.stderr.write(`${m}\n`) });
@@ -95,6 +98,7 @@ export function register(program: Command): void {
         const sig = await signals.stopped;
         process.stderr.write(`${sig}: stopping the agent\n`);
         await a.close().catch(() => undefined);
+        lock.release();
         signals.dispose();
       }),
     );

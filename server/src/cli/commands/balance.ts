@@ -4,7 +4,8 @@ import { scanArea } from '../../index/scanner.js';
 import { FILES_AREA, deviceArea } from '../../store/entries-repo.js';
 import { validateDeviceName } from '../../devices/device-name.js';
 import { balanceJob, cliRefresher } from '../../jobs/run-jobs.js';
-import { formatSize, type BalanceReport } from '../../jobs/balance.js';
+import type { BalanceReport } from '../../jobs/balance.js';
+import { formatBytes } from '../../util/format-bytes.js';
 import { BurrowError } from '../../errors.js';
 import { action, report, rootFrom, withRoot } from '../common.js';
 
@@ -43,17 +44,17 @@ function describe(r: BalanceReport): string {
   if (r.devices.length === 0) return 'no devices';
   const lines: string[] = [];
   for (const d of r.devices) {
-    const limit = d.quotaBytes === null ? 'no limit' : `limit ${formatSize(d.quotaBytes)}`;
+    const limit = d.quotaBytes === null ? 'no limit' : `limit ${formatBytes(d.quotaBytes)}`;
     if (!d.ok) {
-      lines.push(`${d.device}: ${formatSize(d.usedBytes)} used, ${limit}: ${d.reason}`);
+      lines.push(`${d.device}: ${formatBytes(d.usedBytes)} used, ${limit}: ${d.reason}`);
       continue;
     }
     if (d.evicted.length === 0) {
-      lines.push(`${d.device}: ${formatSize(d.usedBytes)} used, ${limit}: nothing to do`);
+      lines.push(`${d.device}: ${formatBytes(d.usedBytes)} used, ${limit}: nothing to do`);
       continue;
     }
-    lines.push(`${d.device}: ${formatSize(d.usedBytes)} used, ${limit}: ${r.dryRun ? 'would remove' : 'removed'} ${d.evicted.length} links, ${formatSize(d.freedBytes)}`);
-    for (const e of d.evicted) lines.push(`  ${e.path}  ${formatSize(e.size)}  last used ${e.lastUsed ? new Date(e.lastUsed).toISOString() : 'never'}`);
+    lines.push(`${d.device}: ${formatBytes(d.usedBytes)} used, ${limit}: ${r.dryRun ? 'would remove' : 'removed'} ${d.evicted.length} links, ${formatBytes(d.freedBytes)}`);
+    for (const e of d.evicted) lines.push(`  ${e.path}  ${formatBytes(e.size)}  last used ${e.lastUsed ? new Date(e.lastUsed).toISOString() : 'never'}`);
   }
   return lines.join('\n');
 }

@@ -4,7 +4,8 @@ import { scanArea } from '../../index/scanner.js';
 import { FILES_AREA } from '../../store/entries-repo.js';
 import { dedupeJob, cliRefresher } from '../../jobs/run-jobs.js';
 import { SKIP_REASONS, type DedupeReport, type SkipReason } from '../../jobs/dedupe.js';
-import { action, humanBytes, progressBar, report, rootFrom, withRoot } from '../common.js';
+import { action, progressBar, report, rootFrom, withRoot } from '../common.js';
+import { formatBytes } from '../../util/format-bytes.js';
 
 export function register(program: Command): void {
   withRoot(program.command('dedupe').description('replace duplicate files inside files/ by hard links to one copy (never outside files/)'))
@@ -43,18 +44,18 @@ export function register(program: Command): void {
 function describe(r: DedupeReport, scanMs: number | null): string {
   const verb = r.dryRun ? 'would link' : 'linked';
   const lines = [
-    `${r.groups} groups of identical files; ${verb} ${r.filesLinked} files, ${r.dryRun ? 'would save' : 'saved'} ${humanBytes(r.bytesSaved)}`,
+    `${r.groups} groups of identical files; ${verb} ${r.filesLinked} files, ${r.dryRun ? 'would save' : 'saved'} ${formatBytes(r.bytesSaved)}`,
   ];
   const reasons = Object.entries(r.skipped) as Array<[SkipReason, { files: number; bytes: number }]>;
   if (reasons.length > 0) {
-    lines.push(`skipped ${humanBytes(r.bytesSkipped)}:`);
-    for (const [why, s] of reasons) lines.push(`  ${s.files} files (${humanBytes(s.bytes)}): ${SKIP_REASONS[why]}`);
+    lines.push(`skipped ${formatBytes(r.bytesSkipped)}:`);
+    for (const [why, s] of reasons) lines.push(`  ${s.files} files (${formatBytes(s.bytes)}): ${SKIP_REASONS[why]}`);
   }
   if (r.emptyFilesIgnored > 0) lines.push(`${r.emptyFilesIgnored} empty files ignored`);
   if (r.recovered > 0) lines.push(`finished ${r.recovered} replacements an interrupted run left`);
   const t = r.timings;
   lines.push(
-    `hashed ${r.hashed.files} files (${humanBytes(r.hashed.bytes)}), compared ${r.compared.pairs} pairs; ` +
+    `hashed ${r.hashed.files} files (${formatBytes(r.hashed.bytes)}), compared ${r.compared.pairs} pairs; ` +
       `${scanMs !== null ? `scan ${(scanMs / 1000).toFixed(2)} s, ` : ''}hash ${(t.hashMs / 1000).toFixed(2)} s, compare+link ${(t.compareAndLinkMs / 1000).toFixed(2)} s`,
   );
   if (r.dryRun && r.linked.length > 0) lines.push('would link:', ...r.linked.slice(0, 20).map((l) => `  ${l.path} → ${l.keeper}`));

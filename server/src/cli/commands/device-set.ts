@@ -2,7 +2,8 @@ import { Command } from 'commander';
 import { openRoot } from '../../root/open-root.js';
 import { validateDeviceName } from '../../devices/device-name.js';
 import { errors } from '../../errors.js';
-import { action, humanBytes, report, rootFrom, withRoot } from '../common.js';
+import { action, report, rootFrom, withRoot } from '../common.js';
+import { formatBytes } from '../../util/format-bytes.js';
 
 /**
  * `burrow device set <name> --quota <MB|none>`: change a device's storage limit. It joins the
@@ -28,7 +29,7 @@ export function register(program: Command): void {
           if (!r.store.devices.get(name)) throw errors.unknownDevice(name);
           const bytes = opts.quota === null ? null : Math.round(opts.quota * 1024 * 1024);
           r.store.devices.setQuota(name, bytes);
-          report(opts.json, { name, quotaBytes: bytes }, () => `device ${name}: ${bytes === null ? 'no storage limit' : `storage limit ${humanBytes(bytes)}`} (run "burrow balance --device ${name}" to apply it now)`);
+          report(opts.json, { name, quotaBytes: bytes }, () => `device ${name}: ${bytes === null ? 'no storage limit' : `storage limit ${formatBytes(bytes)}`} (run "burrow balance --device ${name}" to apply it now)`);
         } finally {
           r.close();
         }

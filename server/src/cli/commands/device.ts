@@ -1,8 +1,14 @@
 import type { Command } from 'commander';
 import { openRoot } from '../../root/open-root.js';
 import { addDevice } from '../../devices/add-device.js';
-import { joinQr, joinStringFor } from '../../nas-sync/join.js';
-import { action, humanBytes, report, rootFrom, withRoot } from '../common.js';
+import { joinQr, joinStringFor, QR_MAX_COLUMNS } from '../../nas-sync/join.js';
+import { action, report, rootFrom, withRoot } from '../common.js';
+import { formatBytes } from '../../util/format-bytes.js';
+
+/** The join QR code for a terminal, or a line saying why there is none (the string is printed anyway). */
+async function qrOrNote(join: string): Promise<string> {
+  return (await joinQr(join)) || `(no QR code: this join string would need one wider than ${QR_MAX_COLUMNS} columns; copy the line above)\n`;
+}
 
 export function register(program: Command): void {
   const device = program.command('device').description('register and list devices');
@@ -19,7 +25,7 @@ export function register(program: Command): void {
         try {
           const d = addDevice(r, name, opts.quota ?? null);
           const join = joinStringFor(r, d.name);
-          const qr = !opts.json && process.stdout.isTTY ? await joinQr(join) : '';
+          const qr = !opts.json && process.stdout.isTTY ? await qrOrNote(join) : '';
           report(opts.json, { name: d.name, quotaBytes: d.quota_bytes, folder: r.layout.device(d.name), join }, () =>
             `device ${d.name} added; its folder is ${r.layout.device(d.name)}\n\njoin string (keep it private: it carries the device's secrets):\n${join}\n${qr}\non the device: burrow agent --root <dir> --join '${join}'`,
           );
@@ -35,7 +41,7 @@ export function register(program: Command): void {
         const r = openRoot(rootFrom(opts));
         try {
           const join = joinStringFor(r, name);
-          const qr = !opts.json && process.stdout.isTTY ? await joinQr(join) : '';
+          const qr = !opts.json && process.stdout.isTTY ? await qrOrNote(join) : '';
           report(opts.json, { name, join }, () => `${join}\n${qr}`);
         } finally {
           r.close();
@@ -50,7 +56,7 @@ export function register(program: Command): void {
         try {
           const list = r.store.devices.list();
           report(opts.json, list.map((d) => ({ name: d.name, quotaBytes: d.quota_bytes, createdAt: d.created_at })), () =>
-            list.length === 0 ? 'no devices yet: burrow device add <name>' : list.map((d) => `${d.name}${d.quota_bytes ? `  quota ${humanBytes(d.quota_bytes)}` : ''}`).join('\n'),
+            list.length === 0 ? 'no devices yet: burrow device add <name>' : list.map((d) => `${d.name}${d.quota_bytes ? `  quota ${formatBytes(d.quota_bytes)}` : ''}`).join('\n'),
           );
         } finally {
           r.close();

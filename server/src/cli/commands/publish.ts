@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { openRoot } from '../../root/open-root.js';
 import { publishCatalogue } from '../../catalogue/publish.js';
-import { action, humanBytes, report, rootFrom, withRoot } from '../common.js';
+import { action, report, rootFrom, withRoot } from '../common.js';
+import { formatBytes } from '../../util/format-bytes.js';
 
 export function register(program: Command): void {
   withRoot(program.command('publish').description('render the catalogue (catalogue/catalogue.html and its data) from the index once'))
@@ -14,7 +15,7 @@ export function register(program: Command): void {
           report(opts.json, stats, () =>
             [
               `published ${stats.files} files in ${stats.folders} folders to ${r.layout.catalogue}/catalogue.html in ${(stats.elapsedMs / 1000).toFixed(2)} s`,
-              `  ${stats.totalFiles} catalogue files (${humanBytes(stats.totalBytes)}, ${stats.chunks} data shards); rewrote ${stats.writtenFiles} (${humanBytes(stats.writtenBytes)}), removed ${stats.removedFiles}`,
+              `  ${stats.totalFiles} catalogue files (${formatBytes(stats.totalBytes)}, ${stats.chunks} data shards); rewrote ${stats.writtenFiles} (${formatBytes(stats.writtenBytes)}), removed ${stats.removedFiles}`,
               `  (requests are shown by the running NAS; "burrow start" republishes on every change)`,
             ].join('\n'),
           );

@@ -3,7 +3,8 @@ import { openRoot } from '../../root/open-root.js';
 import { computeStatus } from '../../services/status.js';
 import { readTls } from '../../http/tls.js';
 import { readHttpRuntime } from '../../http/listen.js';
-import { action, humanBytes, report, rootFrom, withRoot } from '../common.js';
+import { action, report, rootFrom, withRoot } from '../common.js';
+import { formatBytes } from '../../util/format-bytes.js';
 
 export function register(program: Command): void {
   withRoot(program.command('status').description('what the index holds: files, bytes, hash progress, devices'))
@@ -19,11 +20,11 @@ export function register(program: Command): void {
           const s = { ...computeStatus(r.store), http };
           report(opts.json, s, () =>
             [
-              `${s.files} files in ${s.folders} folders, ${humanBytes(s.bytes)}` + (s.errors ? `, ${s.errors} unreadable` : ''),
+              `${s.files} files in ${s.folders} folders, ${formatBytes(s.bytes)}` + (s.errors ? `, ${s.errors} unreadable` : ''),
               `hashed ${s.hash.hashedFiles}/${s.hash.totalFiles} files (${s.hash.percent}% of bytes)`,
-              ...s.devices.map((d) => `device ${d.name}: ${d.files} files, ${humanBytes(d.bytes)}` + (d.quotaBytes ? ` of ${humanBytes(d.quotaBytes)}` : '')),
+              ...s.devices.map((d) => `device ${d.name}: ${d.files} files, ${formatBytes(d.bytes)}` + (d.quotaBytes ? ` of ${formatBytes(d.quotaBytes)}` : '')),
               ...s.sharedFolders.map(
-                (f) => `shared folder ${f.id} (files/${f.path}): friends added ${humanBytes(f.usedBytes)} of ${f.limitBytes === null ? 'no limit' : humanBytes(f.limitBytes)}` + (f.refusedFiles ? `, ${f.refusedFiles} file(s) refused` : ''),
+                (f) => `shared folder ${f.id} (files/${f.path}): friends added ${formatBytes(f.usedBytes)} of ${f.limitBytes === null ? 'no limit' : formatBytes(f.limitBytes)}` + (f.refusedFiles ? `, ${f.refusedFiles} file(s) refused` : ''),
               ),
               ...(http.running ? [`web UI and API: ${http.running}`] : []),
               ...(tls ? [`TLS certificate SHA-256 fingerprint: ${tls.fingerprint}`] : []),

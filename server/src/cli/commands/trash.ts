@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import path from 'node:path';
-import { action, humanBytes, report, rootFrom, withRoot } from '../common.js';
+import { action, report, rootFrom, withRoot } from '../common.js';
+import { formatBytes } from '../../util/format-bytes.js';
 import { withLocalProcessor, httpJson } from '../../requests/run-local.js';
 import { listTrash, restoreTrash, emptyTrash, type TrashItem } from '../../actions/trash.js';
 
@@ -13,7 +14,7 @@ export function register(program: Command): void {
         const out = await withLocalProcessor(rootFrom(opts), async (p, r) => listTrash(p.trash, r.config.trash.retentionDays));
         const items = out.local ? out.value : ((await httpJson(out.nas, `/api/trash`, 'GET')).json as TrashItem[]);
         report(opts.json, items, () =>
-          items.length === 0 ? 'the trash is empty' : items.map((i) => `${i.id}  files/${i.originalPath}  ${i.kind}, ${i.files} files, ${humanBytes(i.bytes)}  until ${i.expiresAt}`).join('\n'),
+          items.length === 0 ? 'the trash is empty' : items.map((i) => `${i.id}  files/${i.originalPath}  ${i.kind}, ${i.files} files, ${formatBytes(i.bytes)}  until ${i.expiresAt}`).join('\n'),
         );
       }),
     );

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import { repoPath } from '../../util/repo-path.js';
+import { formatBytes } from '../../util/format-bytes.js';
 import { computeStatus, sharedFolderUse } from '../../services/status.js';
 import { SharesRepo } from '../../store/shares-repo.js';
 import type { FolderSync } from '../../nas-context.js';
@@ -40,12 +41,12 @@ export default async function adminRoutes(app: FastifyInstance): Promise<void> {
     const dedupe = app.nas.store.dedupe.history(20).map((r) => ({
       job: r.dry_run ? 'dedupe (dry run)' : 'dedupe',
       startedAt: r.started_at,
-      summary: r.state === 'done' ? `${r.groups} groups, ${r.files_linked} files linked, ${r.bytes_saved} bytes saved` : `${r.state}${r.error ? `: ${r.error}` : ''}`,
+      summary: r.state === 'done' ? `${r.groups} groups, ${r.files_linked} files linked, ${formatBytes(r.bytes_saved)} saved` : `${r.state}${r.error ? `: ${r.error}` : ''}`,
     }));
     const balance = app.nas.store.balanceHistory.history(undefined, 20).map((r) => ({
       job: `balance ${r.device}${r.dry_run ? ' (dry run)' : ''}`,
       startedAt: r.at,
-      summary: r.ok ? `freed ${r.freed} bytes (${JSON.parse(r.evicted || '[]').length} files)` : `failed: ${r.reason ?? 'unknown'}`,
+      summary: r.ok ? `freed ${formatBytes(r.freed)} (${JSON.parse(r.evicted || '[]').length} files)` : `failed: ${r.reason ?? 'unknown'}`,
     }));
     return [...dedupe, ...balance].sort((a, b) => b.startedAt - a.startedAt).slice(0, 30);
   });

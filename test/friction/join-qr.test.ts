@@ -1,0 +1,44 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BURROW_BIN, burrow } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tmp.js';
+import { joinQr } from '../../server/src/nas-sync/join.js';
+
+const cleanups: Array<() => void> = [];
+afterEach(() => {
+  for (const c of cleanups.splice(0)) c();
+});
+
+const visible = (line: string) => [...line.replace(/\x1b\[[0-9;]*m/g, '')].length; // eslint-disable-line no-control-regex
+const isQrLine = (line: string) => /[▀▄█]/.test(line);
+
+/** Run the CLI on a pseudo-terminal (util-linux `script`), as a person sees it: the QR code is drawn only there. */
+function onTerminal(args: string[]): string {
+  const cmd = [process.execPath, BURROW_BIN, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', env: { ...process.env, BURROW_LOG_LEVEL: 'warn', COLUMNS: '80' }, timeout: 60_000 });
+  expect(r.status, r.stderr).toBe(0);
+  return r.stdout.replace(/\r/g, '');
+}
+
+const hasScript = spawnSync('script', ['--version']).status === 0;
+
+describe('the device join QR code', () => {
+  it.skipIf(!hasScript)('fits an 80-column terminal for a real join string (device add and device join)', () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const root = path.join(t.dir, 'nas');
+    expect(burrow(['init', '--root', root]).status).toBe(0);
+    for (const args of [['device', 'add', 'grandmas-laptop'], ['device', 'join', 'grandmas-laptop']]) {
+      const out = onTerminal([...args, '--root', root]);
+      const qr = out.split('\n').filter(isQrLine);
+      expect(qr.length, out).toBeGreaterThan(20); // it is drawn
+      expect(Math.max(...qr.map(visible)), out).toBeLessThanOrEqual(80);
+    }
+  });
+
+  it('draws none rather than one too wide to scan', async () => {
+    expect(await joinQr('burrow1:' + 'x'.repeat(900))).toBe('');
+    expect((await joinQr('burrow1:short')).length).toBeGreaterThan(0);
+  });
+});
