@@ -2,7 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { newFolderSecrets, type SyncEngine } from '../../server/src/sync/index.js';
+import { MsgType } from '../../server/src/sync/protocol/index.js';
 import { engine, readTree, tmpDir, waitFor, writeTree } from './helpers.js';
+import { craftRecord, rawPeer } from './malicious-peer.js';
 
 /**
  * Issue 12, safety 1: two read-write peers edit one file while apart. Whichever
@@ -98,4 +100,49 @@ describe('conflicts never lose an edit', () => {
   it('the loser learns of the conflict first', () => run('loser-learns-first', false), 60_000);
   it('the winner learns first, with restarts in between', () => run('winner-learns-first', true), 60_000);
   it('the loser learns first, with restarts in between', () => run('loser-learns-first', true), 60_000);
+});
+
+describe('a remote version that arrives while the local edit is still being scanned', () => {
+  it('is decided against the scanned edit, not the older entry: the edit is kept as a conflict copy', async () => {
+    const root = await tmpDir();
+    const s = newFolderSecrets();
+    const B = path.join(root, 'b');
+    await writeTree(B, { 'z/doc.txt': 'base' });
+    let b = await engine(root, 'b');
+    engines.push(b);
+    await b.addFolder({ id: 'f', path: B, secret: s.readWrite, mode: 'send-receive' });
+    // Learn the base record's version vector the way any member can: from the index.
+    const spy = await rawPeer(b.port, s.readWrite);
+    const withRecords = (m: (typeof spy.msgs)[number]): boolean => (m.type === MsgType.Index || m.type === MsgType.IndexUpdate) && m.records.length > 0;
+    await waitFor(() => spy.msgs.some(withRecords), 10_000, 'index');
+    const idx = spy.msgs.find(withRecords) as { records: Array<{ body: Buffer }> };
+    const baseVv = (JSON.parse(idx.records[0]!.body.toString()) as { vv: Array<[string, number]> }).vv;
+    spy.conn.destroy();
+    engines.splice(engines.indexOf(b), 1);
+    await b.close();
+
+    // Offline: an edit, and four large files that the scan hashes first (they sit at the root).
+    await fs.promises.writeFile(path.join(B, 'z/doc.txt'), 'edit on B');
+    for (let i = 0; i < 4; i++) {
+      const fh = await fs.promises.open(path.join(B, `big${i}.bin`), 'w');
+      await fh.truncate(96 * 1024 * 1024);
+      await fh.close();
+    }
+    b = await engine(root, 'b');
+    engines.push(b);
+    b.on('error', () => undefined);
+    await b.addFolder({ id: 'f', path: B, secret: s.readWrite, mode: 'send-receive' });
+    // A newer remote version, concurrent with the edit (which is not scanned yet).
+    const remote = craftRecord(s.readWrite, { path: 'z/doc.txt', content: Buffer.from('remote edit'), vv: [...baseVv, ['ffffffffffffffff', 1]], mtime: Date.now() + 60_000 });
+    const peer = await rawPeer(b.port, s.readWrite);
+    peer.serve([remote]);
+    peer.sendIndex([remote]);
+    const scannedBeforeRemote = b.listFiles('f').length > 1;
+    await waitFor(async () => {
+      const t = await tree(B);
+      return t['z/doc.txt'] === 'remote edit' && Object.entries(t).some(([k, v]) => k.startsWith('z/doc.sync-conflict-') && v === 'edit on B');
+    }, 30_000, 'the remote version in place and the edit kept aside');
+    peer.conn.destroy();
+    expect(scannedBeforeRemote).toBe(false); // the race really happened
+  }, 60_000);
 });
