@@ -222,8 +222,11 @@ export function buildCatalogueData(input: BuildInput): BuiltCatalogue {
   const shareList = shares.map((s) => [s.id, s.source_path, s.limit_mb === null ? 'ro' : 'rw']);
   files.set('data/index.js', jsCall('BURROW_INDEX', { v: 1, chunks: chunkNames, devices: input.devices, trashDays: input.trashDays, shares: shareList }));
   files.set('data/summary.js', jsCall('BURROW_SUMMARY', { files: fileCount, dirs: dirCount, bytes, top, topComplete: top.length < TOP_LIMIT, features: { ...PUBLISHED_FEATURES } }));
+  // The third argument tells the device's agent how far the NAS has read its worklist: a request
+  // read but no longer listed has finished (open requests are always listed first).
+  const readTo = repo.worklistOffsets();
   for (const d of input.devices) {
-    files.set(`devices/${d}.js`, jsCall('BURROW_REQUESTS', d, input.requestRows?.get(d) ?? deviceRequestRows(input.requests, d)));
+    files.set(`devices/${d}.js`, jsCall('BURROW_REQUESTS', d, input.requestRows?.get(d) ?? deviceRequestRows(input.requests, d), { worklistReadTo: readTo.get(d) ?? 0 }));
   }
   return { files, fileCount, dirCount, bytes, chunks: chunkNames.length };
 }

@@ -30,6 +30,12 @@ export class CatalogueRepo {
     return this.db.prepare("SELECT path FROM entries WHERE area = ? AND kind = 'file' ORDER BY path").pluck().iterate(`device:${device}`) as IterableIterator<string>;
   }
 
+  /** How far the NAS has read each device's worklist (bytes), so a device can tell "not read yet" from "finished long ago". */
+  worklistOffsets(): Map<string, number> {
+    const rows = this.db.prepare('SELECT device, byte_offset FROM worklist_offsets').raw(true).all() as Array<[string, number]>;
+    return new Map(rows);
+  }
+
   /** Every file in every share folder: [share id, path inside the share folder]. */
   shareFiles(): IterableIterator<[string, string]> {
     return this.shareFilesStmt.iterate() as IterableIterator<[string, string]>;

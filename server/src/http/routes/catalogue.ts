@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import fastifyStatic from '@fastify/static';
+import { NAS_LIVE_SCRIPT, catalogueVersion } from '../../catalogue/live-script.js';
+import { helpPage, HELP_PAGE_CSP } from '../../util/help-page.js';
 
 /**
  * The catalogue over the NAS's own HTTP server: /catalogue/catalogue.html and its data, read
@@ -25,5 +27,22 @@ export default async function catalogueRoutes(app: FastifyInstance): Promise<voi
   const script = (body: string) => async (_req: unknown, reply: import('fastify').FastifyReply) =>
     reply.header('Content-Type', 'text/javascript; charset=utf-8').header('Cache-Control', 'no-cache').send(body);
   app.get('/files/.burrow/device.js', script('/* Served by the Burrow NAS: the catalogue page takes its device from ?device=<name>. */\n'));
-  app.get('/agent.js', script('/* Served by the Burrow NAS, not a device agent: no agent token here. */\n'));
+  // No agent token here; instead the page keeps itself current (see NAS_LIVE_SCRIPT).
+  app.get('/agent.js', script(`/* Served by the Burrow NAS, not a device agent. */\n${NAS_LIVE_SCRIPT}`));
+  app.get('/api/catalogue/version', async () => ({ version: catalogueVersion(app.nas.layout.catalogue) }));
+  // The page's [open] links lead to ../files/<path>, the device's own copy; the NAS has none to show.
+  app.get('/files/*', async (req, reply) => {
+    const rel = String((req.params as { '*'?: string })['*'] ?? '').replace(/\/+$/, '');
+    return reply
+      .code(404)
+      .type('text/html; charset=utf-8')
+      .header('Content-Security-Policy', HELP_PAGE_CSP)
+      .header('Cache-Control', 'no-store')
+      .send(
+        helpPage(`${rel || 'files'}: open it on a device`, [
+          `[open] opens the copy on the device you are using, not the NAS's copy: this catalogue is served by the NAS, which has no device copy to open.`,
+          `To open ${rel || 'it'}, open the catalogue from the Burrow agent on your device (burrow agent prints its address, e.g. http://127.0.0.1:7422/), [get] it there if it is not on the device yet, then [open] it.`,
+        ]),
+      );
+  });
 }
