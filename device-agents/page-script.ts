@@ -73,7 +73,8 @@ export const AGENT_PAGE_SCRIPT = String.raw`(function () {
 
   function busy() {
     var veil = $('veil'), menu = $('menu'), q = $('q');
-    return (veil && !veil.hidden) || (menu && !menu.hidden) || (q && (q.value || document.activeElement === q));
+    // data-burrow-awaiting: the page waits for a result to show (a share's secret), which a reload would lose.
+    return (veil && !veil.hidden) || (menu && !menu.hidden) || (q && (q.value || document.activeElement === q)) || document.documentElement.hasAttribute('data-burrow-awaiting');
   }
   function saveView() {
     var open = openRows().filter(function (r) { return r.getAttribute('aria-expanded') === 'true'; }).map(function (r) { return r.getAttribute('data-path'); });

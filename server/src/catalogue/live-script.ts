@@ -33,7 +33,8 @@ export const NAS_LIVE_SCRIPT = String.raw`(function () {
   function rows() { var t = $('tree'); return t ? Array.prototype.slice.call(t.querySelectorAll('.row')) : []; }
   function busy() {
     var veil = $('veil'), menu = $('menu'), q = $('q');
-    return (veil && !veil.hidden) || (menu && !menu.hidden) || (q && (q.value || document.activeElement === q));
+    // data-burrow-awaiting: the page waits for a result to show (a share's secret), which a reload would lose.
+    return (veil && !veil.hidden) || (menu && !menu.hidden) || (q && (q.value || document.activeElement === q)) || document.documentElement.hasAttribute('data-burrow-awaiting');
   }
   function save() {
     var open = rows().filter(function (r) { return r.getAttribute('aria-expanded') === 'true'; }).map(function (r) { return r.getAttribute('data-path'); });
