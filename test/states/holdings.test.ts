@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { makeFixture, addDevices, type Fixture } from '../catalogue/fixture.js';
 import { decodeCatalogue, runDataScript } from '../catalogue/decode.js';
 import { SharesRepo } from '../../server/src/store/shares-repo.js';
+import { RequestsRepo } from '../../server/src/store/requests-repo.js';
 import { compareUtf8 } from '../../server/src/catalogue/build.js';
 
 let f: Fixture | undefined;
@@ -57,5 +58,15 @@ describe('a device holds a path, not an inode', () => {
     const names = ['a', 'a/b', 'a0', '\uffff', '\u{1F600}', 'é', 'z'];
     const utf8 = [...names].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
     expect([...names].sort(compareUtf8)).toEqual(utf8);
+  });
+});
+
+describe("a device's request shard", () => {
+  it('says how far the NAS has read that device worklist', () => {
+    f = makeFixture('burrow-hold-');
+    addDevices(f, 'desk');
+    new RequestsRepo(f.r.store.db).setOffset('desk', 1234, 1, 'h');
+    f.publish();
+    expect(runDataScript(path.join(f.r.layout.catalogue, 'devices', 'desk.js'), 'BURROW_REQUESTS')[2]).toEqual({ worklistReadTo: 1234 });
   });
 });
