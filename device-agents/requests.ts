@@ -11,6 +11,7 @@ import path from 'node:path';
  * files/.burrow/results/<id>.json.
  */
 import type { WorkItem } from '../server/src/devices/exchange-formats.js';
+import { DEVICE_RESULTS_REL } from '../server/src/devices/exchange-formats.js';
 export type { WorkItem };
 
 export interface RequestState {
@@ -149,7 +150,9 @@ export class RequestBook {
   private resultOf(id: string): unknown {
     if (!/^[A-Za-z0-9_-]{1,128}$/.test(id)) return undefined;
     try {
-      const r = JSON.parse(fs.readFileSync(path.join(path.dirname(this.worklist), 'results', `${id}.json`), 'utf8')) as { id?: unknown; result?: unknown };
+      // The worklist sits in files/.burrow/, the results in files/.burrow/results/ (DEVICE_RESULTS_REL).
+      const dir = path.join(path.dirname(path.dirname(this.worklist)), DEVICE_RESULTS_REL);
+      const r = JSON.parse(fs.readFileSync(path.join(dir, `${id}.json`), 'utf8')) as { id?: unknown; result?: unknown };
       return r.id === id ? r.result : undefined;
     } catch {
       return undefined;

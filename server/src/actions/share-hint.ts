@@ -2,6 +2,7 @@ import path from 'node:path';
 import QRCode from 'qrcode';
 import type { ActionEnv, ValidRequest } from './types.js';
 import { writeFileAtomic } from '../fsutil/atomic-write.js';
+import { DEVICE_RESULTS_REL } from '../devices/exchange-formats.js';
 
 /** What the owner hands a friend after [share]: the read-only secret, as text and QR code, and the command to run. Never the read-write secret. */
 export interface FriendHint {
@@ -39,8 +40,6 @@ export function friendHint(readOnly: string, sharedPath: string): FriendHint {
   return { readOnly, command: `burrow sync --secret ${readOnly} --dir ${dir}`, qrSvg: qrSvg(readOnly) };
 }
 
-/** Where the NAS leaves a request's result for the device that made it: its own synced folder, which only that device receives. */
-export const DEVICE_RESULTS_DIR = '.burrow/results';
 
 /**
  * Hand the hint to the device that asked, through its own folder (devices/<d>/.burrow/results/<id>.json
@@ -49,5 +48,5 @@ export const DEVICE_RESULTS_DIR = '.burrow/results';
 export function leaveResultForDevice(env: ActionEnv, req: ValidRequest, result: Record<string, unknown>): void {
   if (!env.store.devices.get(req.device)) return; // the NAS owner ('@nas') has no device folder
   const dir = env.layout.device(req.device);
-  writeFileAtomic(path.join(dir, DEVICE_RESULTS_DIR, `${req.id}.json`), JSON.stringify({ v: 1, id: req.id, action: req.action, path: req.path, result }) + '\n', { skipIfSame: true });
+  writeFileAtomic(path.join(dir, DEVICE_RESULTS_REL, `${req.id}.json`), JSON.stringify({ v: 1, id: req.id, action: req.action, path: req.path, result }) + '\n', { skipIfSame: true });
 }
