@@ -635,19 +635,23 @@
   function afterDone(rq, x, j) {
     if (rq.action !== 'share' || rq.state !== 'done' || rq.shown) return false;
     var f = friendOf(j);
+    // A result without a hint (no sync engine on the NAS, so no secret yet): nothing more will come.
+    if (!f && j && j.result) rq.noFriend = true;
     if (!f) return false;
     rq.shown = true;
     if ($('veil').hidden) showFriend(x, f);
     return true;
   }
+  var awaitingShares = {};
   function poll(rq, tries) {
     // A share's hint may arrive a little after "done" (it comes through the device's own folder).
     // While it is awaited the page says so, and the live reload waits (data-burrow-awaiting).
-    var awaiting = rq.action === 'share' && !rq.shown && rq.state !== 'failed' && tries <= 120;
-    if (awaiting) document.documentElement.setAttribute('data-burrow-awaiting', 'share');
+    var awaiting = rq.action === 'share' && !rq.shown && !rq.noFriend && rq.state !== 'failed' && tries <= 30;
+    if (awaiting) awaitingShares[rq.id] = true; else delete awaitingShares[rq.id];
+    if (Object.keys(awaitingShares).length) document.documentElement.setAttribute('data-burrow-awaiting', 'share');
     else document.documentElement.removeAttribute('data-burrow-awaiting');
     if (rq.state === 'failed' || tries > 600 || rq.shown) return;
-    if (rq.state === 'done' && (rq.action !== 'share' || tries > 120)) return;
+    if (rq.state === 'done' && (rq.action !== 'share' || rq.noFriend || tries > 30)) return;
     setTimeout(function () {
       fetch(api.base + '/api/requests/' + encodeURIComponent(rq.id), { headers: headers(), credentials: 'omit' })
         .then(function (res) { return res.ok ? res.json() : null; })
