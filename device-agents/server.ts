@@ -6,6 +6,8 @@ import fastifyStatic from '@fastify/static';
 import { Type, type Static } from '@sinclair/typebox';
 import type { RequestBook } from './requests.js';
 import { AGENT_PAGE_SCRIPT } from './page-script.js';
+import { resolveInside } from '../server/src/fsutil/safe-path.js';
+import { helpPage, HELP_PAGE_CSP } from '../server/src/util/help-page.js';
 
 /**
  * The agent's local web server, on 127.0.0.1 only. It serves the synced catalogue at
@@ -87,6 +89,11 @@ export async function startAgentServer(o: AgentServerOptions): Promise<RunningAg
       reply.header('Access-Control-Allow-Origin', 'null');
       reply.header('Vary', 'Origin');
     }
+  });
+
+  // Results the NAS left for this device (a share's read-only secret) reach only the page, through /api/requests/:id.
+  app.addHook('onRequest', async (req, reply) => {
+    if (req.url.startsWith('/files/.burrow/results')) return refuse(reply, 404, 'NOT_FOUND', 'Nothing here.');
   });
 
   app.options('/api/*', async (req, reply) => {
@@ -173,6 +180,48 @@ export async function startAgentServer(o: AgentServerOptions): Promise<RunningAg
   app.get('/api/version', async (req, reply) => {
     if (!guard(req, reply, false)) return reply;
     return { version: o.version() };
+  });
+
+  // [open] of a folder, or of something not on this device yet: a page that says what is there and what to do.
+  app.setNotFoundHandler(async (req, reply) => {
+    const url = req.url.split('?')[0]!;
+    if (!url.startsWith('/files/')) return refuse(reply, 404, 'NOT_FOUND', `Nothing at ${url}.`);
+    let rel: string;
+    try {
+      rel = decodeURIComponent(url.slice('/files/'.length)).replace(/\/+$/, '');
+    } catch {
+      return refuse(reply, 400, 'BAD_PATH', 'The address is not a valid path.');
+    }
+    const html = (code: number, body: string) => reply.code(code).type('text/html; charset=utf-8').header('Content-Security-Policy', HELP_PAGE_CSP).send(body);
+    let abs: string;
+    try {
+      abs = rel === '' ? o.filesDir : resolveInside(o.filesDir, rel).abs;
+    } catch {
+      return html(404, helpPage('Not a path of this store', [`${rel} is not a path Burrow can open.`]));
+    }
+    const st = fs.lstatSync(abs, { throwIfNoEntry: false });
+    if (st?.isDirectory()) {
+      const names = fs
+        .readdirSync(abs, { withFileTypes: true })
+        .filter((d) => !d.name.startsWith('.burrow') && (d.isFile() || d.isDirectory()))
+        .sort((a, b) => (a.isDirectory() === b.isDirectory() ? (a.name < b.name ? -1 : 1) : a.isDirectory() ? -1 : 1));
+      const href = (n: string, dir: boolean) => '/files/' + [...(rel ? rel.split('/') : []), n].map(encodeURIComponent).join('/') + (dir ? '/' : '');
+      return html(
+        200,
+        helpPage(
+          `${rel || 'files'}/ on ${o.device}`,
+          [names.length ? `What this device holds of ${rel || 'the store'}/ (${names.length} ${names.length === 1 ? 'entry' : 'entries'}):` : `${rel || 'files'}/ is on this device but holds nothing yet; files you [get] appear here as they arrive.`],
+          names.map((d) => ({ href: href(d.name, d.isDirectory()), text: d.name + (d.isDirectory() ? '/' : '') })),
+        ),
+      );
+    }
+    return html(
+      404,
+      helpPage(`${rel} is not on ${o.device} yet`, [
+        `${rel} is not on this device (${o.device}): [open] opens the copy on this device.`,
+        'In the catalogue, use [get] on it to bring it here; once it has arrived, [open] turns bold and opens it. If you just asked for it, it is still syncing: try again in a moment.',
+      ]),
+    );
   });
 
   app.setErrorHandler((err: Error & { statusCode?: number; validation?: unknown }, _req, reply) => {

@@ -73,13 +73,11 @@ describe('catalogue buttons → POST /api/requests → links', () => {
     const trashId = (destroyed.result as { trashId: string }).trashId;
     expect(fs.readFileSync(path.join(root, '.burrow/trash', trashId, 'payload/old.txt'), 'utf8')).toBe('old');
 
-    // A refused request comes back with its reason, shown to the person who clicked.
+    // What this NAS does not offer is shown disabled with the reason, before anyone confirms anything.
     await (await row(page, 'music')).locator('.tw').click();
     await (await row(page, 'music/song.mp3')).locator('.name').click();
-    await page.locator('#menu [data-action="torrent"]').click();
-    await page.locator('#dlg-confirm').click();
-    await waitFor(async () => (await lastRequest('torrent'))?.state === 'failed', 10_000);
-    expect((await lastRequest('torrent')).reason).toMatch(/not available yet/);
+    expect(await page.locator('#menu [data-action="torrent"]').isDisabled()).toBe(true);
+    expect(await page.locator('#menu .why').textContent()).toMatch(/not available/);
     expect(problems).toEqual([]);
   });
 

@@ -58,7 +58,7 @@ export function computeStatus(store: Store): NasStatus {
     },
     devices: store.devices.list().map((d) => {
       const dc = store.entries.countByKind(deviceArea(d.name));
-      return { name: d.name, files: dc.file?.n ?? 0, bytes: dc.file?.bytes ?? 0, quotaBytes: d.quota_bytes };
+      return { name: d.name, files: dc.file?.n ?? 0, bytes: dc.file?.bytes ?? 0, quotaBytes: d.effective_quota_bytes };
     }),
     sharedFolders: sharedFolderUse(store),
   };
