@@ -1,5 +1,7 @@
 import type { Store } from '../store/index.js';
 import { FILES_AREA, deviceArea } from '../store/entries-repo.js';
+import { TorrentsRepo } from '../store/torrents-repo.js';
+import type { BurrowConfig } from '../config/schema.js';
 
 export interface NasStatus {
   files: number;
@@ -9,10 +11,25 @@ export interface NasStatus {
   errors: number;
   hash: { hashedFiles: number; hashedBytes: number; totalFiles: number; totalBytes: number; percent: number };
   devices: Array<{ name: string; files: number; bytes: number; quotaBytes: number | null }>;
+  /** The torrent listener (torrent.port) is on while the NAS runs and a torrent is active. */
+  torrents?: { active: number; total: number; host: string; port: number; listener: 'on' | 'off' };
+}
+
+function torrentStatus(store: Store, config: BurrowConfig): NasStatus['torrents'] {
+  let active = 0;
+  let total = 0;
+  try {
+    const repo = new TorrentsRepo(store.db);
+    active = repo.countActive();
+    total = repo.list().length;
+  } catch {
+    // A read-only open of a root whose database predates the torrents table.
+  }
+  return { active, total, host: config.torrent.host, port: config.torrent.port, listener: active > 0 ? 'on' : 'off' };
 }
 
 /** The numbers `GET /api/status` and `burrow status` both report. */
-export function computeStatus(store: Store): NasStatus {
+export function computeStatus(store: Store, config?: BurrowConfig): NasStatus {
   const c = store.entries.countByKind(FILES_AREA);
   const p = store.contents.progress();
   return {
@@ -32,5 +49,6 @@ export function computeStatus(store: Store): NasStatus {
       const dc = store.entries.countByKind(deviceArea(d.name));
       return { name: d.name, files: dc.file?.n ?? 0, bytes: dc.file?.bytes ?? 0, quotaBytes: d.quota_bytes };
     }),
+    ...(config ? { torrents: torrentStatus(store, config) } : {}),
   };
 }

@@ -10,12 +10,15 @@ export function register(program: Command): void {
       action((opts: { root?: string; json?: boolean }) => {
         const r = openRoot(rootFrom(opts), { readonly: true });
         try {
-          const s = computeStatus(r.store);
+          const s = computeStatus(r.store, r.config);
           report(opts.json, s, () =>
             [
               `${s.files} files in ${s.folders} folders, ${humanBytes(s.bytes)}` + (s.errors ? `, ${s.errors} unreadable` : ''),
               `hashed ${s.hash.hashedFiles}/${s.hash.totalFiles} files (${s.hash.percent}% of bytes)`,
               ...s.devices.map((d) => `device ${d.name}: ${d.files} files, ${humanBytes(d.bytes)}` + (d.quotaBytes ? ` of ${humanBytes(d.quotaBytes)}` : '')),
+              s.torrents && s.torrents.active > 0
+                ? `torrents: ${s.torrents.active} active of ${s.torrents.total}; listener on ${s.torrents.host}:${s.torrents.port} while the NAS runs`
+                : `torrents: none active; listener (${s.torrents?.host}:${s.torrents?.port}) off until the first torrent`,
             ].join('\n'),
           );
         } finally {

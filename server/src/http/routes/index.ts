@@ -3,6 +3,7 @@ import healthRoutes from './health.js';
 import adminRoutes from './admin.js';
 import catalogueRoutes from './catalogue.js';
 import requestRoutes from './requests.js';
+import torrentRoutes from './torrents.js';
 
 /** Every HTTP route area, registered in this order. Add a module here to serve it. */
-export const routeModules: Array<(app: FastifyInstance) => Promise<void>> = [healthRoutes, adminRoutes, catalogueRoutes, requestRoutes];
+export const routeModules: Array<(app: FastifyInstance) => Promise<void>> = [healthRoutes, adminRoutes, catalogueRoutes, requestRoutes, torrentRoutes];
