@@ -589,6 +589,7 @@
           if (!res.ok) throw new Error((j && (j.message || (j.error && j.error.message) || j.error)) || ('HTTP ' + res.status));
           if (j && j.state) { rq.state = j.state; rq.reason = j.reason; }
           render();
+          offerTorrent(j);
           poll(rq, 0);
         });
       })
@@ -599,13 +600,24 @@
         setStatus('[' + action + '] on ' + x.path + ' failed: ' + rq.reason);
       });
   }
+  // A finished [create torrent]: offer the .torrent (served by the NAS's torrent listener) and the magnet link.
+  function offerTorrent(j) {
+    var r = j && j.state === 'done' && j.result;
+    if (!r || !r.torrentUrl) return;
+    dialog(r.kind === 'once' ? '1-time torrent ready' : 'Torrent ready', function (b) {
+      var a = el('a', 'torrent-file', 'Download the .torrent'); a.href = r.torrentUrl; a.setAttribute('download', r.torrentId + '.torrent');
+      b.appendChild(a);
+      p(b, 'Magnet link:'); p(b, r.magnet, 'what');
+      p(b, r.kind === 'once' ? 'The NAS serves it for one complete download, then never again.' : 'The NAS serves it to anyone who has it, until it is stopped (burrow torrent stop ' + r.torrentId + ').');
+    }, null, false, null);
+  }
   function poll(rq, tries) {
     if (rq.state === 'done' || rq.state === 'failed' || tries > 600) return;
     setTimeout(function () {
       fetch(api.base + '/api/requests/' + encodeURIComponent(rq.id), { headers: headers(), credentials: 'omit' })
         .then(function (res) { return res.ok ? res.json() : null; })
         .then(function (j) {
-          if (j && j.state) { rq.state = j.state; rq.reason = j.reason; rq.updatedAt = Date.now(); render(); }
+          if (j && j.state) { rq.state = j.state; rq.reason = j.reason; rq.updatedAt = Date.now(); render(); offerTorrent(j); }
           poll(rq, tries + 1);
         })
         .catch(function () { poll(rq, tries + 5); });
