@@ -5,10 +5,12 @@ import { BurrowError } from '../errors.js';
 import type { PieceJob } from './hash-worker.js';
 
 /**
- * SHA-1 of every piece, split into one contiguous run per worker thread (as mktorrent's
- * threads do), so hashing uses every core and never blocks the NAS's event loop.
+ * SHA-1 of every piece, split into one contiguous run per worker thread, so hashing uses every
+ * core and never blocks the NAS's event loop. One thread more than cores: each worker also
+ * copies its bytes out of the page cache, and mktorrent likewise runs one hashing thread per
+ * core plus a reader (on a busy machine the scheduler shares the CPU out per thread).
  */
-export async function hashPieces(files: Array<{ abs: string; size: number }>, pieceLength: number, totalBytes: number, workers = Math.max(1, os.availableParallelism())): Promise<Buffer> {
+export async function hashPieces(files: Array<{ abs: string; size: number }>, pieceLength: number, totalBytes: number, workers = os.availableParallelism() + 1): Promise<Buffer> {
   const pieces = Math.ceil(totalBytes / pieceLength);
   // Below ~32 pieces a second thread costs more than it saves.
   const n = Math.max(1, Math.min(workers, Math.ceil(pieces / 32)));
