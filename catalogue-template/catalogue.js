@@ -603,7 +603,7 @@
           if (!res.ok) throw new Error((j && (j.message || (j.error && j.error.message) || j.error)) || ('HTTP ' + res.status));
           if (j && j.state) { rq.state = j.state; rq.reason = j.reason; }
           render();
-          afterDone(rq, x, j);
+          if (!afterDone(rq, x, j)) offerTorrent(j);
           poll(rq, 0);
         });
       })
@@ -642,6 +642,17 @@
     return true;
   }
   var awaitingShares = {};
+  // A finished [create torrent]: offer the .torrent (served by the NAS's torrent listener) and the magnet link.
+  function offerTorrent(j) {
+    var r = j && j.state === 'done' && j.result;
+    if (!r || !r.torrentUrl) return;
+    dialog(r.kind === 'once' ? '1-time torrent ready' : 'Torrent ready', function (b) {
+      var a = el('a', 'torrent-file', 'Download the .torrent'); a.href = r.torrentUrl; a.setAttribute('download', r.torrentId + '.torrent');
+      b.appendChild(a);
+      p(b, 'Magnet link:'); p(b, r.magnet, 'what');
+      p(b, r.kind === 'once' ? 'The NAS serves it for one complete download, then never again.' : 'The NAS serves it to anyone who has it, until it is stopped (burrow torrent stop ' + r.torrentId + ').');
+    }, null, false, null);
+  }
   function poll(rq, tries) {
     // A share's hint may arrive a little after "done" (it comes through the device's own folder).
     // While it is awaited the page says so, and the live reload waits (data-burrow-awaiting).
@@ -655,7 +666,7 @@
       fetch(api.base + '/api/requests/' + encodeURIComponent(rq.id), { headers: headers(), credentials: window.BURROW_NAS ? 'same-origin' : 'omit' })
         .then(function (res) { return res.ok ? res.json() : null; })
         .then(function (j) {
-          if (j && j.state) { rq.state = j.state; rq.reason = j.reason; rq.updatedAt = Date.now(); render(); afterDone(rq, rq.x, j); }
+          if (j && j.state) { rq.state = j.state; rq.reason = j.reason; rq.updatedAt = Date.now(); render(); if (!afterDone(rq, rq.x, j)) offerTorrent(j); }
           poll(rq, tries + 1);
         })
         .catch(function () { poll(rq, tries + 5); });

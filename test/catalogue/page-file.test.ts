@@ -212,10 +212,10 @@ describe('the action menu, through a device agent', () => {
     const withRevoke = (menu: string[]) => menu.flatMap((m) => (m === '[share]' ? ['[share]', '[revoke]'] : [m]));
     const { page, problems } = await open(`${viewA}?agent=${agent.url}`);
     expect(await menuOf(page, 'x')).toEqual(FILE_MENU);
-    // Torrents are not offered by this NAS: shown, disabled, with the reason.
-    expect(await page.locator('#menu [data-action=torrent]').isDisabled()).toBe(true);
-    expect(await page.locator('#menu [data-action=torrent-once]').isDisabled()).toBe(true);
-    expect(await page.locator('#menu .why').textContent()).toBe('Torrents are not available on this NAS yet.');
+    // This NAS offers torrents (data/summary.js says so): both entries are enabled, with no excuse shown.
+    expect(await page.locator('#menu [data-action=torrent]').isDisabled()).toBe(false);
+    expect(await page.locator('#menu [data-action=torrent-once]').isDisabled()).toBe(false);
+    expect(await page.locator('#menu .why').count()).toBe(0);
     await page.keyboard.press('Escape');
     // A read-only folder share is revoked with [revoke]; the folder can still become a shared folder.
     expect(await menuOf(page, 'photos')).toEqual(withRevoke(FOLDER_MENU));

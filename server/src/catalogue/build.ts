@@ -16,7 +16,7 @@ export const REQUESTS_PER_DEVICE = 200;
  * What this NAS offers that the page must know before it shows an entry: a feature that is off
  * is shown disabled with the reason, instead of failing after the user confirmed.
  */
-export const PUBLISHED_FEATURES: { torrent: boolean } = { torrent: false };
+export const PUBLISHED_FEATURES: { torrent: boolean } = { torrent: true };
 
 export interface BuildInput {
   store: Store;

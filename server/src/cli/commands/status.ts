@@ -19,7 +19,7 @@ export function register(program: Command): void {
           const found = readHttpRuntime(r.layout);
           const rt = found && processAlive(found.pid) ? found : undefined; // a NAS killed -9 leaves its file behind
           const http = { tls: tls !== undefined, fingerprint: tls?.fingerprint ?? null, running: rt ? `${rt.tls ? 'https' : 'http'}://${rt.host.includes(':') ? `[${rt.host}]` : rt.host}:${rt.port}` : null };
-          const s = { ...computeStatus(r.store), http };
+          const s = { ...computeStatus(r.store, r.config), http };
           report(opts.json, s, () =>
             [
               `${s.files} files in ${s.folders} folders, ${formatBytes(s.bytes)}` + (s.errors ? `, ${s.errors} unreadable` : ''),
@@ -30,6 +30,9 @@ export function register(program: Command): void {
               ),
               ...(http.running ? [`web UI and API: ${http.running}`] : []),
               ...(tls ? [`TLS certificate SHA-256 fingerprint: ${tls.fingerprint}`] : []),
+              s.torrents && s.torrents.active > 0
+                ? `torrents: ${s.torrents.active} active of ${s.torrents.total}; listener on ${s.torrents.host}:${s.torrents.port} while the NAS runs`
+                : `torrents: none active; listener (${s.torrents?.host}:${s.torrents?.port}) off until the first torrent`,
             ].join('\n'),
           );
         } finally {
