@@ -17,10 +17,10 @@ const TRASH_SWEEP_MS = 60 * 60 * 1000;
  * Worklists are read in batches that each take at most this long, then the event loop runs
  * (HTTP, sync, timers) before the next batch: a flooded worklist never freezes the NAS.
  */
-const BATCH_MS = 15;
+const BATCH_MS = 10;
 const BATCH_LINES = 500;
 /** Each device may send this many lines per second (with a burst of WORKLIST_BURST). */
-export const WORKLIST_LINES_PER_SECOND = 5000;
+export const WORKLIST_LINES_PER_SECOND = 10_000;
 const WORKLIST_BURST = 2000;
 
 /**
