@@ -37,6 +37,12 @@ describe('a flooded worklist', () => {
     const headers = ownerHeaders(nas.root);
     // Warm the connection path once so the first sample measures the NAS, not the test.
     expect((await timedGet(nas.url, '/api/health', headers)).status).toBe(200);
+    // The same machine with nothing to drain, for comparison in the log.
+    const idle: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      idle.push((await timedGet(nas.url, '/api/health', headers)).ms);
+      await new Promise((res) => setTimeout(res, 20));
+    }
     const t0 = performance.now();
     fs.writeFileSync(wl, junk.join('\n') + '\n');
     const latencies: number[] = [];
@@ -57,13 +63,14 @@ describe('a flooded worklist', () => {
     const worst = sorted[sorted.length - 1]!;
     const median = sorted[sorted.length >> 1]!;
     const p90 = sorted[Math.floor(sorted.length * 0.9)]!;
-    console.log(`flood: ${LINES} junk lines drained in ${(drainMs / 1000).toFixed(1)} s; ${latencies.length} health checks, median ${median.toFixed(1)} ms, p90 ${p90.toFixed(1)} ms, worst ${worst.toFixed(1)} ms`);
+    console.log(`flood: ${LINES} junk lines drained in ${(drainMs / 1000).toFixed(1)} s; ${latencies.length} health checks, median ${median.toFixed(1)} ms, p90 ${p90.toFixed(1)} ms, worst ${worst.toFixed(1)} ms (idle NAS before: worst ${Math.max(...idle).toFixed(1)} ms)`);
     expect(latencies.length).toBeGreaterThan(20);
-    // The goal is every answer within 200 ms, and that is what a quiet machine shows. On a
-    // shared, overloaded machine the scheduler alone stalls any process for a second now and
-    // then, so the test holds the typical answer to 200 ms and only bounds the worst.
-    expect(median).toBeLessThan(200);
-    expect(worst).toBeLessThan(3000);
+    // Every answer within 200 ms is what a quiet machine shows. On a shared, overloaded machine
+    // the scheduler alone delays any process now and then (an idle NAS too), so the test holds
+    // nine answers in ten to 200 ms and bounds the worst at a second. Before the fix the API did
+    // not answer at all until the whole worklist was read (minutes).
+    expect(p90).toBeLessThan(200);
+    expect(worst).toBeLessThan(1000);
     expect(fs.existsSync(path.join(nas.root, 'devices', 'phone', 'last.txt'))).toBe(true);
     // Every junk line became a failed request with a reason (spot checks at both ends).
     const first = await api(nas.root, nas.url, '/api/requests/junk-00000002');

@@ -18,6 +18,7 @@ import { BurrowError } from '../errors.js';
 
 /** The request queue runs at most this long before it lets the event loop run. */
 const PUMP_SLICE_MS = 5;
+const PUMP_GAP_MS = 1;
 
 export type RequestSource = 'worklist' | 'http' | 'cli' | 'auto';
 
@@ -212,10 +213,11 @@ export class RequestProcessor {
           this.queue.splice(0, this.head);
           this.head = 0;
         }
-        // Let the event loop run every few ms: runs whose steps finish synchronously would
-        // otherwise follow each other in microtasks and starve HTTP and sync meanwhile.
+        // Let the event loop run, and the process idle a moment, every few ms: runs whose steps
+        // finish synchronously would otherwise follow each other in microtasks and starve HTTP
+        // and sync meanwhile (and on a busy machine a process that never sleeps answers late).
         if (performance.now() - since > PUMP_SLICE_MS) {
-          await new Promise<void>((resolve) => setImmediate(resolve));
+          await new Promise<void>((resolve) => setTimeout(resolve, PUMP_GAP_MS));
           since = performance.now();
         }
         try {
