@@ -123,8 +123,8 @@ export class RequestsService implements NasService, RequestStatusSource {
 
   /**
    * One round over the devices with unread lines: each gets a batch (bounded in lines, time
-   * and by its own rate), then the next round waits for the event loop (setImmediate) or, when
-   * every such device has used its rate, for the first one to earn lines again.
+   * and by its own rate); the next round comes after a short sleep or, when every such device
+   * has used its rate, once the first one has earned lines again.
    */
   private drain(): void {
     if (this.draining || this.closed) return;
@@ -163,7 +163,8 @@ export class RequestsService implements NasService, RequestStatusSource {
     // A short sleep between rounds, not setImmediate: the NAS then idles a third of the time
     // while it drains a flood, so on a busy machine the scheduler runs it promptly when an HTTP
     // request or a sync message arrives.
-    this.drainTimer = setTimeout(() => this.drain(), waitMs === 0 ? ROUND_GAP_MS : Number.isFinite(waitMs) ? waitMs : POLL_MS);
+    // (An infinite wait means a device became due during the round: serve it next round.)
+    this.drainTimer = setTimeout(() => this.drain(), waitMs === 0 || !Number.isFinite(waitMs) ? ROUND_GAP_MS : waitMs);
     this.drainTimer.unref();
   }
 
