@@ -18,7 +18,7 @@ import { BurrowError } from '../errors.js';
 
 /** The request queue runs at most this long before it lets the event loop run. */
 const PUMP_SLICE_MS = 5;
-const PUMP_GAP_MS = 1;
+const PUMP_GAP_MS = 2;
 
 export type RequestSource = 'worklist' | 'http' | 'cli' | 'auto';
 

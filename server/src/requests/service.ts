@@ -17,7 +17,7 @@ const TRASH_SWEEP_MS = 60 * 60 * 1000;
  * Worklists are read in batches that each take at most this long, then the event loop runs
  * (HTTP, sync, timers) before the next batch: a flooded worklist never freezes the NAS.
  */
-const BATCH_MS = 10;
+const BATCH_MS = 5;
 const BATCH_LINES = 500;
 const ROUND_GAP_MS = 5;
 /** Each device may send this many lines per second (with a burst of WORKLIST_BURST). */
@@ -160,7 +160,7 @@ export class RequestsService implements NasService, RequestStatusSource {
       this.draining = false;
     }
     if (this.due.size === 0 || this.closed) return;
-    // A short sleep between rounds, not setImmediate: the NAS then idles a third of the time
+    // A short sleep between rounds, not setImmediate: the NAS then idles about half the time
     // while it drains a flood, so on a busy machine the scheduler runs it promptly when an HTTP
     // request or a sync message arrives.
     // (An infinite wait means a device became due during the round: serve it next round.)
