@@ -34,10 +34,17 @@
   var focusPath = null;
 
   // ---- small helpers ------------------------------------------------------------------
+  // Control and bidi-control characters in a name are shown, never obeyed: U+202E would
+  // otherwise make "evil\u202Egpj.exe" read as "evilexe.jpg". Names sit in elements styled
+  // unicode-bidi: isolate (catalogue.css), so their direction cannot spill into the text around.
+  var HIDDEN_CHARS = /[\u0000-\u001f\u007f-\u009f\u061c\u200b\u200e\u200f\u2028-\u202e\u2060\u2066-\u2069\ufeff]/g;
+  function shown(s) {
+    return String(s).replace(HIDDEN_CHARS, function (c) { return '\u27e8U+' + ('000' + c.charCodeAt(0).toString(16).toUpperCase()).slice(-4) + '\u27e9'; });
+  }
   function el(tag, cls, text) {
     var e = document.createElement(tag);
     if (cls) e.className = cls;
-    if (text !== undefined && text !== null) e.textContent = String(text);
+    if (text !== undefined && text !== null) e.textContent = shown(text);
     return e;
   }
   // formatBytes is Burrow's one byte formatter (web/format-bytes.js), inlined before this script.
@@ -68,7 +75,7 @@
   function store(key, value) { try { if (value === null) localStorage.removeItem(key); else localStorage.setItem(key, value); } catch (e) { /* storage off */ } }
   function recall(key) { try { return localStorage.getItem(key); } catch (e) { return null; } }
   var DEVICE_RE = /^[A-Za-z0-9._-]{1,64}$/;
-  function setStatus(text) { $('status').textContent = text; }
+  function setStatus(text) { $('status').textContent = shown(text); }
 
   // ---- loaders called by the data scripts ------------------------------------------------
   window.BURROW_INDEX = function (x) { index = x; };
@@ -270,7 +277,7 @@
     row.appendChild(tw);
     var name = el('button', 'name', (searchMode ? x.path : x.name) + (x.dir ? '/' : ''));
     name.type = 'button'; name.tabIndex = -1;
-    name.title = 'Actions for ' + x.path;
+    name.title = 'Actions for ' + shown(x.path);
     row.appendChild(name);
     var has = hereHas(x);
     var get = el('button', 'lnk get' + (has ? '' : ' strong'), '[get]');

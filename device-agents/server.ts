@@ -14,12 +14,20 @@ import { helpPage, HELP_PAGE_CSP } from '../server/src/util/help-page.js';
  * /catalogue/ and the device's files at /files/ (so the page's ../files/<path> links open
  * local copies), and takes the page's actions.
  *
- * Guard against other web pages (CSRF, DNS rebinding): the Host must be this loopback
- * address; a request that changes anything needs the X-Burrow-Token header (a custom header
- * that no cross-site form or simple request can carry) and an Origin that is absent or this
- * server's own. The token reaches only pages served from here: /agent.js refuses requests a
- * browser marks as cross-site (Sec-Fetch-Site), so another site cannot read it with a
- * <script> tag. The token is kept across restarts, so an open page keeps working.
+ * Guard against other web pages (CSRF, DNS rebinding, framing, file:// pages): the Host must be
+ * this loopback address; no answer carries a CORS grant (not even to the origin "null" of
+ * downloaded HTML files and sandboxed frames), so no other page can read anything from here;
+ * every answer forbids framing; a request that changes anything needs the X-Burrow-Token
+ * header (a custom header that no cross-site form or simple request can carry) and an Origin
+ * that is absent or this server's own.
+ *
+ * The token reaches only a page this server served: each load of catalogue.html carries a
+ * fresh one-time nonce (in the script tag that loads /agent.js?nonce=…), and /agent.js hands
+ * out the token only for a nonce it issued in the last minute. Another web page cannot read
+ * the HTML (no CORS), so it never has a nonce. This does not keep the token from a program on
+ * this computer: anything that can read the agent's folder (.burrow-agent/token) or fetch
+ * catalogue.html itself gets it, as it can read files/ anyway. The token is kept across
+ * restarts, so an open page keeps working.
  */
 export interface AgentServerOptions {
   port: number;
@@ -36,6 +44,10 @@ export interface AgentServerOptions {
   /** Which of these paths (relative to files/) are not complete on this device yet. */
   missing(paths: string[]): Promise<Array<{ path: string; info: string }>>;
 }
+
+/** A nonce opens /agent.js once, within this time of the page load that carried it. */
+const NONCE_TTL_MS = 60_000;
+const MAX_NONCES = 256;
 
 const LocalBody = Type.Object({ paths: Type.Array(Type.String({ maxLength: 4096 }), { maxItems: 1000 }) }, { additionalProperties: false });
 
@@ -83,29 +95,24 @@ export async function startAgentServer(o: AgentServerOptions): Promise<RunningAg
     reply.header('X-Content-Type-Options', 'nosniff');
     reply.header('Referrer-Policy', 'no-referrer');
     reply.header('Cache-Control', 'no-store');
-    // A catalogue opened from file:// has the origin "null". It may read the agent's answers
-    // (so it can say how to act), but every change from it is refused by the guard below.
-    if (req.headers.origin === 'null') {
-      reply.header('Access-Control-Allow-Origin', 'null');
-      reply.header('Vary', 'Origin');
-    }
+    // No page of this agent may be framed: a framed catalogue could be clicked through
+    // ([get], then its confirm button) by the page around it.
+    reply.header('Content-Security-Policy', "frame-ancestors 'none'");
+    reply.header('X-Frame-Options', 'DENY');
+    // Deliberately no Access-Control-Allow-Origin anywhere, not even for "null" (a catalogue or
+    // any other HTML file opened from disk, a sandboxed frame): such pages may load /agent.js's
+    // notice as a script, but can read nothing from this server.
   });
 
   // Results the NAS left for this device (a share's read-only secret) reach only the page, through /api/requests/:id.
   app.addHook('onRequest', async (req, reply) => {
-    if (req.url.startsWith('/files/.burrow/results')) return refuse(reply, 404, 'NOT_FOUND', 'Nothing here.');
-  });
-
-  app.options('/api/*', async (req, reply) => {
-    if (req.headers.origin !== 'null') return reply.code(404).send();
-    return reply
-      .code(204)
-      .header('Access-Control-Allow-Methods', 'GET, POST')
-      .header('Access-Control-Allow-Headers', 'Content-Type, X-Burrow-Token')
-      .header('Access-Control-Max-Age', '600')
-      // Chromium's Private Network Access asks before a file:// page may talk to loopback.
-      .header('Access-Control-Allow-Private-Network', 'true')
-      .send();
+    let p = req.url.split('?')[0]!;
+    try {
+      p = decodeURIComponent(p);
+    } catch {
+      /* left as sent: the static server refuses it too */
+    }
+    if (p.replace(/\/{2,}/g, '/').startsWith('/files/.burrow/results')) return refuse(reply, 404, 'NOT_FOUND', 'Nothing here.');
   });
 
   const guard = (req: FastifyRequest, reply: FastifyReply, write: boolean): boolean => {
@@ -131,12 +138,43 @@ export async function startAgentServer(o: AgentServerOptions): Promise<RunningAg
 
   app.get('/', async (_req, reply) => reply.redirect('/catalogue/catalogue.html'));
 
+  // One-time nonces of the catalogue pages served lately: the key to the token (see above).
+  const nonces = new Map<string, number>();
+  const issueNonce = (): string => {
+    const now = Date.now();
+    for (const [n, until] of nonces) if (until < now || nonces.size >= MAX_NONCES) nonces.delete(n);
+    const n = crypto.randomBytes(18).toString('base64url');
+    nonces.set(n, now + NONCE_TTL_MS);
+    return n;
+  };
+  const takeNonce = (n: unknown): boolean => {
+    if (typeof n !== 'string' || !nonces.has(n)) return false;
+    const until = nonces.get(n)!;
+    nonces.delete(n);
+    return until >= Date.now();
+  };
+
+  const servePage = async (_req: FastifyRequest, reply: FastifyReply) => {
+    let html: string;
+    try {
+      html = await fs.promises.readFile(path.join(o.catalogueDir, 'catalogue.html'), 'utf8');
+    } catch {
+      return refuse(reply, 503, 'NO_CATALOGUE', 'The catalogue has not arrived from the NAS yet; reload in a moment.');
+    }
+    const tag = `<script src="/agent.js?nonce=${issueNonce()}"></script>`;
+    const at = html.lastIndexOf('</body>');
+    return reply.type('text/html; charset=utf-8').send(at < 0 ? html + tag : html.slice(0, at) + tag + '\n' + html.slice(at));
+  };
+  app.get('/catalogue/catalogue.html', servePage);
+  app.get('/catalogue/', servePage);
+
   app.get('/api/health', async () => ({ ok: true }));
 
-  app.get('/agent.js', async (req, reply) => {
+  app.get<{ Querystring: { nonce?: string } }>('/agent.js', async (req, reply) => {
     const site = req.headers['sec-fetch-site'];
-    if (site !== undefined && site !== 'same-origin' && site !== 'none') {
-      // No token for other pages; a catalogue opened from a file gets a notice saying where to act.
+    const crossSite = site !== undefined && site !== 'same-origin' && site !== 'none';
+    if (crossSite || !takeNonce(req.query.nonce)) {
+      // No token without the nonce of a page served here; a catalogue opened from a file gets a notice saying where to act.
       const notice = `Browsing from a file. To act ([get], [delete], …), open ${origins()[0]}/ — the Burrow agent on this device serves this catalogue there with working buttons.`;
       return reply
         .code(200)
