@@ -97,6 +97,7 @@ describe('names with control and bidi characters', () => {
     const web = path.join(REPO, 'web');
     app.get('/', async (_q, r) => r.type('text/html').send(fs.readFileSync(path.join(web, 'index.html'))));
     app.get('/admin/admin.js', async (_q, r) => r.type('text/javascript').send(fs.readFileSync(path.join(web, 'admin.js'))));
+    app.get('/admin/format-bytes.js', async (_q, r) => r.type('text/javascript').send(fs.readFileSync(path.join(web, 'format-bytes.js'))));
     app.get('/admin/admin.css', async (_q, r) => r.type('text/css').send(fs.readFileSync(path.join(web, 'admin.css'))));
     app.get('/api/status', async () => ({ files: 2, folders: 1, bytes: 10, hash: { hashedFiles: 0, totalFiles: 2, percent: 0 }, hashing: false, devices: [] }));
     app.get('/api/devices', async () => [{ name: 'phone', files: 1, bytes: 4, quotaBytes: null }]);

@@ -11,6 +11,7 @@ import { initRoot, openRoot } from '../../server/src/root/open-root.js';
 import { addDevice } from '../../server/src/devices/add-device.js';
 import { startNas, type RunningNas } from '../../server/src/nas.js';
 import { launchBrowser } from '../helpers/browser.js';
+import { loginPage, ownerFetch } from '../helpers/nas-auth.js';
 import { tempDir, waitFor, writeFiles } from '../helpers/tmp.js';
 import { watchedPage, loaded, row, expand } from '../catalogue/page-harness.js';
 import type { RequestStatus } from '../../server/src/nas-context.js';
@@ -47,7 +48,7 @@ afterAll(async () => {
 });
 
 async function post(body: Record<string, unknown>): Promise<RequestStatus> {
-  const res = await fetch(`${nas.url}/api/requests`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ device: 'phone', args: {}, ...body }) });
+  const res = await ownerFetch(root, `${nas.url}/api/requests`, { method: 'POST', body: JSON.stringify({ device: 'phone', args: {}, ...body }) });
   return (await res.json()) as RequestStatus;
 }
 
@@ -66,6 +67,7 @@ async function shows(page: import('playwright-core').Page, p: string, sel: strin
 describe('the NAS page', () => {
   it('shows the secret after [share], refreshes itself when a request ends, and its menus only offer what works', async () => {
     const { page, problems } = await watchedPage(browser);
+    await loginPage(page, nas.url, root);
     await page.goto(`${nas.url}/catalogue/catalogue.html?device=phone`);
     await loaded(page);
     await expand(page, 'docs');
@@ -79,8 +81,8 @@ describe('the NAS page', () => {
     expect(secret).toMatch(/^B/);
     expect(await page.locator('#friend-command').textContent()).toBe(`burrow sync --secret ${secret} --dir ./report`);
     expect(await page.locator('#friend-qr').evaluate((i: HTMLImageElement) => i.complete && i.naturalWidth > 0)).toBe(true);
-    const shares = (await (await fetch(`${nas.url}/api/shares`)).json()) as Array<{ id: string }>;
-    expect(JSON.stringify(await (await fetch(`${nas.url}/api/requests?device=phone`)).json())).not.toContain('"readWrite"');
+    const shares = (await (await ownerFetch(root, `${nas.url}/api/shares`)).json()) as Array<{ id: string }>;
+    expect(JSON.stringify(await (await ownerFetch(root, `${nas.url}/api/requests?device=phone`)).json())).not.toContain('"readWrite"');
     expect(shares).toHaveLength(1);
     // The page reloads itself once the catalogue shows the share (no reload from the test), keeping docs/ open.
     await page.evaluate(() => ((window as unknown as { marker: number }).marker = 1));
@@ -110,12 +112,12 @@ describe('the NAS page', () => {
   });
 
   it('[open] on the NAS page leads to a page that says what to do, not a JSON 404', async () => {
-    const res = await fetch(`${nas.url}/files/docs/report.txt`);
+    const res = await ownerFetch(root, `${nas.url}/files/docs/report.txt`);
     expect(res.status).toBe(404);
     expect(res.headers.get('content-type')).toMatch(/text\/html/);
     const html = await res.text();
     expect(html).toContain('opens the copy on the device you are using');
     expect(html).toContain('open the catalogue from the Burrow agent on your device');
-    expect((await fetch(`${nas.url}/files/docs/`)).headers.get('content-type')).toMatch(/text\/html/);
+    expect((await ownerFetch(root, `${nas.url}/files/docs/`)).headers.get('content-type')).toMatch(/text\/html/);
   });
 });

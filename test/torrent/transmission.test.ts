@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import net from 'node:net';
 import crypto from 'node:crypto';
+import { ownerFetch } from '../helpers/nas-auth.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { burrow, burrowBackground, exitOf } from '../helpers/cli.js';
 import { tempDir, waitFor, writeFiles } from '../helpers/tmp.js';
@@ -43,7 +44,7 @@ let seq = 0;
 /** A request through the running NAS's API (what the catalogue does), without a CLI process per call. */
 async function request(action: string, p: string, args: Record<string, unknown> = {}, confirm = false): Promise<{ state: string; reason?: string; result: Record<string, unknown> }> {
   const body = { id: `torrent-test-${process.pid}-${seq++}`, device: '@nas', action, path: p, args, confirm };
-  const res = await fetch(`http://127.0.0.1:${httpPort}/api/requests?wait=60000`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await ownerFetch(root, `http://127.0.0.1:${httpPort}/api/requests?wait=60000`, { method: 'POST', body: JSON.stringify(body) });
   return (await res.json()) as never;
 }
 async function make(p: string, once = false): Promise<{ id: string; torrent: string; webSeed: string }> {
@@ -61,7 +62,7 @@ interface Listed {
 }
 let httpPort = 0;
 /** The NAS's own view (GET /api/torrents, what `burrow torrent list` shows while it runs), without a CLI process per poll. */
-const listed = async (id: string) => ((await (await fetch(`http://127.0.0.1:${httpPort}/api/torrents`)).json()) as { torrents: Listed[] }).torrents.find((x) => x.id === id)!;
+const listed = async (id: string) => ((await (await ownerFetch(root, `http://127.0.0.1:${httpPort}/api/torrents`)).json()) as { torrents: Listed[] }).torrents.find((x) => x.id === id)!;
 
 beforeAll(async () => {
   expect(burrow(['init', '--root', root]).status).toBe(0);
