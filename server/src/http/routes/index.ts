@@ -4,6 +4,7 @@ import adminRoutes from './admin.js';
 import catalogueRoutes from './catalogue.js';
 import requestRoutes from './requests.js';
 import loginRoutes from './login.js';
+import adminActionRoutes from './admin-actions.js';
 
 /** Every HTTP route area, registered in this order. Add a module here to serve it. */
-export const routeModules: Array<(app: FastifyInstance) => Promise<void>> = [healthRoutes, loginRoutes, adminRoutes, catalogueRoutes, requestRoutes];
+export const routeModules: Array<(app: FastifyInstance) => Promise<void>> = [healthRoutes, loginRoutes, adminRoutes, adminActionRoutes, catalogueRoutes, requestRoutes];
