@@ -171,7 +171,7 @@ describe('admin UI runs the NAS', () => {
 
   it('draws each chart from the figures of burrow status --json', async () => {
     const cli = burrow(['status', '--json', '--root', t.dir]);
-    expect(cli.code, cli.stderr).toBe(0);
+    expect(cli.status, cli.stderr).toBe(0);
     const status = JSON.parse(cli.stdout) as { bytes: number; devices: Array<{ name: string; bytes: number; quotaBytes: number | null }> };
     const bars = async (chart: string) => {
       const svg = await (await ownerFetch(t.dir, `${nas.url}/api/admin/charts/${chart}.svg`)).text();
