@@ -200,6 +200,20 @@ function showJob(p) {
   document.getElementById('run-' + p.job).disabled = p.state === 'running';
 }
 
+function renderSync(s) {
+  document.getElementById('sync-state').textContent = !s ? '' : s.running ? 'The sync engine serves ' + s.folders.length + ' folders.' : 'The sync engine is not running: ' + s.error;
+  fillRows(
+    document.getElementById('sync-rows'),
+    ((s && s.folders) || []).map((f) => {
+      const p = f.progress;
+      const progress = p.inSync ? 'in sync' : bytes(p.bytesDone) + ' done, ' + bytes(p.bytesLeft) + ' (' + p.filesLeft + ' files) left';
+      const peers = f.peers.length ? f.peers.map((x) => x.address + ' (' + x.level + ', in ' + bytes(x.bytesIn) + ', out ' + bytes(x.bytesOut) + ')').join('; ') : 'no peer connected';
+      return [el('span', f.id, 'share-id'), f.mode, progress, bytes(p.rate) + '/s', peers];
+    }),
+    'No folder is served.',
+  );
+}
+
 async function refreshRequests() {
   const device = document.getElementById('request-device').value;
   const rows = await getJson('/api/requests?limit=50&device=' + encodeURIComponent(device));
@@ -221,6 +235,7 @@ async function refresh() {
     document.getElementById('chart-storage').src = '/api/admin/charts/storage.svg?v=' + chartVersion;
     document.getElementById('chart-device-limits').src = '/api/admin/charts/device-limits.svg?v=' + chartVersion;
     renderDevices(await getJson('/api/admin/devices'));
+    renderSync(await getJson('/api/admin/sync'));
     renderShares(await getJson('/api/admin/shares'), await getJson('/api/admin/shares/revoked'));
     const jobs = await getJson('/api/jobs');
     fillRows(document.getElementById('job-rows'), jobs ? jobs.map((j) => [j.job, when(j.startedAt), j.summary]) : [], jobs ? 'No job has run yet.' : 'Job history is not available on this NAS version.');

@@ -187,6 +187,14 @@ describe('admin UI runs the NAS', () => {
     await shoot('overview');
   });
 
+  it('lists every folder the sync engine serves with its progress and peers', async () => {
+    const row = page.locator('#sync-rows tr', { hasText: 'device:phone' });
+    await row.waitFor();
+    expect(await row.innerText()).toMatch(/send-receive\s+(in sync|.+ left)\s+.*\/s\s+no peer connected/);
+    expect(await page.locator('#sync-rows').innerText()).toContain('catalogue:catalogue');
+    await shoot('sync');
+  });
+
   it('shows the requests log filtered by device', async () => {
     await page.selectOption('#request-device', '@nas');
     await expect.poll(() => page.locator('#request-rows').innerText()).toMatch(/destroy\s+Docs\/old\.txt\s+done/);

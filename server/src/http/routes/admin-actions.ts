@@ -17,6 +17,7 @@ import { formatBytes } from '../../util/format-bytes.js';
 import type { RequestsService } from '../../requests/service.js';
 import type { SchedulerService } from '../../jobs/scheduler-service.js';
 import type { BalancerService } from '../../jobs/balancer-service.js';
+import type { NasFolderSync } from '../../nas-sync/service.js';
 
 /** Events of the NAS bus the admin page hears about (see nas-context.ts), plus the admin's own. */
 const FORWARDED = ['request-updated', 'links-changed', 'worklist-changed', 'admin-changed', 'job-progress'] as const;
@@ -151,6 +152,26 @@ export default async function adminActionRoutes(app: FastifyInstance): Promise<v
       (err: Error) => emit('job-progress', { job, state: 'failed', percent: state.percent, summary: err.message }),
     ).finally(() => running.delete(job));
     return reply.code(202).send({ job, state: 'running' });
+  });
+
+  // Every folder the sync engine serves, its connected peers and progress. The engine has no
+  // pause/resume, so neither has this page.
+  app.get('/api/admin/sync', { schema: { querystring: NoQuery } }, async () => {
+    const sync = app.nas.services.get('folder-sync') as NasFolderSync | undefined;
+    const engine = sync?.syncEngine ?? null;
+    if (!engine) return { running: false, error: sync?.error ?? 'the sync engine is off (sync.enabled)', folders: [] };
+    const root = app.nas.layout.root;
+    return {
+      running: true,
+      error: null,
+      folders: engine.listFolders().map((f) => ({
+        id: f.id,
+        path: f.path.startsWith(root + '/') ? f.path.slice(root.length + 1) : f.path,
+        mode: f.mode,
+        progress: engine.progress(f.id),
+        peers: engine.listPeers(f.id).map((p) => ({ device: p.device, address: p.address, level: p.level, bytesIn: p.bytesIn, bytesOut: p.bytesOut })),
+      })),
+    };
   });
 
   app.get('/api/admin/charts', { schema: { querystring: NoQuery } }, async () => chartData(app.nas.store, computeStatus(app.nas.store)));
