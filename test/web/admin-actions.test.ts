@@ -15,6 +15,7 @@ import { burrow } from '../helpers/cli.js';
 
 const t = tempDir();
 let nas: RunningNas;
+let nasStopped = false;
 let browser: Browser;
 let page: Page;
 const errors: string[] = [];
@@ -68,7 +69,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await browser?.close();
-  await nas?.stop();
+  if (!nasStopped) await nas?.stop();
   t.cleanup();
 });
 
@@ -221,5 +222,16 @@ describe('admin UI runs the NAS', () => {
     await page.setViewportSize({ width: 1280, height: 900 });
     await page.screenshot({ path: `${ART}/admin-all-desktop.png`, fullPage: true });
     expect(errors).toEqual([]);
+  });
+
+  it('an open event stream does not keep the NAS from stopping', async () => {
+    await page.close();
+    const r = await ownerFetch(t.dir, `${nas.url}/api/admin/events`);
+    expect(r.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const reader = r.body!.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toMatch(/^event: hello\n/);
+    nasStopped = true;
+    await nas.stop();
+    for (;;) if ((await reader.read()).done) break;
   });
 });

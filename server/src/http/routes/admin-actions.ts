@@ -176,8 +176,8 @@ export default async function adminActionRoutes(app: FastifyInstance): Promise<v
 
   app.get('/api/admin/charts', { schema: { querystring: NoQuery } }, async () => chartData(app.nas.store, computeStatus(app.nas.store)));
   const charts = {
-    storage: (d: ReturnType<typeof chartData>) => barChartSvg("The store's size and its split across devices and shares", d.storage),
-    'device-limits': (d: ReturnType<typeof chartData>) => barChartSvg("Each device's use against its limit", d.deviceLimits),
+    storage: (d: ReturnType<typeof chartData>) => barChartSvg('Store size, by device and share', d.storage),
+    'device-limits': (d: ReturnType<typeof chartData>) => barChartSvg('Device use against limit', d.deviceLimits),
   };
   for (const [name, draw] of Object.entries(charts)) {
     app.get(`/api/admin/charts/${name}.svg`, { schema: { querystring: Type.Object({ v: Type.Optional(Type.String({ maxLength: 20 })) }, { additionalProperties: false }) } }, async (_req, reply) =>
