@@ -250,14 +250,27 @@ async function refresh() {
   }
 }
 
-// Many events can arrive at once (a request changes state several times): refresh once for them.
+// Many events can arrive at once (a request changes state several times): one refresh at a time,
+// at most a few a second, and one more after it if something changed meanwhile.
 let pending = null;
+let running = null;
+let again = false;
 function refreshSoon() {
+  if (running) {
+    again = true;
+    return;
+  }
   if (pending) return;
   pending = setTimeout(() => {
     pending = null;
-    refresh();
-  }, 150);
+    running = refresh().finally(() => {
+      running = null;
+      if (again) {
+        again = false;
+        refreshSoon();
+      }
+    });
+  }, 300);
 }
 
 function listen() {
