@@ -135,7 +135,7 @@ function renderDevices(devices) {
     devices.map((d) => {
       const contact = el('span', (d.online ? 'online' : 'offline') + ', last contact ' + ago(d.lastContact), d.online ? 'online' : 'offline');
       contact.title = d.lastContact ? when(d.lastContact) : 'its agent has not reported yet';
-      return [d.name, d.files, bytes(d.bytes), d.quotaBytes ? bytes(d.quotaBytes) : 'none', contact, group(button('Join / QR', () => showJoin(d.name)), button('Set limit', () => setLimit(d.name, d.quotaBytes)))];
+      return [d.name, d.files, bytes(d.bytes), d.quotaBytes ? bytes(d.quotaBytes) : 'none', contact, d.pinned && d.pinned.length ? d.pinned.join(', ') : 'nothing', group(button('Join / QR', () => showJoin(d.name)), button('Set limit', () => setLimit(d.name, d.quotaBytes)))];
     }),
     'No devices yet: add one above.',
   );
@@ -234,6 +234,7 @@ async function refresh() {
     chartVersion++;
     document.getElementById('chart-storage').src = '/api/admin/charts/storage.svg?v=' + chartVersion;
     document.getElementById('chart-device-limits').src = '/api/admin/charts/device-limits.svg?v=' + chartVersion;
+    document.getElementById('chart-dedupe-saved').src = '/api/admin/charts/dedupe-saved.svg?v=' + chartVersion;
     renderDevices(await getJson('/api/admin/devices'));
     renderSync(await getJson('/api/admin/sync'));
     renderShares(await getJson('/api/admin/shares'), await getJson('/api/admin/shares/revoked'));

@@ -106,11 +106,13 @@ describe('admin UI runs the NAS', () => {
     await expect.poll(() => row.innerText()).toMatch(/75\.0 MiB/);
     expect(nas.ctx.store.devices.get('phone')?.quota_bytes).toBe(75 * 1024 * 1024);
 
-    expect(await page.locator('#device-rows tr', { hasText: 'laptop' }).innerText()).toMatch(/offline, last contact never/);
+    expect(await page.locator('#device-rows tr', { hasText: 'laptop' }).innerText()).toMatch(/offline, last contact never\s+nothing/);
+    const pin = burrow(['pin', 'Music', '--device', 'laptop', '--root', t.dir]);
+    expect(pin.status, pin.stderr).toBe(0);
     // The laptop's agent reports (as the sync service records it); the next event refreshes the page.
     new SecretsRepo(nas.ctx.store.db).saveReport({ device: 'laptop', limit_bytes: null, free_bytes: 1e9, used_bytes: 0, admin_quota_bytes: 100 * 1024 * 1024, agent_version: '0.1.0' });
     nas.ctx.events.emit('links-changed', { device: 'laptop' });
-    await expect.poll(() => page.locator('#device-rows tr', { hasText: 'laptop' }).innerText()).toMatch(/online, last contact \d+ s ago/);
+    await expect.poll(() => page.locator('#device-rows tr', { hasText: 'laptop' }).innerText()).toMatch(/online, last contact \d+ s ago\s+Music/);
   });
 
   it('shows a share\'s read-only secret as text and QR, revokes it, and lists it apart', async () => {
@@ -148,6 +150,10 @@ describe('admin UI runs the NAS', () => {
     expect(seen.at(-1)).toBe(100);
     expect(fs.statSync(path.join(t.dir, 'files/Music/a.mp3')).ino).toBe(fs.statSync(path.join(t.dir, 'files/Music/copy-a.mp3')).ino);
     await expect.poll(() => page.locator('#job-rows').innerText()).toMatch(/dedupe\s.*4 B saved/);
+    // Balance runs from the page too, and reports its end over the stream.
+    await page.click('#run-balance');
+    await page.waitForSelector('#status-balance[data-state="done"]', { timeout: 30000 });
+    expect(await page.locator('#status-balance').innerText()).toMatch(/done \(100%\): laptop: freed 0 B/);
     await shoot('jobs');
   });
 
@@ -183,8 +189,11 @@ describe('admin UI runs the NAS', () => {
     expect(status.bytes).toBeGreaterThan(0);
     for (const d of status.devices) expect(storage).toContainEqual({ label: `device ${d.name}`, bytes: d.bytes, limit: null });
     expect(await bars('device-limits')).toEqual(status.devices.map((d) => ({ label: d.name, bytes: d.bytes, limit: d.quotaBytes })));
+    // Dedupe's savings over time, from its run history (`burrow dedupe` reports the same runs).
+    const saved = await bars('dedupe-saved');
+    expect(saved.map((b) => b.bytes)).toEqual([4]);
     // The page draws them (the strict CSP lets its own SVGs in).
-    await page.waitForFunction(() => ['chart-storage', 'chart-device-limits'].every((id) => (document.getElementById(id) as HTMLImageElement).naturalWidth > 0));
+    await page.waitForFunction(() => ['chart-storage', 'chart-device-limits', 'chart-dedupe-saved'].every((id) => (document.getElementById(id) as HTMLImageElement).naturalWidth > 0));
     await shoot('overview');
   });
 

@@ -17,6 +17,8 @@ export interface DeviceView {
   lastContact: number | null;
   agentVersion: string | null;
   freeBytes: number | null;
+  /** Folders (or files) pinned on it: the balancer never evicts them. */
+  pinned: string[];
 }
 
 /** Every device as the admin UI shows it: what it holds (from the index) and its agent's last report. */
@@ -32,6 +34,7 @@ export function devicesView(store: Store, status: NasStatus = computeStatus(stor
       lastContact: r?.reported_at ?? null,
       agentVersion: r?.agent_version ?? null,
       freeBytes: r?.free_bytes ?? null,
+      pinned: store.pins.list(d.name).map((p) => p.path),
     };
   });
 }
@@ -62,7 +65,7 @@ export interface ChartBar {
 }
 
 /** The figures behind the overview charts: the same numbers `burrow status --json` prints. */
-export function chartData(store: Store, status: NasStatus = computeStatus(store)): { storage: ChartBar[]; deviceLimits: ChartBar[] } {
+export function chartData(store: Store, status: NasStatus = computeStatus(store)): { storage: ChartBar[]; deviceLimits: ChartBar[]; dedupeSaved: ChartBar[] } {
   const shares = status.sharedFolders;
   return {
     storage: [
@@ -71,5 +74,20 @@ export function chartData(store: Store, status: NasStatus = computeStatus(store)
       ...shares.map((s) => ({ label: `share ${s.path}`, bytes: s.usedBytes, limitBytes: null })),
     ],
     deviceLimits: status.devices.map((d) => ({ label: d.name, bytes: d.bytes, limitBytes: d.quotaBytes })),
+    dedupeSaved: dedupeSavedOverTime(store),
   };
+}
+
+/** Space dedupe has saved, summed run after run (real runs that finished), the last 12 runs. */
+export function dedupeSavedOverTime(store: Store): ChartBar[] {
+  const runs = store.dedupe
+    .history(1000)
+    .filter((r) => r.state === 'done' && !r.dry_run)
+    .reverse();
+  let total = 0;
+  const bars = runs.map((r) => {
+    total += r.bytes_saved;
+    return { label: new Date(r.started_at).toISOString().slice(0, 16).replace('T', ' ') + ' UTC', bytes: total, limitBytes: null };
+  });
+  return bars.slice(-12);
 }

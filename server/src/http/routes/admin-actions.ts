@@ -178,6 +178,7 @@ export default async function adminActionRoutes(app: FastifyInstance): Promise<v
   const charts = {
     storage: (d: ReturnType<typeof chartData>) => barChartSvg('Store size, by device and share', d.storage),
     'device-limits': (d: ReturnType<typeof chartData>) => barChartSvg('Device use against limit', d.deviceLimits),
+    'dedupe-saved': (d: ReturnType<typeof chartData>) => barChartSvg('Space saved by dedupe, over time', d.dedupeSaved),
   };
   for (const [name, draw] of Object.entries(charts)) {
     app.get(`/api/admin/charts/${name}.svg`, { schema: { querystring: Type.Object({ v: Type.Optional(Type.String({ maxLength: 20 })) }, { additionalProperties: false }) } }, async (_req, reply) =>
