@@ -34,10 +34,17 @@
   var focusPath = null;
 
   // ---- small helpers ------------------------------------------------------------------
+  // Control and bidi-control characters in a name are shown, never obeyed: U+202E would
+  // otherwise make "evil\u202Egpj.exe" read as "evilexe.jpg". Names sit in elements styled
+  // unicode-bidi: isolate (catalogue.css), so their direction cannot spill into the text around.
+  var HIDDEN_CHARS = /[\u0000-\u001f\u007f-\u009f\u061c\u200b\u200e\u200f\u2028-\u202e\u2060\u2066-\u2069\ufeff]/g;
+  function shown(s) {
+    return String(s).replace(HIDDEN_CHARS, function (c) { return '\u27e8U+' + ('000' + c.charCodeAt(0).toString(16).toUpperCase()).slice(-4) + '\u27e9'; });
+  }
   function el(tag, cls, text) {
     var e = document.createElement(tag);
     if (cls) e.className = cls;
-    if (text !== undefined && text !== null) e.textContent = String(text);
+    if (text !== undefined && text !== null) e.textContent = shown(text);
     return e;
   }
   // formatBytes is Burrow's one byte formatter (web/format-bytes.js), inlined before this script.
@@ -68,7 +75,7 @@
   function store(key, value) { try { if (value === null) localStorage.removeItem(key); else localStorage.setItem(key, value); } catch (e) { /* storage off */ } }
   function recall(key) { try { return localStorage.getItem(key); } catch (e) { return null; } }
   var DEVICE_RE = /^[A-Za-z0-9._-]{1,64}$/;
-  function setStatus(text) { $('status').textContent = text; }
+  function setStatus(text) { $('status').textContent = shown(text); }
 
   // ---- loaders called by the data scripts ------------------------------------------------
   window.BURROW_INDEX = function (x) { index = x; };
@@ -242,6 +249,12 @@
     });
     return { i: -1, path: t[0], name: t[0], dir: t[1] === 'd', size: t[2], mtime: t[3], count: t[1] === 'd' ? t[4] : 1, devs: devs, partial: partial, shares: shares };
   }
+  // The active shares of exactly this path, from the manifest: read-only ([share]) and read-write ([share folder]).
+  function ownShares(path) {
+    var out = { ro: [], rw: [] };
+    ((index && index.shares) || []).forEach(function (s) { if (s[1] === path) (s[2] === 'rw' ? out.rw : out.ro).push(s[0]); });
+    return out;
+  }
   function hereHas(x) { return !!deviceName && x.devs.indexOf(deviceName) >= 0 && (!x.dir || x.count > 0); }
   function requestOn(path) {
     var a = localRequests[path], b = serverRequests[path];
@@ -264,7 +277,7 @@
     row.appendChild(tw);
     var name = el('button', 'name', (searchMode ? x.path : x.name) + (x.dir ? '/' : ''));
     name.type = 'button'; name.tabIndex = -1;
-    name.title = 'Actions for ' + x.path;
+    name.title = 'Actions for ' + shown(x.path);
     row.appendChild(name);
     var has = hereHas(x);
     var get = el('button', 'lnk get' + (has ? '' : ' strong'), '[get]');
@@ -413,10 +426,11 @@
     m.textContent = '';
     m.appendChild(el('div', 'mtitle', x.path + (x.dir ? '/' : '')));
     var has = hereHas(x);
-    var add = function (label, action, strong) {
+    var add = function (label, action, strong, disabledWhy) {
       var b = el('button', strong ? 'strong' : '', label);
       b.type = 'button'; b.setAttribute('role', 'menuitem'); b.dataset.action = action;
-      b.addEventListener('click', function () { closeMenu(); ask(action, x); });
+      if (disabledWhy) { b.disabled = true; b.title = disabledWhy; b.setAttribute('aria-disabled', 'true'); }
+      else b.addEventListener('click', function () { closeMenu(); ask(action, x); });
       m.appendChild(b);
     };
     add('[get]', 'get', !has);
@@ -427,12 +441,19 @@
     add('[delete]', 'delete');
     add('[destroy]', 'destroy');
     add('[move]', 'move');
-    if (!x.dir && x.shares.length) add('[revoke]', 'revoke'); else add('[share]', 'share');
-    add('[create torrent]', 'torrent');
-    add('[create 1-time torrent]', 'torrent-once');
+    // [revoke] and [revoke share] only for shares of this very entry (a share of something inside a
+    // folder is revoked from that entry); the same file can be shared again, to someone else.
+    var own = ownShares(x.path);
+    add('[share]', 'share');
+    if (own.ro.length) add('[revoke]', 'revoke');
+    var noTorrent = summary && summary.features && summary.features.torrent === false;
+    var why = 'Torrents are not available on this NAS yet.';
+    add('[create torrent]', 'torrent', false, noTorrent ? why : null);
+    add('[create 1-time torrent]', 'torrent-once', false, noTorrent ? why : null);
+    if (noTorrent) m.appendChild(el('div', 'why', why));
     if (x.dir) {
       add('[create folder]', 'mkdir');
-      if (x.shares.length) add('[revoke share]', 'revoke-share'); else add('[share folder]', 'share-folder');
+      if (own.rw.length) add('[revoke share]', 'revoke-share'); else add('[share folder]', 'share-folder');
       add('[destroy folder]', 'destroy-folder');
     }
     m.hidden = false;
@@ -526,7 +547,8 @@
         return dialog(action === 'revoke' ? 'Revoke the share?' : 'Revoke the folder share?', function (b) {
           p(b, 'Stop sharing ' + x.path + (x.dir ? '/' : '') + ':');
           var s = el('select'); s.id = 'dlg-share';
-          x.shares.forEach(function (id) { var o = el('option', '', id); o.value = id; s.appendChild(o); });
+          var own = ownShares(x.path);
+          (action === 'revoke' ? own.ro : own.rw).forEach(function (id) { var o = el('option', '', id); o.value = id; s.appendChild(o); });
           b.appendChild(s);
           p(b, 'Whoever holds that share\u2019s secret stops getting updates; the share folder is taken down. Your own copies are untouched.');
         }, 'Revoke', true, function () { args.shareId = $('dlg-share').value; send(); });
@@ -578,7 +600,7 @@
     }
     var id = uuid();
     var body = { id: id, device: deviceName || '', action: action, path: x.path, args: args, confirm: true };
-    var rq = { id: id, action: action, path: x.path, state: 'pending', updatedAt: Date.now() };
+    var rq = { id: id, action: action, path: x.path, state: 'pending', updatedAt: Date.now(), x: x };
     localRequests[x.path] = rq;
     render();
     fetch(api.base + '/api/requests', { method: 'POST', headers: headers(), body: JSON.stringify(body), credentials: window.BURROW_NAS ? 'same-origin' : 'omit' })
@@ -588,6 +610,7 @@
           if (!res.ok) throw new Error((j && (j.message || (j.error && j.error.message) || j.error)) || ('HTTP ' + res.status));
           if (j && j.state) { rq.state = j.state; rq.reason = j.reason; }
           render();
+          if (!afterDone(rq, x, j)) offerTorrent(j);
           poll(rq, 0);
         });
       })
@@ -598,13 +621,59 @@
         setStatus('[' + action + '] on ' + x.path + ' failed: ' + rq.reason);
       });
   }
+  // After [share]: what to hand a friend (the read-only secret as text and QR code, and the
+  // command they run), shown once to whoever made the share. The request result carries it.
+  function friendOf(j) { var r = j && j.result; return r && r.friend && typeof r.friend.readOnly === 'string' ? r.friend : null; }
+  function showFriend(x, f) {
+    dialog('Shared: give this to your friend', function (b) {
+      p(b, 'Read-only secret for ' + x.path + (x.dir ? '/' : '') + ':');
+      var code = el('code', 'secret', f.readOnly); code.id = 'friend-secret'; b.appendChild(code);
+      if (typeof f.qrSvg === 'string' && f.qrSvg.indexOf('<svg') === 0) {
+        var img = el('img', 'qr'); img.id = 'friend-qr'; img.alt = 'QR code of the read-only secret'; img.width = 200; img.height = 200;
+        img.src = 'data:image/svg+xml;charset=utf-8,' + encodeURIComponent(f.qrSvg);
+        b.appendChild(img);
+      }
+      p(b, 'Your friend installs Burrow and runs:');
+      var cmd = el('code', 'secret', f.command); cmd.id = 'friend-command'; b.appendChild(cmd);
+      p(b, 'This secret lets them read the share, never change it. Revoke the share to stop it.');
+    }, null, false, null);
+  }
+  function afterDone(rq, x, j) {
+    if (rq.action !== 'share' || rq.state !== 'done' || rq.shown) return false;
+    var f = friendOf(j);
+    // A result without a hint (no sync engine on the NAS, so no secret yet): nothing more will come.
+    if (!f && j && j.result) rq.noFriend = true;
+    if (!f) return false;
+    rq.shown = true;
+    if ($('veil').hidden) showFriend(x, f);
+    return true;
+  }
+  var awaitingShares = {};
+  // A finished [create torrent]: offer the .torrent (served by the NAS's torrent listener) and the magnet link.
+  function offerTorrent(j) {
+    var r = j && j.state === 'done' && j.result;
+    if (!r || !r.torrentUrl) return;
+    dialog(r.kind === 'once' ? '1-time torrent ready' : 'Torrent ready', function (b) {
+      var a = el('a', 'torrent-file', 'Download the .torrent'); a.href = r.torrentUrl; a.setAttribute('download', r.torrentId + '.torrent');
+      b.appendChild(a);
+      p(b, 'Magnet link:'); p(b, r.magnet, 'what');
+      p(b, r.kind === 'once' ? 'The NAS serves it for one complete download, then never again.' : 'The NAS serves it to anyone who has it, until it is stopped (burrow torrent stop ' + r.torrentId + ').');
+    }, null, false, null);
+  }
   function poll(rq, tries) {
-    if (rq.state === 'done' || rq.state === 'failed' || tries > 600) return;
+    // A share's hint may arrive a little after "done" (it comes through the device's own folder).
+    // While it is awaited the page says so, and the live reload waits (data-burrow-awaiting).
+    var awaiting = rq.action === 'share' && !rq.shown && !rq.noFriend && rq.state !== 'failed' && tries <= 30;
+    if (awaiting) awaitingShares[rq.id] = true; else delete awaitingShares[rq.id];
+    if (Object.keys(awaitingShares).length) document.documentElement.setAttribute('data-burrow-awaiting', 'share');
+    else document.documentElement.removeAttribute('data-burrow-awaiting');
+    if (rq.state === 'failed' || tries > 600 || rq.shown) return;
+    if (rq.state === 'done' && (rq.action !== 'share' || rq.noFriend || tries > 30)) return;
     setTimeout(function () {
       fetch(api.base + '/api/requests/' + encodeURIComponent(rq.id), { headers: headers(), credentials: window.BURROW_NAS ? 'same-origin' : 'omit' })
         .then(function (res) { return res.ok ? res.json() : null; })
         .then(function (j) {
-          if (j && j.state) { rq.state = j.state; rq.reason = j.reason; rq.updatedAt = Date.now(); render(); }
+          if (j && j.state) { rq.state = j.state; rq.reason = j.reason; rq.updatedAt = Date.now(); render(); if (!afterDone(rq, rq.x, j)) offerTorrent(j); }
           poll(rq, tries + 1);
         })
         .catch(function () { poll(rq, tries + 5); });

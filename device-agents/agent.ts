@@ -162,6 +162,11 @@ export class Agent {
         continue;
       }
       if (fs.existsSync(abs)) continue;
+      // Gone because this device let it go (delete, destroy, move away): not "syncing", whatever a stale catalogue says.
+      if (this.requests.leaving(rel)) {
+        out.push({ path: rel, info: '' });
+        continue;
+      }
       prog ??= this.engine ? this.engine.progress(FILES_FOLDER) : { bytesLeft: 0, bytesDone: 0 };
       const left = prog.bytesLeft;
       out.push({ path: rel, info: left > 0 ? `syncing to this device (${formatBytes(left)} left)` : 'syncing to this device' });

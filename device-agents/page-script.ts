@@ -1,11 +1,11 @@
 /**
  * Script the agent appends to /agent.js, for catalogue pages it serves itself. Two jobs:
  *
- * 1. [open] is bold exactly when the file is here. The catalogue says a device holds a file
- *    as soon as the NAS linked it, which is before the bytes arrive, and it learns of a file
- *    only after the NAS republished. So for every file row the page draws, this asks the
- *    agent (POST /api/local) and makes [open] bold if the file is in files/, else [get]
- *    (with "syncing" when the NAS already linked it). A bold [open] from the catalogue is
+ * 1. [open] is bold exactly when the file or folder is here. The catalogue says a device holds
+ *    a file as soon as the NAS linked it, which is before the bytes arrive, and it learns of a
+ *    file only after the NAS republished. So for every row the page draws (files and folders),
+ *    this asks the agent (POST /api/local) and makes [open] bold if it is in files/, else [get]
+ *    (with "syncing" when the NAS already linked it and this device did not just let it go). A bold [open] from the catalogue is
  *    held back until confirmed (in a MutationObserver, before the next paint). Re-checked
  *    every 250 ms, so [open] turns bold right after the last byte lands.
  * 2. Live catalogue. When the synced catalogue data changes (GET /api/version), the page
@@ -33,7 +33,6 @@ export const AGENT_PAGE_SCRIPT = String.raw`(function () {
   function adopt(row) {
     if (row.hasAttribute('data-agent-seen')) return;
     row.setAttribute('data-agent-seen', '1');
-    if (!row.classList.contains('file')) return;
     var g = row.querySelector('.lnk.get'), o = row.querySelector('.lnk.open');
     if (!g || !o) return;
     if (o.classList.contains('strong')) {
@@ -53,7 +52,7 @@ export const AGENT_PAGE_SCRIPT = String.raw`(function () {
   }
   function check() {
     if (checking) return;
-    var rows = openRows().filter(function (r) { return r.classList.contains('file') && r.hasAttribute('data-agent-seen'); }).slice(0, 1000);
+    var rows = openRows().filter(function (r) { return r.hasAttribute('data-agent-seen'); }).slice(0, 1000);
     if (!rows.length) return;
     var paths = rows.map(function (r) { return r.getAttribute('data-path'); });
     checking = true;
@@ -74,7 +73,8 @@ export const AGENT_PAGE_SCRIPT = String.raw`(function () {
 
   function busy() {
     var veil = $('veil'), menu = $('menu'), q = $('q');
-    return (veil && !veil.hidden) || (menu && !menu.hidden) || (q && (q.value || document.activeElement === q));
+    // data-burrow-awaiting: the page waits for a result to show (a share's secret), which a reload would lose.
+    return (veil && !veil.hidden) || (menu && !menu.hidden) || (q && (q.value || document.activeElement === q)) || document.documentElement.hasAttribute('data-burrow-awaiting');
   }
   function saveView() {
     var open = openRows().filter(function (r) { return r.getAttribute('aria-expanded') === 'true'; }).map(function (r) { return r.getAttribute('data-path'); });

@@ -4,9 +4,14 @@ import path from 'node:path';
 /**
  * This device's requests: appended to files/.burrow/worklist.jsonl (the device is its only
  * writer; it syncs to the NAS's devices/<d>/.burrow/worklist.jsonl), answered by the NAS in
- * the synced catalogue, catalogue/devices/<d>.js (`BURROW_REQUESTS("<d>", [rows])`).
+ * the synced catalogue, catalogue/devices/<d>.js (`BURROW_REQUESTS("<d>", [rows], {worklistReadTo})`).
+ * The NAS lists a device's open requests first, then the newest finished ones, and says how far
+ * it has read the worklist: a line it has read but no longer lists has finished, however old.
+ * A result meant only for this device (a share's read-only secret) comes through its own folder,
+ * files/.burrow/results/<id>.json.
  */
 import type { WorkItem } from '../server/src/devices/exchange-formats.js';
+import { DEVICE_RESULTS_REL } from '../server/src/devices/exchange-formats.js';
 export type { WorkItem };
 
 export interface RequestState {
@@ -15,6 +20,7 @@ export interface RequestState {
   path: string;
   state: 'pending' | 'running' | 'done' | 'failed';
   reason?: string;
+  result?: unknown;
 }
 
 interface PublishedRow {
@@ -30,11 +36,11 @@ interface PublishedRow {
 const RECENT = 200;
 
 export class RequestBook {
-  /** Newest last; only the recent tail is kept in memory. */
-  private recent: WorkItem[] = [];
+  /** Newest last; only the recent tail is kept in memory, each with the byte offset where its line ends. */
+  private recent: Array<{ w: WorkItem; end: number }> = [];
   private known = new Set<string>();
   private writing: Promise<void> = Promise.resolve();
-  private shardCache: { mtimeMs: number; size: number; rows: Map<string, PublishedRow> } | null = null;
+  private shardCache: { mtimeMs: number; size: number; rows: Map<string, PublishedRow>; readTo: number } | null = null;
 
   constructor(
     private readonly worklist: string,
@@ -44,17 +50,21 @@ export class RequestBook {
 
   /** Read the worklist this device already wrote (after a restart). A torn last line is ignored. */
   load(): void {
-    let text = '';
+    let buf: Buffer;
     try {
-      text = fs.readFileSync(this.worklist, 'utf8');
+      buf = fs.readFileSync(this.worklist);
     } catch {
       return;
     }
-    for (const line of text.split('\n')) {
+    for (let start = 0; start < buf.length; ) {
+      let nl = buf.indexOf(10, start);
+      if (nl < 0) nl = buf.length;
+      const line = buf.subarray(start, nl).toString('utf8');
+      start = nl + 1;
       if (!line.trim()) continue;
       try {
         const w = JSON.parse(line) as WorkItem;
-        if (typeof w.id === 'string') this.remember(w);
+        if (typeof w.id === 'string') this.remember(w, start);
       } catch {
         /* a torn line from a crash mid-append: the NAS skips it too */
       }
@@ -71,7 +81,8 @@ export class RequestBook {
    */
   append(item: WorkItem): Promise<void> {
     const line = JSON.stringify(item) + '\n';
-    this.remember(item);
+    // Remembered at once (the page asks for its state right away); where its line ends is known once written.
+    const entry = this.remember(item, Infinity);
     const next = this.writing.then(async () => {
       await fs.promises.mkdir(path.dirname(this.worklist), { recursive: true });
       const fh = await fs.promises.open(this.worklist, 'a');
@@ -91,6 +102,7 @@ export class RequestBook {
         }
         await fh.write(prefix + line);
         await fh.sync();
+        if (entry) entry.end = st.size + Buffer.byteLength(prefix + line);
       } finally {
         await fh.close();
       }
@@ -99,55 +111,92 @@ export class RequestBook {
     return next;
   }
 
-  private remember(w: WorkItem): void {
-    if (this.known.has(w.id)) return;
+  private remember(w: WorkItem, end: number): { w: WorkItem; end: number } | null {
+    if (this.known.has(w.id)) return null;
     this.known.add(w.id);
-    this.recent.push(w);
+    const entry = { w, end };
+    this.recent.push(entry);
     if (this.recent.length > RECENT) this.recent.splice(0, this.recent.length - RECENT);
+    return entry;
   }
 
   /** What the NAS published for this device, re-read only when the shard file changed. */
-  private published(): Map<string, PublishedRow> {
+  private published(): { rows: Map<string, PublishedRow>; readTo: number } {
     let st: fs.Stats;
     try {
       st = fs.statSync(this.shard);
     } catch {
-      return new Map();
+      return { rows: new Map(), readTo: 0 };
     }
-    if (this.shardCache && this.shardCache.mtimeMs === st.mtimeMs && this.shardCache.size === st.size) return this.shardCache.rows;
+    if (this.shardCache && this.shardCache.mtimeMs === st.mtimeMs && this.shardCache.size === st.size) return this.shardCache;
     const rows = new Map<string, PublishedRow>();
+    let readTo = 0;
     try {
       const text = fs.readFileSync(this.shard, 'utf8').trim();
       const m = /^BURROW_REQUESTS\(([\s\S]*)\);?$/.exec(text);
       if (m) {
-        const [dev, list] = JSON.parse(`[${m[1]}]`) as [string, PublishedRow[]];
+        const [dev, list, meta] = JSON.parse(`[${m[1]}]`) as [string, PublishedRow[], { worklistReadTo?: unknown } | undefined];
         if (dev === this.device && Array.isArray(list)) for (const r of list) if (r && typeof r.id === 'string') rows.set(r.id, r);
+        if (dev === this.device && typeof meta?.worklistReadTo === 'number' && meta.worklistReadTo >= 0) readTo = meta.worklistReadTo;
       }
     } catch {
       /* a shard mid-sync: the next poll reads it again */
     }
-    this.shardCache = { mtimeMs: st.mtimeMs, size: st.size, rows };
-    return rows;
+    this.shardCache = { mtimeMs: st.mtimeMs, size: st.size, rows, readTo };
+    return this.shardCache;
+  }
+
+  /** The result the NAS left for this device only (files/.burrow/results/<id>.json), if any. */
+  private resultOf(id: string): unknown {
+    if (!/^[A-Za-z0-9_-]{1,128}$/.test(id)) return undefined;
+    try {
+      // The worklist sits in files/.burrow/, the results in files/.burrow/results/ (DEVICE_RESULTS_REL).
+      const dir = path.join(path.dirname(path.dirname(this.worklist)), DEVICE_RESULTS_REL);
+      const r = JSON.parse(fs.readFileSync(path.join(dir, `${id}.json`), 'utf8')) as { id?: unknown; result?: unknown };
+      return r.id === id ? r.result : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /** A request's state: the NAS's word when published, else pending if this device sent it. */
   state(id: string): RequestState | undefined {
-    const p = this.published().get(id);
-    if (p) return { id, action: p.action, path: p.path, state: p.state, ...(p.reason ? { reason: p.reason } : {}) };
+    const p = this.published().rows.get(id);
+    if (p) {
+      const result = p.state === 'done' ? this.resultOf(id) : undefined;
+      return { id, action: p.action, path: p.path, state: p.state, ...(p.reason ? { reason: p.reason } : {}), ...(result !== undefined ? { result } : {}) };
+    }
     if (!this.known.has(id)) return undefined;
-    const w = this.recent.find((x) => x.id === id);
+    const w = this.recent.find((x) => x.w.id === id)?.w;
     return { id, action: w?.action ?? '', path: w?.path ?? '', state: 'pending' };
   }
 
   /** Recent requests the NAS has not finished yet. */
   pending(): RequestState[] {
-    const pub = this.published();
+    const { rows, readTo } = this.published();
     const out: RequestState[] = [];
-    for (const w of this.recent) {
-      const p = pub.get(w.id);
+    for (const { w, end } of this.recent) {
+      const p = rows.get(w.id);
       if (p && (p.state === 'done' || p.state === 'failed')) continue;
+      if (!p && end <= readTo) continue; // read by the NAS and no longer listed: finished long ago
       out.push({ id: w.id, action: w.action, path: w.path, state: p ? p.state : 'pending' });
     }
     return out;
+  }
+
+  /**
+   * Whether the newest request of this device on this path (or a folder above it) takes it off
+   * this device: delete, destroy, destroy-folder, or a move to other devices. Then a missing
+   * file is leaving, not "syncing to this device".
+   */
+  leaving(rel: string): boolean {
+    for (let i = this.recent.length - 1; i >= 0; i--) {
+      const w = this.recent[i]!.w;
+      if (!(w.path === '' || w.path === rel || rel.startsWith(w.path + '/'))) continue;
+      if (w.action === 'delete' || w.action === 'destroy' || w.action === 'destroy-folder') return true;
+      if (w.action === 'move') return !(Array.isArray(w.args?.to) && (w.args.to as unknown[]).includes(this.device));
+      return false;
+    }
+    return false;
   }
 }

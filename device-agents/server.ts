@@ -6,18 +6,28 @@ import fastifyStatic from '@fastify/static';
 import { Type, type Static } from '@sinclair/typebox';
 import type { RequestBook } from './requests.js';
 import { AGENT_PAGE_SCRIPT } from './page-script.js';
+import { resolveInside } from '../server/src/fsutil/safe-path.js';
+import { helpPage, HELP_PAGE_CSP } from '../server/src/util/help-page.js';
 
 /**
  * The agent's local web server, on 127.0.0.1 only. It serves the synced catalogue at
  * /catalogue/ and the device's files at /files/ (so the page's ../files/<path> links open
  * local copies), and takes the page's actions.
  *
- * Guard against other web pages (CSRF, DNS rebinding): the Host must be this loopback
- * address; a request that changes anything needs the X-Burrow-Token header (a custom header
- * that no cross-site form or simple request can carry) and an Origin that is absent or this
- * server's own. The token reaches only pages served from here: /agent.js refuses requests a
- * browser marks as cross-site (Sec-Fetch-Site), so another site cannot read it with a
- * <script> tag. The token is kept across restarts, so an open page keeps working.
+ * Guard against other web pages (CSRF, DNS rebinding, framing, file:// pages): the Host must be
+ * this loopback address; no answer carries a CORS grant (not even to the origin "null" of
+ * downloaded HTML files and sandboxed frames), so no other page can read anything from here;
+ * every answer forbids framing; a request that changes anything needs the X-Burrow-Token
+ * header (a custom header that no cross-site form or simple request can carry) and an Origin
+ * that is absent or this server's own.
+ *
+ * The token reaches only a page this server served: each load of catalogue.html carries a
+ * fresh one-time nonce (in the script tag that loads /agent.js?nonce=…), and /agent.js hands
+ * out the token only for a nonce it issued in the last minute. Another web page cannot read
+ * the HTML (no CORS), so it never has a nonce. This does not keep the token from a program on
+ * this computer: anything that can read the agent's folder (.burrow-agent/token) or fetch
+ * catalogue.html itself gets it, as it can read files/ anyway. The token is kept across
+ * restarts, so an open page keeps working.
  */
 export interface AgentServerOptions {
   port: number;
@@ -34,6 +44,10 @@ export interface AgentServerOptions {
   /** Which of these paths (relative to files/) are not complete on this device yet. */
   missing(paths: string[]): Promise<Array<{ path: string; info: string }>>;
 }
+
+/** A nonce opens /agent.js once, within this time of the page load that carried it. */
+const NONCE_TTL_MS = 60_000;
+const MAX_NONCES = 256;
 
 const LocalBody = Type.Object({ paths: Type.Array(Type.String({ maxLength: 4096 }), { maxItems: 1000 }) }, { additionalProperties: false });
 
@@ -81,24 +95,24 @@ export async function startAgentServer(o: AgentServerOptions): Promise<RunningAg
     reply.header('X-Content-Type-Options', 'nosniff');
     reply.header('Referrer-Policy', 'no-referrer');
     reply.header('Cache-Control', 'no-store');
-    // A catalogue opened from file:// has the origin "null". It may read the agent's answers
-    // (so it can say how to act), but every change from it is refused by the guard below.
-    if (req.headers.origin === 'null') {
-      reply.header('Access-Control-Allow-Origin', 'null');
-      reply.header('Vary', 'Origin');
-    }
+    // No page of this agent may be framed: a framed catalogue could be clicked through
+    // ([get], then its confirm button) by the page around it.
+    reply.header('Content-Security-Policy', "frame-ancestors 'none'");
+    reply.header('X-Frame-Options', 'DENY');
+    // Deliberately no Access-Control-Allow-Origin anywhere, not even for "null" (a catalogue or
+    // any other HTML file opened from disk, a sandboxed frame): such pages may load /agent.js's
+    // notice as a script, but can read nothing from this server.
   });
 
-  app.options('/api/*', async (req, reply) => {
-    if (req.headers.origin !== 'null') return reply.code(404).send();
-    return reply
-      .code(204)
-      .header('Access-Control-Allow-Methods', 'GET, POST')
-      .header('Access-Control-Allow-Headers', 'Content-Type, X-Burrow-Token')
-      .header('Access-Control-Max-Age', '600')
-      // Chromium's Private Network Access asks before a file:// page may talk to loopback.
-      .header('Access-Control-Allow-Private-Network', 'true')
-      .send();
+  // Results the NAS left for this device (a share's read-only secret) reach only the page, through /api/requests/:id.
+  app.addHook('onRequest', async (req, reply) => {
+    let p = req.url.split('?')[0]!;
+    try {
+      p = decodeURIComponent(p);
+    } catch {
+      /* left as sent: the static server refuses it too */
+    }
+    if (p.replace(/\/{2,}/g, '/').startsWith('/files/.burrow/results')) return refuse(reply, 404, 'NOT_FOUND', 'Nothing here.');
   });
 
   const guard = (req: FastifyRequest, reply: FastifyReply, write: boolean): boolean => {
@@ -124,12 +138,43 @@ export async function startAgentServer(o: AgentServerOptions): Promise<RunningAg
 
   app.get('/', async (_req, reply) => reply.redirect('/catalogue/catalogue.html'));
 
+  // One-time nonces of the catalogue pages served lately: the key to the token (see above).
+  const nonces = new Map<string, number>();
+  const issueNonce = (): string => {
+    const now = Date.now();
+    for (const [n, until] of nonces) if (until < now || nonces.size >= MAX_NONCES) nonces.delete(n);
+    const n = crypto.randomBytes(18).toString('base64url');
+    nonces.set(n, now + NONCE_TTL_MS);
+    return n;
+  };
+  const takeNonce = (n: unknown): boolean => {
+    if (typeof n !== 'string' || !nonces.has(n)) return false;
+    const until = nonces.get(n)!;
+    nonces.delete(n);
+    return until >= Date.now();
+  };
+
+  const servePage = async (_req: FastifyRequest, reply: FastifyReply) => {
+    let html: string;
+    try {
+      html = await fs.promises.readFile(path.join(o.catalogueDir, 'catalogue.html'), 'utf8');
+    } catch {
+      return refuse(reply, 503, 'NO_CATALOGUE', 'The catalogue has not arrived from the NAS yet; reload in a moment.');
+    }
+    const tag = `<script src="/agent.js?nonce=${issueNonce()}"></script>`;
+    const at = html.lastIndexOf('</body>');
+    return reply.type('text/html; charset=utf-8').send(at < 0 ? html + tag : html.slice(0, at) + tag + '\n' + html.slice(at));
+  };
+  app.get('/catalogue/catalogue.html', servePage);
+  app.get('/catalogue/', servePage);
+
   app.get('/api/health', async () => ({ ok: true }));
 
-  app.get('/agent.js', async (req, reply) => {
+  app.get<{ Querystring: { nonce?: string } }>('/agent.js', async (req, reply) => {
     const site = req.headers['sec-fetch-site'];
-    if (site !== undefined && site !== 'same-origin' && site !== 'none') {
-      // No token for other pages; a catalogue opened from a file gets a notice saying where to act.
+    const crossSite = site !== undefined && site !== 'same-origin' && site !== 'none';
+    if (crossSite || !takeNonce(req.query.nonce)) {
+      // No token without the nonce of a page served here; a catalogue opened from a file gets a notice saying where to act.
       const notice = `Browsing from a file. To act ([get], [delete], …), open ${origins()[0]}/ — the Burrow agent on this device serves this catalogue there with working buttons.`;
       return reply
         .code(200)
@@ -173,6 +218,48 @@ export async function startAgentServer(o: AgentServerOptions): Promise<RunningAg
   app.get('/api/version', async (req, reply) => {
     if (!guard(req, reply, false)) return reply;
     return { version: o.version() };
+  });
+
+  // [open] of a folder, or of something not on this device yet: a page that says what is there and what to do.
+  app.setNotFoundHandler(async (req, reply) => {
+    const url = req.url.split('?')[0]!;
+    if (!url.startsWith('/files/')) return refuse(reply, 404, 'NOT_FOUND', `Nothing at ${url}.`);
+    let rel: string;
+    try {
+      rel = decodeURIComponent(url.slice('/files/'.length)).replace(/\/+$/, '');
+    } catch {
+      return refuse(reply, 400, 'BAD_PATH', 'The address is not a valid path.');
+    }
+    const html = (code: number, body: string) => reply.code(code).type('text/html; charset=utf-8').header('Content-Security-Policy', HELP_PAGE_CSP).send(body);
+    let abs: string;
+    try {
+      abs = rel === '' ? o.filesDir : resolveInside(o.filesDir, rel).abs;
+    } catch {
+      return html(404, helpPage('Not a path of this store', [`${rel} is not a path Burrow can open.`]));
+    }
+    const st = fs.lstatSync(abs, { throwIfNoEntry: false });
+    if (st?.isDirectory()) {
+      const names = fs
+        .readdirSync(abs, { withFileTypes: true })
+        .filter((d) => !d.name.startsWith('.burrow') && (d.isFile() || d.isDirectory()))
+        .sort((a, b) => (a.isDirectory() === b.isDirectory() ? (a.name < b.name ? -1 : 1) : a.isDirectory() ? -1 : 1));
+      const href = (n: string, dir: boolean) => '/files/' + [...(rel ? rel.split('/') : []), n].map(encodeURIComponent).join('/') + (dir ? '/' : '');
+      return html(
+        200,
+        helpPage(
+          `${rel || 'files'}/ on ${o.device}`,
+          [names.length ? `What this device holds of ${rel || 'the store'}/ (${names.length} ${names.length === 1 ? 'entry' : 'entries'}):` : `${rel || 'files'}/ is on this device but holds nothing yet; files you [get] appear here as they arrive.`],
+          names.map((d) => ({ href: href(d.name, d.isDirectory()), text: d.name + (d.isDirectory() ? '/' : '') })),
+        ),
+      );
+    }
+    return html(
+      404,
+      helpPage(`${rel} is not on ${o.device} yet`, [
+        `${rel} is not on this device (${o.device}): [open] opens the copy on this device.`,
+        'In the catalogue, use [get] on it to bring it here; once it has arrived, [open] turns bold and opens it. If you just asked for it, it is still syncing: try again in a moment.',
+      ]),
+    );
   });
 
   app.setErrorHandler((err: Error & { statusCode?: number; validation?: unknown }, _req, reply) => {

@@ -3,9 +3,16 @@
 // The page refreshes when the NAS says something changed (server-sent events), not on a timer.
 'use strict';
 
+// Control and bidi-control characters in names are shown as ⟨U+XXXX⟩, never obeyed: U+202E
+// would otherwise make "evil\u202Egpj.exe" read as "evilexe.jpg". Cells are bidi-isolated (admin.css).
+const HIDDEN_CHARS = /[\u0000-\u001f\u007f-\u009f\u061c\u200b\u200e\u200f\u2028-\u202e\u2060\u2066-\u2069\ufeff]/g;
+function shown(s) {
+  return String(s).replace(HIDDEN_CHARS, (c) => '\u27e8U+' + c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0') + '\u27e9');
+}
+
 function el(tag, text, cls) {
   const e = document.createElement(tag);
-  if (text !== undefined && text !== null) e.textContent = String(text);
+  if (text !== undefined && text !== null) e.textContent = shown(text);
   if (cls) e.className = cls;
   return e;
 }

@@ -39,7 +39,7 @@ describe('adopt-share', () => {
     for (const p of ['fam/sub/b.bin', 'fam/gone.txt', 'fam/not-from-sync.txt', 'top.bin']) expect(exists(fx.files(p)), p).toBe(false);
     expect(exists(path.join(share, 'fam/sub/b.bin'))).toBe(true); // refused, not lost
     const note = fs.readFileSync(path.join(share, REFUSED_NOTE), 'utf8');
-    expect(note).toMatch(/fam\/sub\/b\.bin {2}\(600\.0 kB\)/);
+    expect(note).toMatch(/fam\/sub\/b\.bin {2}\(585\.9 KiB\)/);
     expect(note).toContain('top.bin');
 
     // The same state again: nothing new, the note is not rewritten.

@@ -64,7 +64,7 @@ describe('destroy', () => {
 
   it('refuses the whole store', async () => {
     fx = await makeFixture({ files: { 'a.txt': 'a' } });
-    expect((await fx.run('destroy', '', { confirm: true })).reason).toMatch(/not the whole store/);
+    expect((await fx.run('destroy', '', { confirm: true })).reason).toMatch(/top of the store/);
   });
 });
 

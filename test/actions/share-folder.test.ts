@@ -28,9 +28,11 @@ describe('share-folder and revoke-share', () => {
     expect(exists(fx.r.layout.share('family'))).toBe(false);
     expect(listFiles(fx.r.layout.share(to))).toEqual(['family/a.jpg', 'family/x/b.jpg']);
     expect(ino(fx.r.layout.share(to) + '/family/a.jpg')).toBe(inoA);
-    expect(sync.calls.slice(1)).toEqual([`remove share family files=2`, `add share ${to} send-receive files=2`]);
+    // The revoked share stays revoked: the renamed folder is not a new share and is not synced.
+    expect(sync.calls.slice(1)).toEqual([`remove share family files=2`]);
     expect(fx.proc.shares.get('family')).toMatchObject({ state: 'revoked', revoked_to: to });
-    expect(fx.proc.shares.get(to)).toMatchObject({ state: 'active', limit_mb: 500 });
+    expect(fx.proc.shares.get(to)).toBeUndefined();
+    expect((rv.result as { secrets?: unknown }).secrets).toBeUndefined();
   });
 
   it('needs a whole-number limit, a folder, and a folder share for revoke-share', async () => {

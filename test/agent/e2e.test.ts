@@ -136,7 +136,8 @@ describe('device agent, end to end', () => {
     await waitFor('NAS dropped alpha’s link', () => !fs.existsSync(nasLink('alpha', 'hello.bin')), 45_000);
     expect(fs.existsSync(nasFile('hello.bin'))).toBe(true);
     await boldGet(pageA, 'hello.bin', 45_000);
-    expect(await pageA.$(`${row('hello.bin')} .lnk.open.strong`)).toBeNull();
+    // The page may reload itself right now (the catalogue changed): ask again rather than fail on a navigation.
+    await waitFor('[open] not bold for hello.bin', async () => (await pageA.$(`${row('hello.bin')} .lnk.get.strong`)) && !(await pageA.$(`${row('hello.bin')} .lnk.open.strong`)), 45_000, 50);
   });
 
   it('5: move from alpha to beta: the file leaves alpha and arrives at beta', async () => {
@@ -211,19 +212,93 @@ describe('device agent, end to end', () => {
     expect((await post({ 'X-Burrow-Token': A.token(), Origin: 'http://evil.example' })).status).toBe(403);
     expect((await post({})).status).toBe(403);
     expect((await post({ 'X-Burrow-Token': 'x'.repeat(32) })).status).toBe(403);
-    // A page on another site cannot read the token through a <script> tag (Sec-Fetch-Site), and a
-    // rebound DNS name is refused by Host.
-    const crossSite = await rawGet(A.url, '/agent.js', { 'Sec-Fetch-Site': 'cross-site' });
-    expect(crossSite.body).not.toContain(A.token());
-    expect(crossSite.body).toContain('open http://127.0.0.1:');
-    const sameOrigin = await rawGet(A.url, '/agent.js', { 'Sec-Fetch-Site': 'same-origin' });
-    expect(sameOrigin.body).toContain(A.token());
+    // The token goes only with the one-time nonce of a catalogue page the agent served: not to
+    // a plain local client, not to another site's <script> tag even with a nonce, and a nonce
+    // opens it once. A rebound DNS name is refused by Host.
+    for (const headers of [{}, { 'Sec-Fetch-Site': 'same-origin' }, { 'Sec-Fetch-Site': 'cross-site' }]) {
+      const plain = await rawGet(A.url, '/agent.js', headers);
+      expect(plain.status).toBe(200);
+      expect(plain.body).not.toContain(A.token());
+      expect(plain.body).toContain('open http://127.0.0.1:');
+    }
+    expect((await rawGet(A.url, '/agent.js?nonce=' + 'x'.repeat(24), {})).body).not.toContain(A.token());
+    const nonceOf = async () => /\/agent\.js\?nonce=([\w-]+)/.exec((await rawGet(A.url, '/catalogue/catalogue.html', {})).body)![1]!;
+    const n1 = await nonceOf();
+    expect((await rawGet(A.url, `/agent.js?nonce=${n1}`, { 'Sec-Fetch-Site': 'cross-site' })).body).not.toContain(A.token());
+    const n2 = await nonceOf();
+    expect((await rawGet(A.url, `/agent.js?nonce=${n2}`, {})).body).toContain(A.token());
+    expect((await rawGet(A.url, `/agent.js?nonce=${n2}`, {})).body).not.toContain(A.token());
     expect((await rawGet(A.url, '/agent.js', { Host: 'evil.example:80' })).status).toBe(421);
+    // No CORS grant to anyone, "null" included, on any route; every answer forbids framing.
+    for (const p of ['/api/health', '/api/status', '/catalogue/catalogue.html', '/catalogue/data/index.js', '/files/docs/a.txt', '/agent.js']) {
+      const res = await fetch(`${A.url.replace(/\/$/, '')}${p}`, { headers: { Origin: 'null' } });
+      expect(res.headers.get('access-control-allow-origin'), p).toBeNull();
+      expect(res.headers.get('x-frame-options'), p).toBe('DENY');
+      expect(res.headers.get('content-security-policy'), p).toContain("frame-ancestors 'none'");
+    }
+    const preflight = await fetch(`${A.url}api/requests`, { method: 'OPTIONS', headers: { Origin: 'null', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type,x-burrow-token' } });
+    expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
     const before = fs.readFileSync(path.join(A.root, 'files', '.burrow', 'worklist.jsonl'), 'utf8');
     expect(before.includes('docs/a.txt"')).toBe(false);
   });
 
-  it('the catalogue opened from file:// browses, says where to act, and cannot act', async () => {
+  it('a page opened from file:// (Origin null), or sandboxed, reads nothing from the agent and gets no token', async () => {
+    const agentBase = A.url.replace(/\/$/, '');
+    const dir = tempRoot('burrow-hostile-file-');
+    // A downloaded HTML file: no CSP of its own, tries everything a page can.
+    const probe = `
+      window.results = {};
+      async function tryRead(name, url, init) {
+        try { const r = await fetch(url, init); results[name] = 'read ' + r.status + ' ' + (await r.text()).slice(0, 40); }
+        catch (e) { results[name] = 'blocked'; }
+      }
+      window.done = (async () => {
+        await tryRead('status', '${agentBase}/api/status');
+        await tryRead('index', '${agentBase}/catalogue/data/index.js');
+        await tryRead('file', '${agentBase}/files/docs/a.txt');
+        await tryRead('page', '${agentBase}/catalogue/catalogue.html');
+        await tryRead('post', '${agentBase}/api/requests', { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Burrow-Token': 'guess' }, body: '{}' });
+        await new Promise((res) => { const s = document.createElement('script'); s.src = '${agentBase}/agent.js'; s.onload = s.onerror = res; document.head.appendChild(s); });
+        results.token = window.BURROW_AGENT ? 'leaked' : 'none';
+      })();`;
+    fs.writeFileSync(path.join(dir, 'evil.html'), `<!doctype html><html><head></head><body><script>${probe}</script>
+      <iframe id="sb" sandbox="allow-scripts" srcdoc="<script>fetch('${agentBase}/api/status').then(r=>r.text()).then(t=>parent.postMessage('read '+t,'*'),()=>parent.postMessage('blocked','*'))</script>"></iframe>
+      <script>window.sandboxed = new Promise((res) => addEventListener('message', (e) => res(e.data)));</script></body></html>`);
+    const worklist = path.join(A.root, 'files', '.burrow', 'worklist.jsonl');
+    const before = fs.readFileSync(worklist, 'utf8');
+    const page = await browser.newPage();
+    await page.goto(`file://${path.join(dir, 'evil.html')}`);
+    await page.evaluate(() => (window as unknown as { done: Promise<void> }).done);
+    const results = await page.evaluate(() => (window as unknown as { results: Record<string, string> }).results);
+    expect(results).toEqual({ status: 'blocked', index: 'blocked', file: 'blocked', page: 'blocked', post: 'blocked', token: 'none' });
+    expect(await page.evaluate(() => (window as unknown as { sandboxed: Promise<string> }).sandboxed)).toBe('blocked');
+    expect(fs.readFileSync(worklist, 'utf8')).toBe(before);
+    await page.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('no page on another port can frame the agent\'s catalogue', async () => {
+    const framer = http.createServer((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/html' });
+      res.end(`<!doctype html><iframe id="f" src="${A.url}catalogue/catalogue.html" width="800" height="600"></iframe>`);
+    });
+    await new Promise<void>((r) => framer.listen(0, '127.0.0.1', r));
+    const page = await browser.newPage();
+    try {
+      await page.goto(`http://127.0.0.1:${(framer.address() as { port: number }).port}/`);
+      const frame = await waitFor('the iframe', () => page.frames().find((f) => f !== page.mainFrame()));
+      await frame.waitForLoadState('load').catch(() => undefined);
+      // Give a catalogue that did load the time to draw its rows, then look: the frame is empty.
+      await page.waitForTimeout(1500);
+      expect(await frame.$('#tree').catch(() => null)).toBeNull();
+      expect(await frame.$('.row').catch(() => null)).toBeNull();
+    } finally {
+      await page.close();
+      await new Promise((r) => framer.close(r));
+    }
+  });
+
+  it('the catalogue opened from file:// browses, and sends nothing', async () => {
     const page = await browser.newPage();
     const agentBase = A.url.replace(/\/$/, '');
     const worklist = path.join(A.root, 'files', '.burrow', 'worklist.jsonl');
@@ -231,14 +306,13 @@ describe('device agent, end to end', () => {
     const before = readWorklist();
     await page.goto(`file://${path.join(A.root, 'catalogue', 'catalogue.html')}?agent=${encodeURIComponent(agentBase)}`);
     await page.waitForSelector(row('docs'));
-    await waitFor('the file:// notice', async () => (await page.textContent('#agent'))?.includes(`open ${agentBase}/`), 10_000, 100);
-    // Acting from the file is refused by the agent (Origin "null", no token) and says where to go.
-    const refused = page.waitForResponse((r) => r.url().endsWith('/api/requests') && r.request().method() === 'POST');
+    // The page's CSP allows only the agent's default port, and the agent grants no reads to
+    // file:// pages: the page browses, says actions need the agent, and sends nothing.
+    await waitFor('the browsing-only notice', async () => (await page.textContent('#agent'))?.includes('actions need the Burrow device agent'), 10_000, 100);
     await page.click(`${row('hello.bin')} .lnk.get`);
     await page.click('#veil:not([hidden]) #dlg-confirm');
-    const res = await refused;
-    expect(res.status()).toBe(403);
-    expect(((await res.json()) as { message: string }).message).toContain(`open ${agentBase}/`);
+    await waitFor('the "Nothing was sent" answer', async () => (await page.textContent('#dlg-title')) === 'Nothing was sent', 10_000, 100);
+    expect(await page.textContent('#dlg-body')).toMatch(/Actions need the Burrow device agent running/);
     expect(readWorklist()).toBe(before);
     await page.close();
   });

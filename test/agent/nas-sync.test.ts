@@ -112,11 +112,12 @@ describe('NAS folder sync', () => {
     fs.mkdirSync(path.join(devDir.dir, 'data', '.burrow'), { recursive: true });
     fs.writeFileSync(path.join(devDir.dir, 'data', '.burrow', 'agent-report.json'), JSON.stringify(report));
     await dev.rescan('f');
-    await waitFor(() => nas.ctx.store.devices.get('laptop')!.quota_bytes === 50 * 1024 * 1024, 15_000);
+    await waitFor(() => nas.ctx.store.devices.get('laptop')!.effective_quota_bytes === 50 * 1024 * 1024, 15_000);
+    expect(nas.ctx.store.devices.get('laptop')!.quota_bytes).toBe(100 * 1024 * 1024); // the admin's limit stands
     // A bigger limit does not raise the admin's 100 MB.
     fs.writeFileSync(path.join(devDir.dir, 'data', '.burrow', 'agent-report.json'), JSON.stringify({ ...report, limitBytes: 500 * 1024 * 1024, at: Date.now() }));
     await dev.rescan('f');
-    await waitFor(() => nas.ctx.store.devices.get('laptop')!.quota_bytes === 100 * 1024 * 1024, 15_000);
+    await waitFor(() => nas.ctx.store.devices.get('laptop')!.effective_quota_bytes === 100 * 1024 * 1024, 15_000);
     devDir.cleanup();
   });
 

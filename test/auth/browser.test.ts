@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchBrowser } from '../helpers/browser.js';
 import { authNas, type AuthFixture } from './fixture.js';
-import { loginPage, ownerFetch } from '../helpers/nas-auth.js';
+import { loginPage, ownerFetch, TEST_PASSWORD } from '../helpers/nas-auth.js';
 import { waitFor } from '../helpers/tmp.js';
 
 let f: AuthFixture;
@@ -48,6 +48,24 @@ async function open(url: string): Promise<Page> {
   await page.goto(url);
   return page;
 }
+
+describe('the owner in the browser', () => {
+  it('the catalogue, opened without a login, goes to the login page and back to the catalogue after it', async () => {
+    const fresh = await browser.newContext();
+    const page = await fresh.newPage();
+    await page.goto(`${f.nas.url}/catalogue/catalogue.html?device=phone`);
+    expect(new URL(page.url()).pathname).toBe('/login');
+    await page.fill('#password', 'wrong password!');
+    await page.click('#submit');
+    await expect.poll(() => page.locator('#message').textContent(), { timeout: 15_000 }).toMatch(/Wrong password/); // scrypt takes its time
+    await page.fill('#password', TEST_PASSWORD);
+    await Promise.all([page.waitForURL((u) => u.pathname === '/catalogue/catalogue.html'), page.click('#submit')]);
+    expect(new URL(page.url()).search).toBe('?device=phone');
+    await page.waitForFunction(() => document.documentElement.hasAttribute('data-loaded'));
+    expect(await page.locator('#device').textContent()).toBe('device: phone');
+    await fresh.close();
+  });
+});
 
 describe('a hostile page against the logged-in owner\'s NAS', () => {
   it('DNS rebinding: the NAS under the attacker\'s name answers 421 to pages and to scripts', async () => {

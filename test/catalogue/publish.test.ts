@@ -5,6 +5,7 @@ import { makeFixture, addDevices, HOSTILE_NAMES, type Fixture } from './fixture.
 import { decodeCatalogue, runDataScript } from './decode.js';
 import { Publisher } from '../../server/src/catalogue/publish.js';
 import { shareArea } from '../../server/src/store/entries-repo.js';
+import { SharesRepo } from '../../server/src/store/shares-repo.js';
 import type { RequestStatus } from '../../server/src/nas-context.js';
 
 let f: Fixture;
@@ -28,6 +29,7 @@ describe('publishing the catalogue', () => {
     f.link('docs/a.txt', 'b');
     fs.mkdirSync(path.join(f.r.layout.shared, 'abc-2026-01-01-000000'), { recursive: true });
     fs.linkSync(path.join(f.r.layout.files, 'docs/sub/b.txt'), path.join(f.r.layout.shared, 'abc-2026-01-01-000000', 'b.txt'));
+    new SharesRepo(f.r.store.db).add({ id: 'abc-2026-01-01-000000', kind: 'file', source_path: 'docs/sub/b.txt', limit_mb: null, created_by: '@nas', created_at: 1 });
     f.rescan();
     const stats = f.publish();
     expect(stats.files).toBe(3);
@@ -143,10 +145,11 @@ describe('publishing the catalogue', () => {
     expect(pub.publish({ store: f.r.store, trashDays: 7, requests }).written).toEqual(['devices/a.js']);
   });
 
-  test('share areas count as holders by inode, never as devices', () => {
+  test('share areas count as holders by path (of an active share), never as devices', () => {
     f = makeFixture();
     f.write('s.txt');
     f.rescan();
+    new SharesRepo(f.r.store.db).add({ id: 'zzz', kind: 'file', source_path: 's.txt', limit_mb: null, created_by: '@nas', created_at: 1 });
     const row = f.r.store.entries.get('files', 's.txt')!;
     f.r.store.entries.upsert({ ...row, area: shareArea('zzz') });
     f.publish();

@@ -6,6 +6,7 @@ import { tempDir, writeFiles } from '../helpers/tmp.js';
 import { startNas, type RunningNas } from '../../server/src/nas.js';
 import { formatBytes } from '../../server/src/util/format-bytes.js';
 import { freePorts } from './fixture.js';
+import { ownerFetch } from '../helpers/nas-auth.js';
 
 const cleanups: Array<() => void | Promise<void>> = [];
 afterEach(async () => {
@@ -62,15 +63,15 @@ describe('one unit style (IEC: KiB, MiB, GiB) everywhere', () => {
     freePorts(root);
     const nas: RunningNas = await startNas(root, { port: 0, host: '127.0.0.1' });
     cleanups.push(() => nas.stop());
-    const jobs = (await (await fetch(`${nas.url}/api/jobs`)).json()) as Array<{ job: string; summary: string }>;
+    const jobs = (await (await ownerFetch(root, `${nas.url}/api/jobs`)).json()) as Array<{ job: string; summary: string }>;
     const summaries = jobs.map((j) => `${j.job}: ${j.summary}`).join('\n');
     expect(summaries).toContain('dedupe: 1 groups, 1 files linked, 3.3 MiB saved');
     expect(summaries).toContain('balance laptop: freed 3.3 MiB (1 files)');
     expect(summaries).not.toMatch(OLD_FORMS);
     // The admin page loads the same function and gives the same answers.
-    const page = await (await fetch(`${nas.url}/`)).text();
+    const page = await (await ownerFetch(root, `${nas.url}/`)).text();
     expect(page).toContain('<script src="/admin/format-bytes.js" defer></script>');
-    const res = await fetch(`${nas.url}/admin/format-bytes.js`);
+    const res = await ownerFetch(root, `${nas.url}/admin/format-bytes.js`);
     expect(res.status).toBe(200);
     const adminFormat = new Function(`${await res.text()}; return formatBytes;`)() as (n: number) => string;
     for (const n of SAMPLES) expect(adminFormat(n)).toBe(formatBytes(n));

@@ -15,6 +15,16 @@ import { tempDir, waitFor, writeFiles } from '../helpers/tmp.js';
 import { watchedPage, loaded, row } from '../catalogue/page-harness.js';
 import type { RequestStatus } from '../../server/src/nas-context.js';
 import { loginPage, ownerFetch } from '../helpers/nas-auth.js';
+import net from 'node:net';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
 
 const t = tempDir('burrow-buttons-');
 const root = path.join(t.dir, 'nas');
@@ -26,8 +36,11 @@ beforeAll(async () => {
   const r = openRoot(root);
   addDevice(r, 'phone', null);
   addDevice(r, 'laptop', null);
-  writeFiles(r.layout.files, { 'docs/report.txt': 'report', 'docs/old.txt': 'old', 'music/song.mp3': 'song' });
+  writeFiles(r.layout.files, { 'docs/report.txt': 'report', 'docs/old.txt': 'old', 'music/song.mp3': 'song', 'music/silence.mp3': '' });
   r.close();
+  // The torrent listener on 127.0.0.1 and a port of its own, not the default 0.0.0.0:7425.
+  const cfg = path.join(root, '.burrow/config.yaml');
+  fs.writeFileSync(cfg, fs.readFileSync(cfg, 'utf8').replace('  host: 0.0.0.0\n  port: 7425', `  host: 127.0.0.1\n  port: ${await freePort()}`));
   nas = await startNas(root, { port: 0, host: '127.0.0.1', watch: false, hash: false });
   browser = await launchBrowser();
 });
@@ -73,13 +86,27 @@ describe('catalogue buttons → POST /api/requests → links', () => {
     const trashId = (destroyed.result as { trashId: string }).trashId;
     expect(fs.readFileSync(path.join(root, '.burrow/trash', trashId, 'payload/old.txt'), 'utf8')).toBe('old');
 
-    // A refused request comes back with its reason, shown to the person who clicked.
+    // [create torrent] answers with a dialog offering the .torrent the NAS now serves, and the magnet link.
     await (await row(page, 'music')).locator('.tw').click();
     await (await row(page, 'music/song.mp3')).locator('.name').click();
     await page.locator('#menu [data-action="torrent"]').click();
     await page.locator('#dlg-confirm').click();
-    await waitFor(async () => (await lastRequest('torrent'))?.state === 'failed', 10_000);
-    expect((await lastRequest('torrent')).reason).toMatch(/not available yet/);
+    await waitFor(async () => (await lastRequest('torrent'))?.state === 'done', 10_000);
+    const made = (await lastRequest('torrent')).result as { torrentUrl: string; magnet: string };
+    await page.locator('#dlg-body a.torrent-file').waitFor({ timeout: 10_000 });
+    expect(await page.locator('#dlg-body a.torrent-file').getAttribute('href')).toBe(made.torrentUrl);
+    expect(await page.locator('#dlg-body').textContent()).toContain(made.magnet);
+    const dot = await fetch(made.torrentUrl);
+    expect(dot.headers.get('content-type')).toBe('application/x-bittorrent');
+    expect(Buffer.from(await dot.arrayBuffer()).subarray(0, 1).toString()).toBe('d');
+    await page.locator('#dlg-cancel').click();
+
+    // A refused request comes back with its reason, shown to the person who clicked.
+    await (await row(page, 'music/silence.mp3')).locator('.name').click();
+    await page.locator('#menu [data-action="torrent-once"]').click();
+    await page.locator('#dlg-confirm').click();
+    await waitFor(async () => (await lastRequest('torrent-once'))?.state === 'failed', 10_000);
+    expect((await lastRequest('torrent-once')).reason).toMatch(/is empty \(0 bytes\)/);
     expect(problems).toEqual([]);
   });
 

@@ -88,6 +88,36 @@ describe('anchored-fs: no step goes through a symlink', () => {
     expect(outsideListing()).toEqual(['keep.txt', 'x.txt']);
   });
 
+  it('in a batch, keeps folders open between steps, drops what it renamed, and leaks no fd', async () => {
+    const fds = () => fs.readdirSync('/proc/self/fd').length;
+    const before = fds();
+    await a.batch(() => {
+      expect(a.lstat('files/A/x.txt')?.isFile()).toBe(true);
+      a.rename('files/A', 'files/A2');
+      a.mkdir('files/A');
+      a.writeFileAtomic('files/A/new.txt', 'new');
+      for (let i = 0; i < 150; i++) a.mkdirp(`files/many/d${i}/e`);
+    });
+    expect(fs.readdirSync(path.join(base, 'files/A'))).toEqual(['new.txt']);
+    expect(fs.readdirSync(path.join(base, 'files/A2'))).toEqual(['x.txt']);
+    expect(fds()).toBe(before);
+  });
+
+  it('in a batch, a folder swapped for a symlink after it was opened is still the real one', async () => {
+    await a.batch(() => {
+      a.mkdir('files/A/first');
+      fs.renameSync(path.join(base, 'files/A'), path.join(base, 'files/A-real'));
+      fs.symlinkSync(outside, path.join(base, 'files/A'));
+      a.writeFileAtomic('files/A/x.txt', 'not outside', { mkdirs: false });
+      a.unlink('files/A/x.txt');
+    });
+    expect(outsideListing()).toEqual(['keep.txt', 'x.txt']);
+    expect(fs.readFileSync(path.join(outside, 'x.txt'), 'utf8')).toBe('outside x');
+    expect(fs.readdirSync(path.join(base, 'files/A-real'))).toEqual(['first']);
+    // A new batch opens it again, and refuses the symlink.
+    await expect(a.batch(() => a.mkdir('files/A/second'))).rejects.toThrow(/"files\/A" is a symbolic link/);
+  });
+
   it('refuses paths that are not plain', () => {
     for (const bad of ['../x', 'files/../x', '/etc/passwd', 'files//x', 'files/./x', 'a\0b'])
       expect(() => a.unlink(bad)).toThrow(/not a plain relative path/);

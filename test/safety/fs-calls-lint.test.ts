@@ -16,6 +16,9 @@ const ALLOWED: Record<string, { calls: number; why: string }> = {
   'root/lock.ts': { calls: 2, why: '.burrow/burrow.lock, NAS state' },
   'devices/join-string.ts': { calls: 2, why: '.burrow/keys, NAS state' },
   'fsutil/atomic-write.ts': { calls: 1, why: 'mkdir -p of a NAS state folder before an anchored write; never used for files/, devices/, shared/' },
+  'root/state-modes.ts': { calls: 2, why: 'writes a secret file in .burrow/ (token, TLS key) 0600 from its first byte, then renames it into place: NAS state' },
+  'http/tls.ts': { calls: 1, why: 'creates .burrow/tls/ (0700) for the self-signed certificate: NAS state' },
+  'http/listen.ts': { calls: 1, why: 'removes .burrow/http.json at stop, only when this process wrote it: NAS state' },
   'nas-sync/service.ts': { calls: 1, why: 'only for a sync folder outside the root; inside it anchored-fs creates the folder' },
 };
 

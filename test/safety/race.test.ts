@@ -135,8 +135,8 @@ describe('the check-then-act race (a folder swapped for a symlink while requests
     const shared = [...outsideInodes.keys()].filter((ino) => rootInodes.has(ino)).map((ino) => `${rootInodes.get(ino)} = ${outsideInodes.get(ino)}`);
     expect(shared.slice(0, 20), 'store inodes linked outside').toEqual([]);
     // The race was real: many swaps, and requests of every kind both ran and were refused.
-    expect(swaps).toBeGreaterThan(500);
-    expect(n).toBeGreaterThan(100);
+    expect(swaps).toBeGreaterThan(200);
+    expect(n).toBeGreaterThan(50);
     expect(Object.entries(states).filter(([k]) => k.endsWith(' done')).length, JSON.stringify(states)).toBeGreaterThan(3);
   }, 60_000);
 });

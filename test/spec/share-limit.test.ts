@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { REPO, cli, sameBytes, startNas, stopProc, tempRoot, waitFor, type NasHandle } from '../agent/harness.js';
 import { launchBrowser } from '../helpers/browser.js';
+import { loginPage } from '../helpers/nas-auth.js';
 import { api, type ReqStatus } from './nas-api.js';
 
 /**
@@ -48,7 +49,11 @@ describe('a shared folder with a size limit', () => {
   it('takes what fits, refuses a file past the limit without losing it, tells the friend, and shows use against the limit', async () => {
     const shared = await api<ReqStatus>(nasRoot, nas.url, 'POST', '/api/requests?wait=30000', { id: 'share-family-0001', device: '@nas', action: 'share-folder', path: 'family', args: { limitMb: 1 }, confirm: false });
     expect(shared.json.state, shared.json.reason).toBe('done');
-    const { shareId, secrets } = shared.json.result as { shareId: string; secrets: { readWrite: string } };
+    const { shareId } = shared.json.result as { shareId: string };
+    // The read-write secret never travels over HTTP: the owner reads it on the NAS.
+    const rw = cli(['secrets', `share:${shareId}`, '--read-write', '--json', '--root', nasRoot]);
+    expect(rw.status, rw.stderr).toBe(0);
+    const secrets = JSON.parse(rw.stdout) as { readWrite: string };
 
     friend = spawn(process.execPath, [path.join(REPO, 'bin', 'burrow.js'), 'sync', '--secret', secrets.readWrite, '--dir', path.join(base, 'friend'), '--listen', '0', '--host', '127.0.0.1', '--peer', `127.0.0.1:${nas.syncPort}`, '--no-dht'], {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -71,7 +76,7 @@ describe('a shared folder with a size limit', () => {
       const p = friendFile('REFUSED-over-limit.txt');
       return fs.existsSync(p) ? fs.readFileSync(p, 'utf8') : null;
     }, 45_000);
-    expect(note).toMatch(/family\/video\.bin {2}\(3\.0 MB\)/);
+    expect(note).toMatch(/family\/video\.bin {2}\(2\.9 MiB\)/);
     expect(note).toContain('Nothing was deleted');
     await waitFor('burrow sync says so too', () => friendOut.includes(`the NAS did not take some files (over the shared folder's limit): see ${friendFile('REFUSED-over-limit.txt')}`), 15_000);
     // Past the limit: not in files/; nothing lost on either side.
@@ -90,6 +95,7 @@ describe('a shared folder with a size limit', () => {
     expect(rows).toEqual([expect.objectContaining({ id: shareId, usedBytes: 900_000, limitBytes: MiB, refusedFiles: 1 })]);
     browser = await launchBrowser();
     const page = await browser.newPage();
+    await loginPage(page, nas.url, nasRoot);
     await page.goto(`${nas.url}/`);
     await page.waitForSelector('#share-rows .share-use');
     expect(await page.locator('#share-rows .share-use').innerText()).toMatch(/^878\.9 KiB \/ 1\.0 MiB \(1 refused: over the limit\)$/);

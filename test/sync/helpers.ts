@@ -128,6 +128,8 @@ export async function buildForChildren(): Promise<string> {
   );
   fs.writeFileSync(path.join(out, 'package.json'), '{"type":"module"}');
   fs.symlinkSync(path.join(repo, 'node_modules'), path.join(out, 'node_modules'));
+  // The CLI finds its installation folder (package.json + migrations/) and reads web/format-bytes.js from it.
+  for (const dir of ['migrations', 'web']) fs.symlinkSync(path.join(repo, dir), path.join(out, dir));
   fs.writeFileSync(
     path.join(out, 'cli.mjs'),
     "import { Command } from 'commander';\nimport { register as sync } from './server/src/cli/commands/sync.js';\nimport { register as secret } from './server/src/cli/commands/secret.js';\nconst p = new Command('burrow');\nsync(p);\nsecret(p);\nawait p.parseAsync(process.argv);\n",

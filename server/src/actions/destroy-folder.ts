@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Action, ActionEnv, ValidRequest } from './types.js';
 import { PlanBuilder, lstatOrUndefined, refuse, stamp, deviceSafe } from './plan.js';
 import { planRemoveEverywhere } from './remove-everywhere.js';
+import { planReleaseShares, planStopShares, sharesUnder } from './revoke.js';
 import { isIgnored } from '../index/ignore.js';
 
 /** The note left in a destroyed folder (the spec's wording), in files/ and on every device holding the folder. */
@@ -29,7 +30,11 @@ export const destroyFolderAction: Action = {
       .map((n) => (req.path === '' ? n : `${req.path}/${n}`))
       .filter((r) => !isIgnored('files', r) && r !== '.burrow'); // a device's .burrow/ (its worklist) is never wiped
     const b = new PlanBuilder(env.layout);
+    // Shares of anything inside end with it; a share of the folder itself stays (the folder does).
+    const ending = sharesUnder(env, children);
+    planStopShares(b, ending);
     const r = planRemoveEverywhere(b, env, req, children, { kind: 'contents', originalPath: req.path, now });
+    planReleaseShares(b, env, ending, path.join(env.layout.trash, r.trashId));
     const note = path.join(req.abs, DESTROYED_NOTE);
     b.add({ op: 'write', path: b.rel(note), content: destroyedNoteText(now) });
     b.endStep();
@@ -43,6 +48,6 @@ export const destroyFolderAction: Action = {
       noted.push(d.name);
     }
     b.refresh.add(b.rel(req.abs));
-    return b.build({ ...r, note: DESTROYED_NOTE, notedOn: noted, restoreWith: `burrow trash restore ${r.trashId}`, keptForDays: env.config.trash.retentionDays });
+    return b.build({ ...r, endedShares: ending.map((s) => s.id), note: DESTROYED_NOTE, notedOn: noted, restoreWith: `burrow trash restore ${r.trashId}`, keptForDays: env.config.trash.retentionDays });
   },
 };

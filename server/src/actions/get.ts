@@ -71,7 +71,7 @@ export function planLinksToDevice(b: PlanBuilder, env: ActionEnv, device: string
 /** Quota check before a get: ask the balancer for room, or explain why it does not fit. */
 export async function ensureRoom(env: ActionEnv, device: string, bytes: number, keep: string[]): Promise<void> {
   if (bytes === 0) return;
-  const quota = env.store.devices.get(device)?.quota_bytes ?? null;
+  const quota = env.store.devices.get(device)?.effective_quota_bytes ?? null;
   if (quota === null) return;
   const used = env.store.entries.countByKind(deviceArea(device)).file?.bytes ?? 0;
   if (used + bytes <= quota) return;

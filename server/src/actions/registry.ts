@@ -36,8 +36,8 @@ function refusingTop(a: Action): Action {
     ...a,
     start(req, env) {
       if (req.path === '') {
-        const where = a.pathIn === 'device' ? `${req.device}'s whole folder` : 'the whole store';
-        throw refuse('BAD_PATH', `Refused ${a.name} with the path "": that is the top of the store, so it would act on ${where}.`, `Pick a file or folder inside it for ${a.name}.`);
+        const whole = a.pathIn === 'device' ? `${req.device}'s whole folder` : 'the whole store';
+        throw refuse('BAD_PATH', `Refused ${a.name} with the path "": ${a.name} needs a file or folder, not ${whole} (the top of the store).`, `Pick a file or folder inside it for ${a.name}.`);
       }
       return a.start(req, env);
     },

@@ -1,19 +1,20 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Action, ActionEnv, Plan, ValidRequest } from './types.js';
+import type { Action, ActionEnv, ValidRequest } from './types.js';
 import { PlanBuilder, refuse, stamp } from './plan.js';
-import { activeShare, checkShareId } from './revoke.js';
-import { freeShareId, shareSecrets } from './share.js';
+import { activeShare, checkShareId, planDropEngineDir } from './revoke.js';
+import { freeShareId } from './share.js';
 
 /**
- * revoke-share: the shared folder's hard links move to <name>-revoked-<dd-mm-yy>/, a new
- * folder with new secrets, so the owner can hand out the read-only or the full-access secret
- * again (the spec). The old folder stops syncing FIRST, before its files move, so the people
- * it was shared with see the share stop rather than every file being deleted.
+ * revoke-share: the old folder stops syncing FIRST, before its files move, so the people it
+ * was shared with see the share stop rather than every file being deleted; then its hard links
+ * move to <name>-revoked-<dd-mm-yy>/ (the spec), and the engine's private .burrow-sync/ is
+ * removed. The revoked share stays revoked: the renamed folder is a plain folder on the NAS, not
+ * a new share and not synced (the owner shares it again with [share folder] if they want to).
  */
 export const revokeShareAction: Action = {
   name: 'revoke-share',
-  summary: 'end a shared folder: its links move to <name>-revoked-<dd-mm-yy>/ (new secrets) and the old folder stops syncing',
+  summary: 'end a shared folder: it stops syncing, then its links move to <name>-revoked-<dd-mm-yy>/ (not a share)',
   pathIn: 'files',
   needsDevice: false,
   pathMustExist: false,
@@ -29,23 +30,15 @@ export const revokeShareAction: Action = {
     const b = new PlanBuilder(env.layout);
     b.add({ op: 'sync-remove', kind: 'share', name: share.id });
     b.endStep();
+    planDropEngineDir(b, oldDir);
     b.ensureDir(newDir, env.layout.shared);
-    for (const name of fs.readdirSync(oldDir).sort()) b.add({ op: 'rename', from: b.rel(path.join(oldDir, name)), to: b.rel(path.join(newDir, name)) });
+    for (const name of fs.readdirSync(oldDir).sort()) if (name !== '.burrow-sync') b.add({ op: 'rename', from: b.rel(path.join(oldDir, name)), to: b.rel(path.join(newDir, name)) });
     b.endStep();
     b.add({ op: 'rmdir', path: b.rel(oldDir), ifEmpty: true });
-    b.endStep();
-    b.add({ op: 'sync-add', kind: 'share', name: newId, path: b.rel(newDir), mode: 'send-receive' });
     b.shares.add(share.id);
-    b.shares.add(newId);
     b.refresh.add(b.rel(oldDir));
     b.refresh.add(b.rel(newDir));
-    b.commit.push(
-      { db: 'share-revoke', id: share.id, revokedTo: newId, at: now.getTime() },
-      { db: 'share-add', id: newId, kind: share.kind, sourcePath: share.source_path, limitMb: share.limit_mb, createdBy: req.device, createdAt: now.getTime() },
-    );
+    b.commit.push({ db: 'share-revoke', id: share.id, revokedTo: newId, at: now.getTime() });
     return b.build({ shareId: share.id, revokedTo: newId, folder: `shared/${newId}` });
-  },
-  cleanup(_req: ValidRequest, plan: Plan, env: ActionEnv) {
-    return shareSecrets(env, String(plan.result.revokedTo), 'all');
   },
 };

@@ -1,8 +1,12 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Action, ActionEnv, ValidRequest } from './types.js';
 import { PlanBuilder, walk, lstatOrUndefined, sameInode, refuse } from './plan.js';
 import { shareArea } from '../store/entries-repo.js';
 import type { ShareRow } from '../store/shares-repo.js';
+
+/** The sync engine's private folder inside every folder it syncs (its META_DIR; index/ignore.ts skips it too). */
+const ENGINE_DIR = '.burrow-sync';
 
 export function checkShareId(args: Record<string, unknown>, action: string): string | null {
   const id = args.shareId;
@@ -52,11 +56,55 @@ export function planEmptyShare(b: PlanBuilder, env: ActionEnv, share: ShareRow, 
     }
   }
   b.endStep();
+  planDropEngineDir(b, dir);
   for (const d of dirs.sort((x, y) => y.length - x.length)) b.add({ op: 'rmdir', path: b.rel(d), ifEmpty: true });
   b.add({ op: 'rmdir', path: b.rel(dir), ifEmpty: true });
   b.shares.add(share.id);
   b.refresh.add(b.rel(dir));
   return { unlinked, trashed };
+}
+
+/**
+ * Plan removing the sync engine's private folder (.burrow-sync/: temp files of transfers) from a
+ * folder the engine no longer syncs; run it after the folder's sync-remove. Nothing in it is user data.
+ */
+export function planDropEngineDir(b: PlanBuilder, folder: string): void {
+  const top = path.join(folder, ENGINE_DIR);
+  if (!lstatOrUndefined(top)?.isDirectory()) return;
+  const dirs: string[] = [top];
+  for (let i = 0; i < dirs.length; i++) {
+    for (const e of fs.readdirSync(dirs[i]!, { withFileTypes: true })) {
+      const abs = path.join(dirs[i]!, e.name);
+      const st = lstatOrUndefined(abs);
+      if (!st) continue;
+      if (st.isDirectory()) dirs.push(abs);
+      else b.add({ op: 'unlink', path: b.rel(abs), ino: st.ino, keep: null });
+    }
+  }
+  b.endStep();
+  for (const d of dirs.reverse()) b.add({ op: 'rmdir', path: b.rel(d), ifEmpty: true });
+  b.endStep();
+}
+
+/** Active shares of these store paths or of anything inside them: what a destroy takes away. */
+export function sharesUnder(env: ActionEnv, items: string[]): ShareRow[] {
+  return env.shares.list({ active: true }).filter((s) => items.some((p) => s.source_path === p || s.source_path.startsWith(p + '/')));
+}
+
+/** A share whose files are destroyed ends: it stops syncing first (so the engine lets go of its folder). */
+export function planStopShares(b: PlanBuilder, shares: ShareRow[]): void {
+  if (shares.length === 0) return;
+  for (const s of shares) b.add({ op: 'sync-remove', kind: 'share', name: s.id });
+  b.endStep();
+}
+
+/** Then, after the destroy unlinked the store's links: the share folder goes, leftovers to the destroy's trash, and the share is marked ended. */
+export function planReleaseShares(b: PlanBuilder, env: ActionEnv, shares: ShareRow[], trashDir: string): void {
+  for (const s of shares) {
+    planEmptyShare(b, env, s, trashDir);
+    b.endStep();
+    b.commit.push({ db: 'share-end', id: s.id, reason: s.kind === 'file' ? 'file destroyed' : 'folder destroyed', at: env.now().getTime() });
+  }
 }
 
 export const revokeAction: Action = {

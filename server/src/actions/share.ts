@@ -4,6 +4,7 @@ import crypto from 'node:crypto';
 import type { Action, ActionEnv, Plan, ValidRequest } from './types.js';
 import { PlanBuilder, walk, lstatOrUndefined, refuse, stamp } from './plan.js';
 import { FILES_AREA } from '../store/entries-repo.js';
+import { friendHint, leaveResultForDevice } from './share-hint.js';
 
 export const NO_SECRET_YET = 'sync engine not running; no secret yet';
 
@@ -81,7 +82,13 @@ export const shareAction: Action = {
     b.commit.push({ db: 'share-add', id: shareId, kind: st.isFile() ? 'file' : 'folder', sourcePath: req.path, limitMb: null, createdBy: req.device, createdAt: env.now().getTime() });
     return b.build({ shareId, folder: `shared/${shareId}`, files });
   },
-  cleanup(_req: ValidRequest, plan: Plan, env: ActionEnv) {
-    return shareSecrets(env, String(plan.result.shareId), 'read-only');
+  cleanup(req: ValidRequest, plan: Plan, env: ActionEnv) {
+    const out = shareSecrets(env, String(plan.result.shareId), 'read-only');
+    const ro = (out.secrets as { readOnly?: string } | null)?.readOnly;
+    if (!ro) return out;
+    // The page shows the owner what to hand a friend; the device that asked gets it in its own folder.
+    const friend = friendHint(ro, req.path);
+    leaveResultForDevice(env, req, { shareId: plan.result.shareId, friend });
+    return { ...out, friend };
   },
 };

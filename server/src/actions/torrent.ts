@@ -1,20 +1,56 @@
-import type { Action } from './types.js';
-import { refuse } from './plan.js';
+import type { Action, ActionEnv, Plan, ValidRequest } from './types.js';
+import { PlanBuilder } from './plan.js';
+import { makeTorrent } from '../torrent/make-torrent.js';
+import { TorrentsRepo, type NewTorrent } from '../store/torrents-repo.js';
+import { torrentFilePath } from '../torrent/paths.js';
+import { writeFileAtomic } from '../fsutil/atomic-write.js';
 
-/** Torrents come with their own feature; until then both menu entries answer clearly and change nothing. */
-function notYet(name: 'torrent' | 'torrent-once', what: string): Action {
+/**
+ * [create torrent] / [create 1-time torrent]. Stage 1 hashes the pieces (in worker threads)
+ * and changes nothing; the plan has no filesystem step, and the cleanup stage records the
+ * torrent and writes .burrow/torrents/<id>.torrent (NAS state, not user data). The 'torrents'
+ * service hears the request finish and starts serving it.
+ */
+function torrentActionOf(name: 'torrent' | 'torrent-once'): Action {
+  const once = name === 'torrent-once';
   return {
     name,
-    summary: `${what} (not available yet)`,
+    summary: once
+      ? 'make a private one-time .torrent of a file or folder: the NAS serves it for one complete download, then never again'
+      : 'make a .torrent of a file or folder, served by the NAS (web seed) to anyone who has it',
     pathIn: 'files',
     needsDevice: false,
     needsConfirm: false,
     checkArgs: () => null,
-    start() {
-      throw refuse('NOT_AVAILABLE', `Creating ${what === 'create torrent' ? 'a torrent' : 'a one-time torrent'} is not available yet.`, 'It comes with the torrent feature; nothing was changed.');
+    async start(req: ValidRequest, env: ActionEnv) {
+      const made = await makeTorrent(env.layout.files, req.path, once ? 'once' : 'public', env.config, req.device, env.now());
+      const b = new PlanBuilder(env.layout);
+      const r = made.row;
+      return b.build({
+        torrentId: r.id,
+        kind: r.kind,
+        torrentPath: b.rel(torrentFilePath(env.layout.torrents, r.id)),
+        torrentUrl: made.torrentUrl,
+        magnet: made.magnet,
+        infoHash: r.info_hash,
+        webSeed: made.webSeed,
+        pieceLength: r.piece_length,
+        pieces: r.pieces,
+        bytes: r.total_bytes,
+        files: (JSON.parse(r.files) as unknown[]).length,
+        // Only for the cleanup stage (dropped from the reported result there).
+        pending: { ...r, metainfo: r.metainfo.toString('base64') },
+      });
+    },
+    cleanup(_req: ValidRequest, plan: Plan, env: ActionEnv) {
+      const p = plan.result.pending as Record<string, unknown> & { id: string; metainfo: string };
+      const metainfo = Buffer.from(p.metainfo, 'base64');
+      writeFileAtomic(torrentFilePath(env.layout.torrents, p.id), metainfo);
+      new TorrentsRepo(env.store.db).add({ ...(p as unknown as NewTorrent), metainfo });
+      return { pending: undefined };
     },
   };
 }
 
-export const torrentAction = notYet('torrent', 'create torrent');
-export const torrentOnceAction = notYet('torrent-once', 'create 1-time torrent');
+export const torrentAction = torrentActionOf('torrent');
+export const torrentOnceAction = torrentActionOf('torrent-once');

@@ -61,7 +61,19 @@ function errno(code: string, message: string): NodeJS.ErrnoException {
 interface Held {
   fd: number;
   at(name: string): string;
+  /** Close it, unless a batch keeps it for the next steps. */
+  release(): void;
 }
+
+/** A folder a batch keeps open: `pins` counts the steps using it right now (never closed while pinned). */
+interface Kept {
+  fd: number;
+  pins: number;
+  gone: boolean;
+}
+
+/** Folders a batch keeps open at most (well under the usual 1,024 open-file limit). */
+const BATCH_MAX_DIRS = 128;
 
 export interface WriteOpts {
   /** Return false without writing when the file already holds exactly these bytes. */
@@ -77,6 +89,9 @@ export interface WriteOpts {
  */
 export class AnchoredDir {
   readonly base: string;
+  /** During a batch: folders opened (without following symlinks) by earlier steps of the batch, by path. */
+  private kept: Map<string, Kept> | null = null;
+  private batchDepth = 0;
 
   constructor(base: string) {
     this.base = path.resolve(base);
@@ -90,24 +105,113 @@ export class AnchoredDir {
     return r.split(path.sep).join('/');
   }
 
-  // ---- the core: hold a folder open for the length of one step ----
+  // ---- batches: one journal step's folders opened once ----
 
-  private openBase(): Held {
-    const fd = fs.openSync(this.base, (HAS_PROC_FD ? O_PATH : C.O_RDONLY) | C.O_DIRECTORY);
-    return this.held(fd, this.base);
+  /**
+   * Start a batch: until endBatch, a folder opened for a step stays open for the next steps, so a
+   * 2,000-link step walks each folder once instead of once per link. Each folder was still reached
+   * without following a symlink, and a step acts in that very folder; a swap after it was opened
+   * cannot redirect the step (at worst it lands in the real folder, renamed elsewhere inside the
+   * root). A folder this object renames or removes is dropped from the batch. Batches nest.
+   */
+  beginBatch(): void {
+    this.batchDepth++;
+    this.kept ??= new Map();
   }
 
-  private held(fd: number, abs: string): Held {
-    return HAS_PROC_FD ? { fd, at: (name) => `/proc/self/fd/${fd}/${name}` } : { fd, at: (name) => path.join(abs, name) };
+  endBatch(): void {
+    if (this.batchDepth === 0) return;
+    if (--this.batchDepth > 0) return;
+    const kept = this.kept;
+    this.kept = null;
+    for (const k of kept?.values() ?? []) {
+      k.gone = true;
+      if (k.pins === 0) fs.closeSync(k.fd);
+    }
+  }
+
+  /** Run `fn` inside a batch. */
+  async batch<T>(fn: () => T | Promise<T>): Promise<T> {
+    this.beginBatch();
+    try {
+      return await fn();
+    } finally {
+      this.endBatch();
+    }
+  }
+
+  /** Drop `rel` and every folder under it from the batch (it was renamed or removed). */
+  private forget(rel: string): void {
+    if (!this.kept) return;
+    for (const [key, k] of this.kept) {
+      if (key !== rel && !key.startsWith(rel + '/')) continue;
+      this.kept.delete(key);
+      k.gone = true;
+      if (k.pins === 0) fs.closeSync(k.fd);
+    }
+  }
+
+  // ---- the core: hold a folder open for the length of one step ----
+
+  private view(fd: number, abs: string, release: () => void): Held {
+    return HAS_PROC_FD ? { fd, at: (name) => `/proc/self/fd/${fd}/${name}`, release } : { fd, at: (name) => path.join(abs, name), release };
+  }
+
+  /** Hold an fd this call opened: a batch keeps it under `key`, otherwise release closes it. */
+  private own(fd: number, abs: string, key: string): Held {
+    if (!this.kept) return this.view(fd, abs, () => fs.closeSync(fd));
+    const k: Kept = { fd, pins: 0, gone: false };
+    const old = this.kept.get(key);
+    if (old) {
+      old.gone = true;
+      if (old.pins === 0) fs.closeSync(old.fd);
+    }
+    this.kept.set(key, k);
+    const held = this.pin(k, abs); // pinned before trimming, so it is never the one closed
+    this.trimBatch();
+    return held;
+  }
+
+  private pin(k: Kept, abs: string): Held {
+    k.pins++;
+    return this.view(k.fd, abs, () => {
+      if (--k.pins === 0 && k.gone) fs.closeSync(k.fd);
+    });
+  }
+
+  private trimBatch(): void {
+    if (!this.kept || this.kept.size <= BATCH_MAX_DIRS) return;
+    for (const [key, k] of this.kept) {
+      if (this.kept.size <= BATCH_MAX_DIRS) break;
+      if (k.pins > 0) continue;
+      this.kept.delete(key);
+      fs.closeSync(k.fd);
+    }
   }
 
   /** Open the folder `parts` (relative to the base) without following any symlink on the way. */
   private openDir(parts: string[]): Held {
-    let cur = this.openBase();
-    let abs = this.base;
+    let start = 0;
+    let cur: Held | undefined;
+    if (this.kept) {
+      for (let k = parts.length; k >= 0; k--) {
+        const key = parts.slice(0, k).join('/');
+        const hit = this.kept.get(key);
+        if (!hit) continue;
+        this.kept.delete(key); // most recently used last
+        this.kept.set(key, hit);
+        cur = this.pin(hit, path.join(this.base, key));
+        start = k;
+        break;
+      }
+    }
+    // The base is trusted (the admin chose it): its own path may go through symlinks.
+    cur ??= this.own(fs.openSync(this.base, (HAS_PROC_FD ? O_PATH : C.O_RDONLY) | C.O_DIRECTORY), this.base, '');
+    let abs = path.join(this.base, ...parts.slice(0, start));
     try {
-      for (let i = 0; i < parts.length; i++) {
+      for (let i = start; i < parts.length; i++) {
         const name = parts[i]!;
+        const rel = parts.slice(0, i + 1).join('/');
         const p = cur.at(name);
         let fd: number;
         try {
@@ -115,27 +219,31 @@ export class AnchoredDir {
         } catch (err) {
           const code = (err as NodeJS.ErrnoException).code;
           if (code === 'ENOTDIR' || code === 'ELOOP') {
-            const rel = parts.slice(0, i + 1).join('/');
             if (fs.lstatSync(p, { throwIfNoEntry: false })?.isSymbolicLink())
               throw new AnchoredFsError('ESYMLINK', rel, `"${rel}" is a symbolic link; Burrow never acts through one, so nothing was done there.`);
             throw errno('ENOTDIR', `"${rel}" is not a folder.`);
           }
           throw err;
         }
-        fs.closeSync(cur.fd);
+        cur.release();
         abs = path.join(abs, name);
-        cur = this.held(fd, abs);
-        if (!HAS_PROC_FD && fs.lstatSync(abs).isSymbolicLink()) throw new AnchoredFsError('ESYMLINK', parts.slice(0, i + 1).join('/'), `"${parts.slice(0, i + 1).join('/')}" is a symbolic link.`);
+        cur = this.own(fd, abs, rel);
+        if (!HAS_PROC_FD && fs.lstatSync(abs).isSymbolicLink()) throw new AnchoredFsError('ESYMLINK', rel, `"${rel}" is a symbolic link.`);
       }
       return cur;
     } catch (err) {
-      fs.closeSync(cur.fd);
+      cur.release();
       throw err;
     }
   }
 
   /** Hold the parent of `rel` open and run `fn` on the anchored path of its last name. */
   withParent<T>(rel: string, fn: (at: string, name: string) => T): T {
+    return this.inParent(rel, fn, true); // `fn` may rename or remove a folder: a batch forgets it
+  }
+
+  /** withParent for this module's own steps: `changesFolders` says whether a batch must forget `rel`. */
+  private inParent<T>(rel: string, fn: (at: string, name: string) => T, changesFolders: boolean): T {
     const parts = splitRel(rel);
     if (parts.length === 0) throw new AnchoredFsError('EBADNAME', rel, 'This step needs a name inside the base, not the base itself.');
     const name = parts.pop()!;
@@ -143,7 +251,8 @@ export class AnchoredDir {
     try {
       return fn(dir.at(name), name);
     } finally {
-      fs.closeSync(dir.fd);
+      dir.release();
+      if (changesFolders) this.forget(rel);
     }
   }
 
@@ -156,7 +265,8 @@ export class AnchoredDir {
     try {
       return await fn(dir.at(name), name);
     } finally {
-      fs.closeSync(dir.fd);
+      dir.release();
+      this.forget(rel);
     }
   }
 
@@ -166,13 +276,13 @@ export class AnchoredDir {
     try {
       return fn(dir.at, HAS_PROC_FD ? `/proc/self/fd/${dir.fd}` : path.join(this.base, rel));
     } finally {
-      fs.closeSync(dir.fd);
+      dir.release();
     }
   }
 
   /** Two parents held at once (link and rename across folders). */
-  private withTwo<T>(a: string, b: string, fn: (atA: string, atB: string) => T): T {
-    return this.withParent(a, (atA) => this.withParent(b, (atB) => fn(atA, atB)));
+  private withTwo<T>(a: string, b: string, changesFolders: boolean, fn: (atA: string, atB: string) => T): T {
+    return this.inParent(a, (atA) => this.inParent(b, (atB) => fn(atA, atB), changesFolders), changesFolders);
   }
 
   // ---- reads ----
@@ -181,7 +291,7 @@ export class AnchoredDir {
   lstat(rel: string): fs.Stats | undefined {
     if (rel === '') return fs.lstatSync(this.base, { throwIfNoEntry: false });
     try {
-      return this.withParent(rel, (at) => fs.lstatSync(at, { throwIfNoEntry: false }));
+      return this.inParent(rel, (at) => fs.lstatSync(at, { throwIfNoEntry: false }), false);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
@@ -207,13 +317,13 @@ export class AnchoredDir {
 
   /** open(2) of `rel` with O_NOFOLLOW added: a symlink as the last name fails with ELOOP. The caller closes the fd. */
   openFile(rel: string, flags: number, mode?: number): number {
-    return this.withParent(rel, (at) => fs.openSync(at, flags | C.O_NOFOLLOW, mode));
+    return this.inParent(rel, (at) => fs.openSync(at, flags | C.O_NOFOLLOW, mode), false);
   }
 
   // ---- changes ----
 
   mkdir(rel: string, mode?: number): void {
-    this.withParent(rel, (at) => fs.mkdirSync(at, mode === undefined ? undefined : { mode }));
+    this.inParent(rel, (at) => fs.mkdirSync(at, mode === undefined ? undefined : { mode }), true);
   }
 
   /** Create `rel` and any missing folder above it, one anchored mkdir each. A file or symlink on the way fails. */
@@ -237,7 +347,7 @@ export class AnchoredDir {
    * link to a symlink would carry that symlink into a synced folder: such a result is removed and refused.
    */
   link(fromRel: string, toRel: string): void {
-    this.withTwo(fromRel, toRel, (from, to) => {
+    this.withTwo(fromRel, toRel, false, (from, to) => {
       fs.linkSync(from, to);
       const st = fs.lstatSync(to);
       if (!st.isFile()) {
@@ -248,7 +358,7 @@ export class AnchoredDir {
   }
 
   rename(fromRel: string, toRel: string): void {
-    this.withTwo(fromRel, toRel, (from, to) => fs.renameSync(from, to));
+    this.withTwo(fromRel, toRel, true, (from, to) => fs.renameSync(from, to));
   }
 
   /** link(2) on libuv's pool (several can overlap); both parents stay held until it ends. No symlink check of the source: callers compare inodes. */
@@ -262,17 +372,17 @@ export class AnchoredDir {
   }
 
   unlink(rel: string): void {
-    this.withParent(rel, (at) => fs.unlinkSync(at));
+    this.inParent(rel, (at) => fs.unlinkSync(at), false);
   }
 
   rmdir(rel: string): void {
-    this.withParent(rel, (at) => fs.rmdirSync(at));
+    this.inParent(rel, (at) => fs.rmdirSync(at), true);
   }
 
   /** Remove `rel` and everything under it (rm -rf), never following a symlink; missing is fine. */
   rmTree(rel: string): void {
     try {
-      this.withParent(rel, (at) => removeAt(at));
+      this.inParent(rel, (at) => removeAt(at), true);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
@@ -288,7 +398,7 @@ export class AnchoredDir {
     const parts = splitRel(rel);
     if (parts.length === 0) throw new AnchoredFsError('EBADNAME', rel, 'A file needs a name.');
     if ((opts.mkdirs ?? true) && parts.length > 1) this.mkdirp(parts.slice(0, -1).join('/'));
-    return this.withParent(rel, (at, name) => {
+    return this.inParent(rel, (at, name) => {
       if (opts.skipIfSame) {
         try {
           const fd = fs.openSync(at, C.O_RDONLY | C.O_NOFOLLOW);
@@ -316,7 +426,7 @@ export class AnchoredDir {
         throw err;
       }
       return true;
-    });
+    }, false);
   }
 }
 

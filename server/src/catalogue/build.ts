@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import type { Store } from '../store/index.js';
 import { CatalogueRepo } from '../store/catalogue-repo.js';
+import { SharesRepo, type ShareRow } from '../store/shares-repo.js';
 import type { RequestStatusSource } from '../nas-context.js';
 import { FIELD_SEP, RECORD_FIELDS, escapePathPart, isBoundary, jsCall, sharedPrefixLength } from './record-format.js';
 
@@ -10,6 +11,12 @@ export const DEFAULT_CHUNK_EVERY = 384;
 export const TOP_LIMIT = 300;
 /** Requests per device shown in its request shard. */
 export const REQUESTS_PER_DEVICE = 200;
+
+/**
+ * What this NAS offers that the page must know before it shows an entry: a feature that is off
+ * is shown disabled with the reason, instead of failing after the user confirmed.
+ */
+export const PUBLISHED_FEATURES: { torrent: boolean } = { torrent: true };
 
 export interface BuildInput {
   store: Store;
@@ -53,30 +60,72 @@ export function deviceRequestRows(requests: RequestStatusSource | undefined, dev
   return recent.map((r) => ({ id: r.id, action: r.action, path: r.path, state: r.state, reason: r.reason ?? null, updatedAt: r.updatedAt }));
 }
 
-/** "device:laptop" → "laptop", "share:<id>" → "+<id>", anything else → null. */
-function holderToken(area: string): string | null {
-  if (area.startsWith('device:')) return area.slice(7);
-  if (area.startsWith('share:')) return '+' + area.slice(6);
-  return null;
+/** Compare like SQLite's BINARY collation on UTF-8 text (code point order), not UTF-16 code units. */
+export function compareUtf8(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x === y) continue;
+    // Surrogates (U+10000 and up) sort after U+E000-U+FFFF in code point order.
+    if (x >= 0xd800 && y >= 0xd800) {
+      x = x >= 0xe000 ? x - 0x800 : x + 0x2000;
+      y = y >= 0xe000 ? y - 0x800 : y + 0x2000;
+    }
+    return x - y;
+  }
+  return a.length - b.length;
 }
 
-/** Which devices and shares hold each inode, as the ready-made holders field. */
-function holdersByInode(repo: CatalogueRepo): Map<string, string> {
-  const sets = new Map<string, Set<string>>();
-  for (const [dev, ino, area] of repo.holderLinks()) {
-    const t = holderToken(area);
-    if (t === null) continue;
-    const key = `${dev}:${ino}`;
-    let s = sets.get(key);
-    if (!s) sets.set(key, (s = new Set()));
-    s.add(t);
+/**
+ * Which devices hold each store path: a device holds a *path* when its folder has a file at that
+ * path (never "a file with the same inode", which after dedupe would credit a device with every
+ * path linked to the content it holds). Each device's paths stream in the same order as the
+ * store's, so this is a merge that keeps nothing per file in memory.
+ */
+class DeviceHoldings {
+  private readonly cursors: Array<{ name: string; it: Iterator<string>; cur: string | undefined }>;
+
+  constructor(repo: CatalogueRepo, devices: string[]) {
+    this.cursors = [...devices].sort().map((name) => {
+      const it = repo.deviceFilePaths(name)[Symbol.iterator]();
+      return { name, it, cur: it.next().value as string | undefined };
+    });
   }
-  const out = new Map<string, string>();
-  // Devices first, then shares, each sorted, so the field is stable across publishes.
-  for (const [k, s] of sets) {
-    const all = [...s].sort();
-    out.set(k, [...all.filter((t) => t[0] !== '+'), ...all.filter((t) => t[0] === '+')].join('/'));
+
+  /** The devices holding this path; call with paths in ascending store order. */
+  at(p: string): string[] {
+    const out: string[] = [];
+    for (const c of this.cursors) {
+      while (c.cur !== undefined && compareUtf8(c.cur, p) < 0) c.cur = c.it.next().value as string | undefined;
+      if (c.cur === p) out.push(c.name);
+    }
+    return out;
   }
+
+  close(): void {
+    for (const c of this.cursors) c.it.return?.();
+  }
+}
+
+/** Which active shares hold each store path: a share of files/<P> holds P's own path, or P/<rest> where its folder has <top>/<rest>. */
+function shareHoldings(repo: CatalogueRepo, shares: ShareRow[]): Map<string, string[]> {
+  const byId = new Map(shares.map((s) => [s.id, s]));
+  const out = new Map<string, string[]>();
+  for (const [id, rel] of repo.shareFiles()) {
+    const s = byId.get(id);
+    if (!s) continue;
+    const top = s.source_path === '' ? '' : s.source_path.slice(s.source_path.lastIndexOf('/') + 1);
+    let p: string;
+    if (top === '') p = rel;
+    else if (rel === top) p = s.source_path;
+    else if (rel.startsWith(top + '/')) p = s.source_path + rel.slice(top.length);
+    else continue;
+    const list = out.get(p);
+    if (list) list.push(id);
+    else out.set(p, [id]);
+  }
+  for (const list of out.values()) list.sort();
   return out;
 }
 
@@ -95,7 +144,9 @@ interface TopAggregate {
 export function buildCatalogueData(input: BuildInput): BuiltCatalogue {
   const every = input.chunkEvery ?? DEFAULT_CHUNK_EVERY;
   const repo = repoOf(input.store);
-  const holders = holdersByInode(repo);
+  const shares = new SharesRepo(input.store.db).list({ active: true });
+  const shareHeld = shareHoldings(repo, shares);
+  const devHeld = new DeviceHoldings(repo, input.devices);
   const files = new Map<string, string>();
   const chunkNames: string[] = [];
   const top: Array<[string, string, number, number, number, string]> = [];
@@ -117,37 +168,41 @@ export function buildCatalogueData(input: BuildInput): BuiltCatalogue {
     prev = '';
   };
 
-  for (const [p, kind, size, mtimeMs, dev, ino] of repo.filesSorted()) {
-    if (isBoundary(p, every, parts.length / RECORD_FIELDS)) {
-      flush();
-      chunkName = crypto.createHash('sha1').update(p).digest('hex').slice(0, 12);
-    }
-    const held = kind === 'file' ? (holders.get(`${dev}:${ino}`) ?? '') : '';
-    const mtime = Math.floor(mtimeMs / 1000);
-    const plen = sharedPrefixLength(prev, p);
-    parts.push(plen.toString(36), escapePathPart(p.slice(plen)), kind === 'dir' ? 'd' : 'f', kind === 'dir' ? '' : size.toString(36), mtime.toString(36), held);
-    prev = p;
+  try {
+    for (const [p, kind, size, mtimeMs] of repo.filesSorted()) {
+      if (isBoundary(p, every, parts.length / RECORD_FIELDS)) {
+        flush();
+        chunkName = crypto.createHash('sha1').update(p).digest('hex').slice(0, 12);
+      }
+      const held = kind === 'file' ? [...devHeld.at(p), ...(shareHeld.get(p) ?? []).map((id) => '+' + id)].join('/') : '';
+      const mtime = Math.floor(mtimeMs / 1000);
+      const plen = sharedPrefixLength(prev, p);
+      parts.push(plen.toString(36), escapePathPart(p.slice(plen)), kind === 'dir' ? 'd' : 'f', kind === 'dir' ? '' : size.toString(36), mtime.toString(36), held);
+      prev = p;
 
-    const slash = p.indexOf('/');
-    if (slash < 0) {
-      if (top.length < TOP_LIMIT) top.push([p, kind === 'dir' ? 'd' : 'f', kind === 'dir' ? 0 : size, mtime, 0, held]);
-      if (kind === 'dir' && !topAgg.has(p)) topAgg.set(p, { size: 0, count: 0, mtime, held: new Map() });
-    }
-    if (kind === 'dir') {
-      dirCount++;
-      continue;
-    }
-    fileCount++;
-    bytes += size;
-    if (slash >= 0) {
-      const agg = topAgg.get(p.slice(0, slash));
-      if (agg) {
-        agg.size += size;
-        agg.count++;
-        if (mtime > agg.mtime) agg.mtime = mtime;
-        if (held) for (const h of held.split('/')) agg.held.set(h, (agg.held.get(h) ?? 0) + 1);
+      const slash = p.indexOf('/');
+      if (slash < 0) {
+        if (top.length < TOP_LIMIT) top.push([p, kind === 'dir' ? 'd' : 'f', kind === 'dir' ? 0 : size, mtime, 0, held]);
+        if (kind === 'dir' && !topAgg.has(p)) topAgg.set(p, { size: 0, count: 0, mtime, held: new Map() });
+      }
+      if (kind === 'dir') {
+        dirCount++;
+        continue;
+      }
+      fileCount++;
+      bytes += size;
+      if (slash >= 0) {
+        const agg = topAgg.get(p.slice(0, slash));
+        if (agg) {
+          agg.size += size;
+          agg.count++;
+          if (mtime > agg.mtime) agg.mtime = mtime;
+          if (held) for (const h of held.split('/')) agg.held.set(h, (agg.held.get(h) ?? 0) + 1);
+        }
       }
     }
+  } finally {
+    devHeld.close();
   }
   flush();
 
@@ -162,10 +217,16 @@ export function buildCatalogueData(input: BuildInput): BuiltCatalogue {
     row[5] = [...agg.held].map(([h, n]) => (n === agg.count ? '=' : '') + h).sort().join('/');
   }
 
-  files.set('data/index.js', jsCall('BURROW_INDEX', { v: 1, chunks: chunkNames, devices: input.devices, trashDays: input.trashDays }));
-  files.set('data/summary.js', jsCall('BURROW_SUMMARY', { files: fileCount, dirs: dirCount, bytes, top, topComplete: top.length < TOP_LIMIT }));
+  // Every active share with what it shares, so the menu offers [revoke] / [revoke share] only on
+  // the entry a share belongs to: [id, path, "ro" (share) or "rw" (share-folder)].
+  const shareList = shares.map((s) => [s.id, s.source_path, s.limit_mb === null ? 'ro' : 'rw']);
+  files.set('data/index.js', jsCall('BURROW_INDEX', { v: 1, chunks: chunkNames, devices: input.devices, trashDays: input.trashDays, shares: shareList }));
+  files.set('data/summary.js', jsCall('BURROW_SUMMARY', { files: fileCount, dirs: dirCount, bytes, top, topComplete: top.length < TOP_LIMIT, features: { ...PUBLISHED_FEATURES } }));
+  // The third argument tells the device's agent how far the NAS has read its worklist: a request
+  // read but no longer listed has finished (open requests are always listed first).
+  const readTo = repo.worklistOffsets();
   for (const d of input.devices) {
-    files.set(`devices/${d}.js`, jsCall('BURROW_REQUESTS', d, input.requestRows?.get(d) ?? deviceRequestRows(input.requests, d)));
+    files.set(`devices/${d}.js`, jsCall('BURROW_REQUESTS', d, input.requestRows?.get(d) ?? deviceRequestRows(input.requests, d), { worklistReadTo: readTo.get(d) ?? 0 }));
   }
   return { files, fileCount, dirCount, bytes, chunks: chunkNames.length };
 }

@@ -71,6 +71,15 @@ sync:
   # Addresses (host:port) put into device join strings so devices can reach this NAS.
   publicAddresses: []
 
+torrent:
+  # The listener that serves torrents ([create torrent], burrow torrent) to people outside the
+  # home: a BEP 19 web seed with HTTP Range requests. It listens only while a torrent is active.
+  host: 0.0.0.0
+  port: 7425
+  # The address written into each .torrent (e.g. http://home.example.org:7425). Empty = this
+  # machine's LAN address and torrent.port; forward that port on your router.
+  publicUrl: ""
+
 log:
   # trace | debug | info | warn | error | silent
   level: info

@@ -26,3 +26,10 @@ export interface AgentReport {
 }
 
 export const AGENT_REPORT_REL = '.burrow/agent-report.json';
+
+/**
+ * `.burrow/results/<request id>.json`, written by the NAS into one device's folder: a request
+ * result meant for that device only (a share's read-only secret), never put in the catalogue
+ * that every device reads: `{ "v": 1, "id": "<request id>", "action", "path", "result": {...} }`.
+ */
+export const DEVICE_RESULTS_REL = '.burrow/results';

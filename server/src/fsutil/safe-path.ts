@@ -20,7 +20,8 @@ const MAX_PATH_BYTES = 4096;
 const MAX_NAME_BYTES = 255;
 
 export function normaliseRelPath(input: unknown): string {
-  if (typeof input !== 'string') throw errors.badPath(String(input), 'a path must be a string');
+  // Not String(input): a JSON object such as {"toString": true} makes String() throw a TypeError.
+  if (typeof input !== 'string') throw errors.badPath(`(${input === null ? 'null' : typeof input})`, 'a path must be a string');
   if (input.length === 0 || input === '/' ) return '';
   if (input.includes('\0')) throw errors.badPath(input, 'it contains a NUL byte');
   if (input.includes('\\')) throw errors.badPath(input, 'it contains a backslash');

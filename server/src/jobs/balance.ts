@@ -62,9 +62,9 @@ export function makeRoom(store: Store, layout: RootLayout, device: string, bytes
   if (!row) throw errors.unknownDevice(device);
   const dryRun = opts.dryRun ?? false;
   const used = store.usage.usedBytes(device);
-  const base = { device, dryRun, quotaBytes: row.quota_bytes, usedBytes: used, requestBytes: bytes, freedBytes: 0, evicted: [] as Eviction[] };
-  if (row.quota_bytes === null) return { ...base, ok: true, neededBytes: 0 };
-  const quota = row.quota_bytes;
+  const base = { device, dryRun, quotaBytes: row.effective_quota_bytes, usedBytes: used, requestBytes: bytes, freedBytes: 0, evicted: [] as Eviction[] };
+  if (row.effective_quota_bytes === null) return { ...base, ok: true, neededBytes: 0 };
+  const quota = row.effective_quota_bytes;
   const needed = used + bytes - quota;
   if (needed <= 0) return { ...base, ok: true, neededBytes: 0 };
 

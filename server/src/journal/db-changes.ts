@@ -18,6 +18,7 @@ export type DbChange =
   | { db: 'forget-links'; device: string; path: string }
   | { db: 'share-add'; id: string; kind: 'file' | 'folder'; sourcePath: string; limitMb: number | null; createdBy: string; createdAt: number }
   | { db: 'share-revoke'; id: string; revokedTo: string | null; at: number }
+  | { db: 'share-end'; id: string; reason: string; at: number }
   | { db: 'trash-add'; id: string; originalPath: string; kind: string; bytes: number; files: number; requestId: string; at: number }
   | { db: 'trash-restored'; id: string; at: number }
   | { db: 'move-wait'; requestId: string; source: string; path: string; targets: string[]; files: string[]; deadlineAt: number }
@@ -51,6 +52,8 @@ export function applyDbChange(c: DbChange, r: DbRepos): void {
       return r.shares.add({ id: c.id, kind: c.kind, source_path: c.sourcePath, limit_mb: c.limitMb, created_by: c.createdBy, created_at: c.createdAt });
     case 'share-revoke':
       return r.shares.revoke(c.id, c.revokedTo, c.at);
+    case 'share-end':
+      return r.shares.end(c.id, c.reason, c.at);
     case 'trash-add':
       return r.trash.add({ id: c.id, original_path: c.originalPath, kind: c.kind, bytes: c.bytes, files: c.files, request_id: c.requestId, trashed_at: c.at });
     case 'trash-restored':

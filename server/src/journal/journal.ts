@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Store } from '../store/index.js';
 import type { JournalRepo, JournalRow } from '../store/journal-repo.js';
 import type { RequestsRepo } from '../store/requests-repo.js';
-import { applyOp, undoOp, type Op, type OpEnv } from './ops.js';
+import { applyOp, undoOp, inStepBatch, type Op, type OpEnv } from './ops.js';
 import { applyDbChange, type DbRepos } from './db-changes.js';
 import { faultPoint } from './fault.js';
 import type { Plan } from './plan.js';
@@ -63,10 +63,12 @@ export class LinkJournal {
       const step = plan.steps[i]!;
       let current: Op | undefined;
       try {
-        for (const op of step) {
-          current = op;
-          await applyOp(op, env);
-        }
+        await inStepBatch(env, async () => {
+          for (const op of step) {
+            current = op;
+            await applyOp(op, env);
+          }
+        });
       } catch (err) {
         return this.rollback(jid, requestId, plan, i + 1, describeStepError(err, current));
       }

@@ -28,7 +28,23 @@ export interface OpEnv {
 
 const abs = (env: OpEnv, rel: string) => path.join(env.root, rel);
 /** Every step goes through anchored-fs: its parent folder is opened without following symlinks when it runs. */
-const fsOf = (env: OpEnv): AnchoredDir => anchoredAt(env.root);
+const anchors = new WeakMap<OpEnv, AnchoredDir>();
+function fsOf(env: OpEnv): AnchoredDir {
+  let a = anchors.get(env);
+  if (!a || a.base !== path.resolve(env.root)) {
+    a = anchoredAt(env.root);
+    anchors.set(env, a);
+  }
+  return a;
+}
+
+/**
+ * Run one journal step's ops as an anchored-fs batch: each folder is opened (without following
+ * symlinks) once for the step rather than once per op; measured in docs/ARCHITECTURE.md.
+ */
+export async function inStepBatch<T>(env: OpEnv, fn: () => Promise<T>): Promise<T> {
+  return fsOf(env).batch(fn);
+}
 
 function stepError(code: string, message: string, hint: string, cause?: unknown): BurrowError {
   return new BurrowError(code, message, hint, { cause });

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import type { NasContext } from '../nas-context.js';
+import { effectiveQuota as capOf } from '../store/devices-repo.js';
 import type { SecretsRepo } from '../store/secrets-repo.js';
 
 /**
@@ -7,8 +8,9 @@ import type { SecretsRepo } from '../store/secrets-repo.js';
  * devices/<d>/.burrow/agent-report.json on the NAS:
  *   { "v": 1, "device": "laptop", "limitBytes": 5368709120 | null, "freeBytes": 123, "usedBytes": 456,
  *     "agentVersion": "0.1.0", "at": 1700000000000 }
- * The NAS turns it into the device's quota for the storage balancer: the smallest of the
- * admin's `--quota`, the agent's storage limit, and what the device holds plus its free space.
+ * The NAS keeps it beside the admin's `--quota`, which it never changes: the limit that applies
+ * is the smallest of the admin's limit, the agent's storage limit, and what the device holds plus
+ * its free space (DevicesRepo's effective_quota_bytes), so a report can lower it, never raise it.
  */
 import { AGENT_REPORT_REL, type AgentReport } from '../devices/exchange-formats.js';
 export { AGENT_REPORT_REL, type AgentReport };
@@ -29,9 +31,9 @@ export function parseAgentReport(text: string): AgentReport | null {
   return { v: 1, device: r.device, limitBytes: r.limitBytes ?? null, freeBytes: r.freeBytes, usedBytes: r.usedBytes, agentVersion: String(r.agentVersion ?? ''), at: Number(r.at ?? 0) };
 }
 
+/** The limit that applies to a device with this admin limit and this report. */
 export function effectiveQuota(adminQuota: number | null, r: AgentReport): number | null {
-  const caps = [adminQuota, r.limitBytes, r.usedBytes + r.freeBytes].filter((x): x is number => x !== null);
-  return caps.length ? Math.min(...caps) : null;
+  return capOf(adminQuota, r.limitBytes, r.usedBytes, r.freeBytes);
 }
 
 export function applyAgentReport(ctx: NasContext, repo: SecretsRepo, device: string, abs: string): void {
@@ -48,9 +50,6 @@ export function applyAgentReport(ctx: NasContext, repo: SecretsRepo, device: str
   }
   const dev = ctx.store.devices.get(device);
   if (!dev) return;
-  const prev = repo.report(device);
-  // The first report remembers what the admin set, so later reports never raise it.
-  const adminQuota = prev ? prev.admin_quota_bytes : dev.quota_bytes;
-  repo.saveReport({ device, limit_bytes: r.limitBytes, free_bytes: r.freeBytes, used_bytes: r.usedBytes, admin_quota_bytes: adminQuota, agent_version: r.agentVersion });
-  ctx.store.devices.setQuota(device, effectiveQuota(adminQuota, r));
+  // admin_quota_bytes only mirrors the admin's limit at report time (for older readers); devices.quota_bytes stays the admin's.
+  repo.saveReport({ device, limit_bytes: r.limitBytes, free_bytes: r.freeBytes, used_bytes: r.usedBytes, admin_quota_bytes: dev.quota_bytes, agent_version: r.agentVersion });
 }

@@ -13,6 +13,16 @@ import { emptyTrash } from '../actions/trash.js';
 const POLL_MS = 500;
 /** How often the trash is checked for items past trash.retentionDays. */
 const TRASH_SWEEP_MS = 60 * 60 * 1000;
+/**
+ * Worklists are read in batches that each take at most this long, then the event loop runs
+ * (HTTP, sync, timers) before the next batch: a flooded worklist never freezes the NAS.
+ */
+const BATCH_MS = 5;
+const BATCH_LINES = 500;
+const ROUND_GAP_MS = 5;
+/** Each device may send this many lines per second (with a burst of WORKLIST_BURST). */
+export const WORKLIST_LINES_PER_SECOND = 10_000;
+const WORKLIST_BURST = 2000;
 
 /**
  * The 'requests' NAS service: the request processor, the worklist watcher, and the automatic
@@ -28,6 +38,11 @@ export class RequestsService implements NasService, RequestStatusSource {
   private trashTimer: NodeJS.Timeout | null = null;
   private readonly watchers = new Map<string, fs.FSWatcher>();
   private readonly seen = new Map<string, string>();
+  /** Devices whose worklist may have unread lines, in the order they are served. */
+  private readonly due = new Set<string>();
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+  private draining = false;
+  private drainTimer: NodeJS.Timeout | null = null;
   private readonly onChanged = (e: IndexChangedEvent) => this.indexChanged(e);
   private closed = false;
   /** While the processor refreshes the index after its own action: the links it made itself. */
@@ -100,13 +115,67 @@ export class RequestsService implements NasService, RequestStatusSource {
     const file = path.join(this.ctx.layout.device(device), WORKLIST_DIR, 'worklist.jsonl');
     const st = fs.lstatSync(file, { throwIfNoEntry: false });
     const key = st ? `${st.ino}:${st.size}:${st.mtimeMs}` : '';
-    if (!force && this.seen.get(device) === key) return;
+    if (!force && this.seen.get(device) === key && !this.due.has(device)) return;
     this.seen.set(device, key);
-    try {
-      this.reader.read(device, (item) => this.intake(device, item));
-    } catch (err) {
-      this.ctx.log.warn({ err, device }, 'could not read the worklist');
+    this.due.add(device);
+    this.drain();
+  }
+
+  /**
+   * One round over the devices with unread lines: each gets a batch (bounded in lines, time
+   * and by its own rate); the next round comes after a short sleep or, when every such device
+   * has used its rate, once the first one has earned lines again.
+   */
+  private drain(): void {
+    if (this.draining || this.closed) return;
+    if (this.drainTimer) {
+      clearTimeout(this.drainTimer);
+      this.drainTimer = null;
     }
+    this.draining = true;
+    let waitMs = Infinity;
+    try {
+      const roundEnd = performance.now() + BATCH_MS;
+      const devices = [...this.due];
+      for (const [i, device] of devices.entries()) {
+        const allowed = Math.floor(this.tokens(device));
+        if (allowed < 1) {
+          waitMs = Math.min(waitMs, Math.ceil(1000 / WORKLIST_LINES_PER_SECOND));
+          continue;
+        }
+        // Share the round's time fairly among the devices still to be served in it.
+        const untilMs = performance.now() + Math.max(1, (roundEnd - performance.now()) / (devices.length - i));
+        let r;
+        try {
+          r = this.reader.read(device, (item) => this.intake(device, item), { lines: Math.min(allowed, BATCH_LINES), untilMs }, (item, err) => this.intakeFailed(device, item, err));
+        } catch (err) {
+          this.ctx.log.warn({ err, device }, 'could not read the worklist');
+          r = { lines: 0, more: false };
+        }
+        this.buckets.get(device)!.tokens -= r.lines;
+        if (r.more) waitMs = 0;
+        else this.due.delete(device);
+      }
+    } finally {
+      this.draining = false;
+    }
+    if (this.due.size === 0 || this.closed) return;
+    // A short sleep between rounds, not setImmediate: the NAS then idles about half the time
+    // while it drains a flood, so on a busy machine the scheduler runs it promptly when an HTTP
+    // request or a sync message arrives.
+    // (An infinite wait means a device became due during the round: serve it next round.)
+    this.drainTimer = setTimeout(() => this.drain(), waitMs === 0 || !Number.isFinite(waitMs) ? ROUND_GAP_MS : waitMs);
+    this.drainTimer.unref();
+  }
+
+  /** Lines this device may send now (a token bucket: WORKLIST_LINES_PER_SECOND, burst WORKLIST_BURST). */
+  private tokens(device: string): number {
+    const now = performance.now();
+    const b = this.buckets.get(device) ?? { tokens: WORKLIST_BURST, at: now };
+    b.tokens = Math.min(WORKLIST_BURST, b.tokens + ((now - b.at) * WORKLIST_LINES_PER_SECOND) / 1000);
+    b.at = now;
+    this.buckets.set(device, b);
+    return b.tokens;
   }
 
   private intake(device: string, item: WorklistItem): void {
@@ -123,6 +192,14 @@ export class RequestsService implements NasService, RequestStatusSource {
       return;
     }
     this.processor.submit(raw, 'worklist', { fallbackId, device });
+  }
+
+  /** A line that could not become a request at all (intake threw): a failed request that says why. */
+  private intakeFailed(device: string, item: WorklistItem, err: unknown): void {
+    this.ctx.log.warn({ err, device, offset: item.offset }, 'a worklist line could not be taken in');
+    const fallbackId = `${lineFallbackId(device, item)}-x`;
+    const why = err instanceof Error ? err.message : String(err);
+    this.processor.submit(null, 'worklist', { fallbackId, device, problem: `The worklist line at byte ${item.offset} could not be read as a request (${why.slice(0, 200)}); it was skipped.` });
   }
 
   private watch(device: string): void {
@@ -240,6 +317,7 @@ export class RequestsService implements NasService, RequestStatusSource {
   async close(): Promise<void> {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.drainTimer) clearTimeout(this.drainTimer);
     if (this.trashTimer) clearInterval(this.trashTimer);
     for (const w of this.watchers.values()) w.close();
     this.watchers.clear();

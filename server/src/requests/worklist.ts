@@ -16,8 +16,21 @@ export function worklistPath(layout: RootLayout, device: string): string {
 
 export type WorklistItem = { kind: 'line'; text: string; offset: number } | { kind: 'too-long'; bytes: number; offset: number };
 
+export interface ReadLimit {
+  /** Stop after this many lines. */
+  lines?: number;
+  /** Stop once performance.now() reaches this. */
+  untilMs?: number;
+}
+export interface ReadResult {
+  /** Lines handed over (blank lines not counted). */
+  lines: number;
+  /** True when the batch stopped at its limit with bytes left to read. */
+  more: boolean;
+}
+
 const HEAD_BYTES = 4096;
-const CHUNK = 1 << 20;
+const CHUNK = 256 * 1024;
 
 /**
  * Reads each device's append-only worklist from where it stopped. The NAS only reads it. The
@@ -33,73 +46,97 @@ export class WorklistReader {
     private readonly requests: RequestsRepo,
   ) {}
 
-  /** Hand every new complete line to `intake` (called inside the transaction that moves the offset). */
-  read(device: string, intake: (item: WorklistItem) => void): number {
+  /**
+   * Hand new complete lines to `intake` (called inside the transaction that moves the offset),
+   * at most `limit.lines` of them and until `limit.untilMs` (performance.now()) has passed, so a
+   * flooded worklist is read in bounded batches. When `intake` throws, `failed` records why in
+   * a transaction of its own and the offset moves on all the same: no line can stall a worklist.
+   */
+  read(device: string, intake: (item: WorklistItem) => void, limit: ReadLimit = {}, failed?: (item: WorklistItem, err: unknown) => void): ReadResult {
+    const maxLines = limit.lines ?? Infinity;
+    const untilMs = limit.untilMs ?? Infinity;
     const file = worklistPath(this.layout, device);
     // The device controls this folder: never follow a symlink it planted.
     const dirSt = fs.lstatSync(path.dirname(file), { throwIfNoEntry: false });
-    if (!dirSt?.isDirectory()) return 0;
+    if (!dirSt?.isDirectory()) return { lines: 0, more: false };
     let fd: number;
     try {
       fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
     } catch {
-      return 0;
+      return { lines: 0, more: false };
     }
     try {
       const st = fs.fstatSync(fd);
-      if (!st.isFile()) return 0;
+      if (!st.isFile()) return { lines: 0, more: false };
       const head = headHash(fd, st.size);
       const saved = this.requests.offsetOf(device);
       let offset = saved && saved.ino === st.ino && saved.head_hash === head && st.size >= saved.byte_offset ? saved.byte_offset : 0;
       if (saved && offset === 0 && saved.byte_offset !== 0) this.store.tx(() => this.requests.setOffset(device, 0, st.ino, head));
-      let n = 0;
-      let pending = Buffer.alloc(0);
-      let pendingStart = offset;
-      let pos = offset;
-      const buf = Buffer.alloc(CHUNK);
-      for (;;) {
-        const got = fs.readSync(fd, buf, 0, CHUNK, pos);
-        if (got === 0) break;
-        pos += got;
-        pending = pending.length === 0 ? Buffer.from(buf.subarray(0, got)) : Buffer.concat([pending, buf.subarray(0, got)]);
-        let start = 0;
-        for (let nl = pending.indexOf(10, start); nl >= 0; nl = pending.indexOf(10, start)) {
-          const lineStart = pendingStart + start;
-          const lineEnd = pendingStart + nl + 1;
-          const bytes = nl - start;
-          const item: WorklistItem | null =
-            bytes > MAX_LINE_BYTES
-              ? { kind: 'too-long', bytes, offset: lineStart }
-              : pending.subarray(start, nl).toString('utf8').trim() === ''
-                ? null
-                : { kind: 'line', text: pending.subarray(start, nl).toString('utf8'), offset: lineStart };
-          this.store.tx(() => {
-            if (item) intake(item);
-            this.requests.setOffset(device, lineEnd, st.ino, head);
-          });
+      // One transaction per batch (each line in a savepoint of its own): a commit per line cost
+      // most of the time a flooded worklist took to drain.
+      return this.store.tx((): ReadResult => {
+        let n = 0;
+        const commit = (item: WorklistItem | null, end: number): void => {
+          try {
+            this.store.tx(() => {
+              if (item) intake(item);
+              this.requests.setOffset(device, end, st.ino, head);
+            });
+          } catch (err) {
+            try {
+              this.store.tx(() => {
+                if (item) failed?.(item, err);
+                this.requests.setOffset(device, end, st.ino, head);
+              });
+            } catch {
+              this.store.tx(() => this.requests.setOffset(device, end, st.ino, head));
+            }
+          }
           if (item) n++;
-          start = nl + 1;
+        };
+        const full = (): boolean => n >= maxLines || performance.now() >= untilMs;
+        let pending = Buffer.alloc(0);
+        let pendingStart = offset;
+        let pos = offset;
+        const buf = Buffer.allocUnsafe(CHUNK);
+        for (;;) {
+          if (full()) return { lines: n, more: pendingStart < st.size };
+          const got = fs.readSync(fd, buf, 0, CHUNK, pos);
+          if (got === 0) break;
+          pos += got;
+          pending = pending.length === 0 ? Buffer.from(buf.subarray(0, got)) : Buffer.concat([pending, buf.subarray(0, got)]);
+          let start = 0;
+          for (let nl = pending.indexOf(10, start); nl >= 0 && !full(); nl = pending.indexOf(10, start)) {
+            const lineStart = pendingStart + start;
+            const lineEnd = pendingStart + nl + 1;
+            const bytes = nl - start;
+            const item: WorklistItem | null =
+              bytes > MAX_LINE_BYTES
+                ? { kind: 'too-long', bytes, offset: lineStart }
+                : pending.subarray(start, nl).toString('utf8').trim() === ''
+                  ? null
+                  : { kind: 'line', text: pending.subarray(start, nl).toString('utf8'), offset: lineStart };
+            commit(item, lineEnd);
+            start = nl + 1;
+          }
+          pendingStart += start;
+          pending = pending.subarray(start);
+          if (full()) return { lines: n, more: true };
+          // A line still without its newline: keep only what is needed to judge it later.
+          if (pending.length > MAX_LINE_BYTES + 1) pending = Buffer.from(pending.subarray(0, MAX_LINE_BYTES + 1));
+          if (pending.length > MAX_LINE_BYTES) {
+            // Too long already: skip to its newline without holding it in memory.
+            const nlPos = findNewline(fd, pos);
+            if (nlPos < 0) break;
+            const bytes = nlPos - pendingStart;
+            commit({ kind: 'too-long', bytes, offset: pendingStart }, nlPos + 1);
+            pos = nlPos + 1;
+            pendingStart = pos;
+            pending = Buffer.alloc(0);
+          }
         }
-        pendingStart += start;
-        pending = pending.subarray(start);
-        // A line still without its newline: keep only what is needed to judge it later.
-        if (pending.length > MAX_LINE_BYTES + 1) pending = Buffer.from(pending.subarray(0, MAX_LINE_BYTES + 1));
-        if (pending.length > MAX_LINE_BYTES) {
-          // Too long already: skip to its newline without holding it in memory.
-          const nlPos = findNewline(fd, pos);
-          if (nlPos < 0) break;
-          const bytes = nlPos - pendingStart;
-          this.store.tx(() => {
-            intake({ kind: 'too-long', bytes, offset: pendingStart });
-            this.requests.setOffset(device, nlPos + 1, st.ino, head);
-          });
-          n++;
-          pos = nlPos + 1;
-          pendingStart = pos;
-          pending = Buffer.alloc(0);
-        }
-      }
-      return n;
+        return { lines: n, more: false };
+      });
     } finally {
       fs.closeSync(fd);
     }
@@ -115,7 +152,7 @@ function headHash(fd: number, size: number): string {
 }
 
 function findNewline(fd: number, from: number): number {
-  const buf = Buffer.alloc(CHUNK);
+  const buf = Buffer.allocUnsafe(CHUNK);
   let pos = from;
   for (;;) {
     const got = fs.readSync(fd, buf, 0, CHUNK, pos);

@@ -2,6 +2,8 @@ import type { Store } from '../store/index.js';
 import { FILES_AREA, deviceArea, shareArea } from '../store/entries-repo.js';
 import { SharesRepo } from '../store/shares-repo.js';
 import { shareLimitBytes } from '../actions/adopt-share.js';
+import { TorrentsRepo } from '../store/torrents-repo.js';
+import type { BurrowConfig } from '../config/schema.js';
 
 export interface NasStatus {
   files: number;
@@ -13,6 +15,8 @@ export interface NasStatus {
   devices: Array<{ name: string; files: number; bytes: number; quotaBytes: number | null }>;
   /** Active shared folders (share-folder): what friends added to files/ against the limit (null = none). */
   sharedFolders: ShareUse[];
+  /** The torrent listener (torrent.port) is on while the NAS runs and a torrent is active. */
+  torrents?: { active: number; total: number; host: string; port: number; listener: 'on' | 'off' };
 }
 
 export interface ShareUse {
@@ -39,8 +43,21 @@ export function sharedFolderUse(store: Store): ShareUse[] {
   return out;
 }
 
+function torrentStatus(store: Store, config: BurrowConfig): NasStatus['torrents'] {
+  let active = 0;
+  let total = 0;
+  try {
+    const repo = new TorrentsRepo(store.db);
+    active = repo.countActive();
+    total = repo.list().length;
+  } catch {
+    // A read-only open of a root whose database predates the torrents table.
+  }
+  return { active, total, host: config.torrent.host, port: config.torrent.port, listener: active > 0 ? 'on' : 'off' };
+}
+
 /** The numbers `GET /api/status` and `burrow status` both report. */
-export function computeStatus(store: Store): NasStatus {
+export function computeStatus(store: Store, config?: BurrowConfig): NasStatus {
   const c = store.entries.countByKind(FILES_AREA);
   const p = store.contents.progress();
   return {
@@ -58,8 +75,9 @@ export function computeStatus(store: Store): NasStatus {
     },
     devices: store.devices.list().map((d) => {
       const dc = store.entries.countByKind(deviceArea(d.name));
-      return { name: d.name, files: dc.file?.n ?? 0, bytes: dc.file?.bytes ?? 0, quotaBytes: d.quota_bytes };
+      return { name: d.name, files: dc.file?.n ?? 0, bytes: dc.file?.bytes ?? 0, quotaBytes: d.effective_quota_bytes };
     }),
     sharedFolders: sharedFolderUse(store),
+    ...(config ? { torrents: torrentStatus(store, config) } : {}),
   };
 }

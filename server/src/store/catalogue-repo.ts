@@ -3,21 +3,18 @@ import type { Db } from './db.js';
 /** One files/ entry as the catalogue publishes it: [path, kind, size, mtime_ms, dev, ino]. */
 export type CatalogueRow = [path: string, kind: 'file' | 'dir', size: number, mtimeMs: number, dev: number, ino: number];
 
-/** One hard link outside files/: [dev, ino, area]. */
-export type HolderRow = [dev: number, ino: number, area: string];
-
 /**
  * The catalogue publisher's batched reads. At 1,000,000 files, objects per row cost seconds,
- * so both queries stream raw arrays in one pass instead of asking per file (holdersOf).
+ * so every query streams raw arrays in path order instead of asking per file.
  */
 export class CatalogueRepo {
   private readonly filesStmt;
-  private readonly holdersStmt;
+  private readonly shareFilesStmt;
 
   constructor(readonly db: Db) {
     // Ordered by the (area, path) unique index, so no sort step; BINARY order = UTF-8 byte order.
     this.filesStmt = db.prepare("SELECT path, kind, size, mtime_ms, dev, ino FROM entries WHERE area = 'files' AND path != '' AND kind IN ('file', 'dir') ORDER BY path").raw(true);
-    this.holdersStmt = db.prepare("SELECT dev, ino, area FROM entries WHERE kind = 'file' AND area != 'files'").raw(true);
+    this.shareFilesStmt = db.prepare("SELECT substr(area, 7), path FROM entries WHERE kind = 'file' AND area >= 'share:' AND area < 'share;'").raw(true);
   }
 
   /** Every file and folder under files/, sorted by path. */
@@ -25,8 +22,22 @@ export class CatalogueRepo {
     return this.filesStmt.iterate() as IterableIterator<CatalogueRow>;
   }
 
-  /** Every file hard link in a device or share folder. */
-  holderLinks(): IterableIterator<HolderRow> {
-    return this.holdersStmt.iterate() as IterableIterator<HolderRow>;
+  /**
+   * The file paths one device folder holds, sorted like filesSorted (BINARY = UTF-8 byte order).
+   * One statement per call, so several devices can be read side by side in one merge.
+   */
+  deviceFilePaths(device: string): IterableIterator<string> {
+    return this.db.prepare("SELECT path FROM entries WHERE area = ? AND kind = 'file' ORDER BY path").pluck().iterate(`device:${device}`) as IterableIterator<string>;
+  }
+
+  /** How far the NAS has read each device's worklist (bytes), so a device can tell "not read yet" from "finished long ago". */
+  worklistOffsets(): Map<string, number> {
+    const rows = this.db.prepare('SELECT device, byte_offset FROM worklist_offsets').raw(true).all() as Array<[string, number]>;
+    return new Map(rows);
+  }
+
+  /** Every file in every share folder: [share id, path inside the share folder]. */
+  shareFiles(): IterableIterator<[string, string]> {
+    return this.shareFilesStmt.iterate() as IterableIterator<[string, string]>;
   }
 }

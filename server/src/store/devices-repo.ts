@@ -2,9 +2,30 @@ import type { Db } from './db.js';
 
 export interface DeviceRow {
   name: string;
+  /** The admin's limit (`device add|set --quota`); a device report never changes it. */
   quota_bytes: number | null;
   created_at: number;
+  /** What the device's agent last reported (null before its first report). */
+  reported_limit_bytes: number | null;
+  reported_free_bytes: number | null;
+  reported_used_bytes: number | null;
+  reported_at: number | null;
+  /** The limit that applies: the smallest of the admin's limit, the agent's limit and what the device holds plus its free space. */
+  effective_quota_bytes: number | null;
 }
+
+/** The report can only lower the admin's limit, never raise or replace it. */
+export function effectiveQuota(admin: number | null, reportedLimit: number | null, used: number | null, free: number | null): number | null {
+  const caps = [admin, reportedLimit, used !== null && free !== null ? used + free : null].filter((x): x is number => x !== null);
+  return caps.length ? Math.min(...caps) : null;
+}
+
+type RawDevice = Omit<DeviceRow, 'effective_quota_bytes'>;
+const withEffective = (r: RawDevice): DeviceRow => ({ ...r, effective_quota_bytes: effectiveQuota(r.quota_bytes, r.reported_limit_bytes, r.reported_used_bytes, r.reported_free_bytes) });
+
+const SELECT = `SELECT d.name, d.quota_bytes, d.created_at, r.limit_bytes AS reported_limit_bytes, r.free_bytes AS reported_free_bytes,
+  r.used_bytes AS reported_used_bytes, r.reported_at AS reported_at
+  FROM devices d LEFT JOIN sync_device_reports r ON r.device = d.name`;
 
 export class DevicesRepo {
   constructor(readonly db: Db) {}
@@ -12,17 +33,19 @@ export class DevicesRepo {
   add(name: string, quotaBytes: number | null): DeviceRow {
     const row = { name, quota_bytes: quotaBytes, created_at: Date.now() };
     this.db.prepare('INSERT INTO devices (name, quota_bytes, created_at) VALUES (@name, @quota_bytes, @created_at)').run(row);
-    return row;
+    return this.get(name)!;
   }
 
   get(name: string): DeviceRow | undefined {
-    return this.db.prepare('SELECT * FROM devices WHERE name = ?').get(name) as DeviceRow | undefined;
+    const r = this.db.prepare(`${SELECT} WHERE d.name = ?`).get(name) as RawDevice | undefined;
+    return r ? withEffective(r) : undefined;
   }
 
   list(): DeviceRow[] {
-    return this.db.prepare('SELECT * FROM devices ORDER BY name').all() as DeviceRow[];
+    return (this.db.prepare(`${SELECT} ORDER BY d.name`).all() as RawDevice[]).map(withEffective);
   }
 
+  /** The admin's limit; only `device add|set` call this. */
   setQuota(name: string, quotaBytes: number | null): void {
     this.db.prepare('UPDATE devices SET quota_bytes = ? WHERE name = ?').run(quotaBytes, name);
   }

@@ -23,6 +23,7 @@ export class RequestsRepo {
   private readonly getStmt;
   private readonly setStateStmt;
   private readonly recentStmt;
+  private readonly recentOpenStmt;
   private readonly openStmt;
   private readonly offsetGetStmt;
   private readonly offsetSetStmt;
@@ -33,8 +34,13 @@ export class RequestsRepo {
     this.getStmt = db.prepare('SELECT * FROM requests WHERE id = ?');
     this.setStateStmt = db.prepare('UPDATE requests SET state = ?, reason = ?, result = ?, updated_at = ? WHERE id = ?');
     // Pending and running first, then newest; failed automatic requests stay visible, done ones do not.
-    this.recentStmt = db.prepare(`SELECT * FROM requests WHERE device = ? AND (source != 'auto' OR state = 'failed')
-      ORDER BY CASE WHEN state IN ('pending', 'running') THEN 0 ELSE 1 END, updated_at DESC, id LIMIT ?`);
+    // Two queries that each walk the (device, updated_at) index from the newest row and stop at the
+    // limit: one ORDER BY over every row of a device sorted all of them (seconds once a flooded
+    // worklist had left 100,000 rows), on every publish.
+    this.recentOpenStmt = db.prepare(`SELECT * FROM requests INDEXED BY requests_device_open WHERE device = ? AND state IN ('pending', 'running') AND source != 'auto'
+      ORDER BY updated_at DESC, id LIMIT ?`);
+    this.recentStmt = db.prepare(`SELECT * FROM requests WHERE device = ? AND state NOT IN ('pending', 'running') AND (source != 'auto' OR state = 'failed')
+      ORDER BY updated_at DESC, id LIMIT ?`);
     this.openStmt = db.prepare("SELECT * FROM requests WHERE state IN ('pending', 'running') ORDER BY created_at, id");
     this.offsetGetStmt = db.prepare('SELECT * FROM worklist_offsets WHERE device = ?');
     this.offsetSetStmt = db.prepare(`INSERT INTO worklist_offsets (device, byte_offset, ino, head_hash, updated_at) VALUES (?, ?, ?, ?, ?)
@@ -55,7 +61,8 @@ export class RequestsRepo {
   }
 
   recentForDevice(device: string, limit: number): RequestRow[] {
-    return this.recentStmt.all(device, limit) as RequestRow[];
+    const open = this.recentOpenStmt.all(device, limit) as RequestRow[];
+    return open.length >= limit ? open : open.concat(this.recentStmt.all(device, limit - open.length) as RequestRow[]);
   }
 
   unfinished(): RequestRow[] {

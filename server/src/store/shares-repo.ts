@@ -10,13 +10,20 @@ export interface ShareRow {
   created_by: string;
   created_at: number;
   revoked_at: number | null;
+  /** Why a share stopped without being revoked (e.g. 'file destroyed'): it then shows as "ended: <reason>". */
+  end_reason: string | null;
+}
+
+/** A share's state as people read it: "active", "revoked", or "ended: <why>". */
+export function shareStateText(s: ShareRow): string {
+  return s.state === 'revoked' && s.end_reason ? `ended: ${s.end_reason}` : s.state;
 }
 
 /** Shares: one folder under shared/ each, revoked separately. */
 export class SharesRepo {
   constructor(readonly db: Db) {}
 
-  add(row: Omit<ShareRow, 'state' | 'revoked_to' | 'revoked_at'>): void {
+  add(row: Omit<ShareRow, 'state' | 'revoked_to' | 'revoked_at' | 'end_reason'>): void {
     this.db
       .prepare(`INSERT OR IGNORE INTO shares (id, kind, source_path, limit_mb, state, revoked_to, created_by, created_at, revoked_at)
         VALUES (@id, @kind, @source_path, @limit_mb, 'active', NULL, @created_by, @created_at, NULL)`)
@@ -29,6 +36,11 @@ export class SharesRepo {
 
   revoke(id: string, revokedTo: string | null, at = Date.now()): void {
     this.db.prepare("UPDATE shares SET state = 'revoked', revoked_to = ?, revoked_at = ? WHERE id = ?").run(revokedTo, at, id);
+  }
+
+  /** Stop a share because what it shared is gone (no new folder, no new secrets). */
+  end(id: string, reason: string, at = Date.now()): void {
+    this.db.prepare("UPDATE shares SET state = 'revoked', end_reason = ?, revoked_at = ? WHERE id = ? AND state = 'active'").run(reason, at, id);
   }
 
   list(opts: { active?: boolean; sourcePath?: string } = {}): ShareRow[] {

@@ -55,12 +55,33 @@ export function register(program: Command): void {
         const r = openRoot(rootFrom(opts), { readonly: true });
         try {
           const list = r.store.devices.list();
-          report(opts.json, list.map((d) => ({ name: d.name, quotaBytes: d.quota_bytes, createdAt: d.created_at })), () =>
-            list.length === 0 ? 'no devices yet: burrow device add <name>' : list.map((d) => `${d.name}${d.quota_bytes ? `  quota ${formatBytes(d.quota_bytes)}` : ''}`).join('\n'),
+          const limit = (n: number | null) => (n === null ? 'none' : formatBytes(n));
+          report(
+            opts.json,
+            list.map((d) => ({
+              name: d.name,
+              quotaBytes: d.quota_bytes,
+              reported: d.reported_at === null ? null : { limitBytes: d.reported_limit_bytes, freeBytes: d.reported_free_bytes, usedBytes: d.reported_used_bytes, at: d.reported_at },
+              effectiveQuotaBytes: d.effective_quota_bytes,
+              createdAt: d.created_at,
+            })),
+            () =>
+              list.length === 0
+                ? 'no devices yet: burrow device add <name>'
+                : table([
+                    ['device', 'admin limit', 'reported limit', 'reported free', 'effective limit'],
+                    ...list.map((d) => [d.name, limit(d.quota_bytes), d.reported_at === null ? 'no report yet' : limit(d.reported_limit_bytes), d.reported_free_bytes === null ? '-' : formatBytes(d.reported_free_bytes), limit(d.effective_quota_bytes)]),
+                  ]),
           );
         } finally {
           r.close();
         }
       }),
     );
+}
+
+/** Columns padded to their widest cell. */
+function table(rows: string[][]): string {
+  const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(w[i]! + 2))).join('')).join('\n');
 }

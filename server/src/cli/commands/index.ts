@@ -23,6 +23,7 @@ export const commandModules: Array<{ names: string[]; load: () => Promise<{ regi
   { names: ['trash'], load: () => import('./trash.js') },
   { names: ['share'], load: () => import('./share.js') },
   { names: ['revoke'], load: () => import('./revoke.js') },
+  { names: ['torrent'], load: () => import('./torrent.js') },
   { names: ['secret'], load: () => import('./secret.js') },
   { names: ['sync'], load: () => import('./sync.js') },
   { names: ['secrets'], load: () => import('./secrets.js') },

@@ -4,7 +4,7 @@ import { action, report, rootFrom, withRoot } from '../common.js';
 import { formatBytes } from '../../util/format-bytes.js';
 import { runRequest, withLocalProcessor, httpJson } from '../../requests/run-local.js';
 import { requestBody, printResult } from './request.js';
-import type { ShareRow } from '../../store/shares-repo.js';
+import { shareStateText, type ShareRow } from '../../store/shares-repo.js';
 
 export function register(program: Command): void {
   withRoot(program.command('share [path]').description('share a file or folder read-only (shared/<sha1>-<date>/), or with --limit-mb a read-write shared folder; --list shows shares'))
@@ -18,7 +18,7 @@ export function register(program: Command): void {
         if (opts.list || path === undefined) {
           const out = await withLocalProcessor(root, async (p) => p.shares.list());
           const rows = out.local ? out.value : ((await httpJson(out.nas, `/api/shares`, 'GET').catch(() => ({ json: [] }))).json as ShareRow[]);
-          report(opts.json, rows, () => (rows.length === 0 ? 'no shares yet' : rows.map((s) => `${s.id}  ${s.state}  files/${s.source_path}${s.limit_mb !== null ? `  limit ${s.limit_mb < 0 ? 'none' : formatBytes(s.limit_mb * 1024 * 1024)}` : ''}`).join('\n')));
+          report(opts.json, rows, () => (rows.length === 0 ? 'no shares yet' : rows.map((s) => `${s.id}  ${shareStateText(s)}  files/${s.source_path}${s.limit_mb !== null ? `  limit ${s.limit_mb < 0 ? 'none' : formatBytes(s.limit_mb * 1024 * 1024)}` : ''}`).join('\n')));
           return;
         }
         const st = await runRequest(root, requestBody(opts.limitMb !== undefined ? 'share-folder' : 'share', path, { device: opts.device, limitMb: opts.limitMb }));

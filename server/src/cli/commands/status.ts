@@ -3,6 +3,7 @@ import { openRoot } from '../../root/open-root.js';
 import { computeStatus } from '../../services/status.js';
 import { readTls } from '../../http/tls.js';
 import { readHttpRuntime } from '../../http/listen.js';
+import { processAlive } from '../../util/process-alive.js';
 import { action, report, rootFrom, withRoot } from '../common.js';
 import { formatBytes } from '../../util/format-bytes.js';
 
@@ -15,9 +16,10 @@ export function register(program: Command): void {
         try {
           // The HTTPS certificate's fingerprint, so a device or browser can check it is this NAS.
           const tls = readTls(r.layout);
-          const rt = readHttpRuntime(r.layout);
+          const found = readHttpRuntime(r.layout);
+          const rt = found && processAlive(found.pid) ? found : undefined; // a NAS killed -9 leaves its file behind
           const http = { tls: tls !== undefined, fingerprint: tls?.fingerprint ?? null, running: rt ? `${rt.tls ? 'https' : 'http'}://${rt.host.includes(':') ? `[${rt.host}]` : rt.host}:${rt.port}` : null };
-          const s = { ...computeStatus(r.store), http };
+          const s = { ...computeStatus(r.store, r.config), http };
           report(opts.json, s, () =>
             [
               `${s.files} files in ${s.folders} folders, ${formatBytes(s.bytes)}` + (s.errors ? `, ${s.errors} unreadable` : ''),
@@ -28,6 +30,9 @@ export function register(program: Command): void {
               ),
               ...(http.running ? [`web UI and API: ${http.running}`] : []),
               ...(tls ? [`TLS certificate SHA-256 fingerprint: ${tls.fingerprint}`] : []),
+              s.torrents && s.torrents.active > 0
+                ? `torrents: ${s.torrents.active} active of ${s.torrents.total}; listener on ${s.torrents.host}:${s.torrents.port} while the NAS runs`
+                : `torrents: none active; listener (${s.torrents?.host}:${s.torrents?.port}) off until the first torrent`,
             ].join('\n'),
           );
         } finally {

@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import fastifyStatic from '@fastify/static';
+import { NAS_LIVE_SCRIPT, catalogueVersion } from '../../catalogue/live-script.js';
+import { helpPage, HELP_PAGE_CSP } from '../../util/help-page.js';
 
 /**
  * The catalogue over the NAS's own HTTP server: /catalogue/catalogue.html and its data, read
@@ -32,6 +34,22 @@ export default async function catalogueRoutes(app: FastifyInstance): Promise<voi
     return reply
       .header('Content-Type', 'text/javascript; charset=utf-8')
       .header('Cache-Control', 'no-store')
-      .send(`/* Served by the Burrow NAS, not a device agent. */\nwindow.BURROW_NAS=${JSON.stringify({ csrf })};\n`);
+      .send(`/* Served by the Burrow NAS, not a device agent. */\nwindow.BURROW_NAS=${JSON.stringify({ csrf })};\n${NAS_LIVE_SCRIPT}`);
+  });
+  app.get('/api/catalogue/version', async () => ({ version: catalogueVersion(app.nas.layout.catalogue) }));
+  // The page's [open] links lead to ../files/<path>, the device's own copy; the NAS has none to show.
+  app.get('/files/*', async (req, reply) => {
+    const rel = String((req.params as { '*'?: string })['*'] ?? '').replace(/\/+$/, '');
+    return reply
+      .code(404)
+      .type('text/html; charset=utf-8')
+      .header('Content-Security-Policy', HELP_PAGE_CSP)
+      .header('Cache-Control', 'no-store')
+      .send(
+        helpPage(`${rel || 'files'}: open it on a device`, [
+          `[open] opens the copy on the device you are using, not the NAS's copy: this catalogue is served by the NAS, which has no device copy to open.`,
+          `To open ${rel || 'it'}, open the catalogue from the Burrow agent on your device (burrow agent prints its address, e.g. http://127.0.0.1:7422/), [get] it there if it is not on the device yet, then [open] it.`,
+        ]),
+      );
   });
 }

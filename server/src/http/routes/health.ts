@@ -5,6 +5,6 @@ export default async function healthRoutes(app: FastifyInstance): Promise<void> 
   app.get('/api/health', { schema: { response: { 200: { type: 'object', properties: { ok: { type: 'boolean' } } } } } }, async () => ({ ok: true }));
   app.get('/api/status', async () => {
     const ix = app.nas.indexer;
-    return { ...computeStatus(app.nas.store), hashing: ix.hashRunning, lastScan: ix.lastScan };
+    return { ...computeStatus(app.nas.store, app.nas.config), hashing: ix.hashRunning, lastScan: ix.lastScan };
   });
 }

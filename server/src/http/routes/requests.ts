@@ -5,6 +5,7 @@ import { REQUEST_ACTIONS } from '../../actions/registry.js';
 import { listTrash, restoreTrash, emptyTrash } from '../../actions/trash.js';
 import { BurrowError } from '../../errors.js';
 import type { RequestStatus } from '../../nas-context.js';
+import { argsProblem, MAX_LINE_BYTES } from '../../requests/validate.js';
 
 const RequestBody = Type.Object(
   {
@@ -30,8 +31,11 @@ function service(app: FastifyInstance): RequestsService {
 export default async function requestRoutes(app: FastifyInstance): Promise<void> {
   app.post<{ Body: typeof RequestBody.static; Querystring: typeof WaitQuery.static }>(
     '/api/requests',
-    { schema: { body: RequestBody, querystring: WaitQuery } },
+    // The same limits as a worklist line: 64 KiB in all, args at most 8 deep and 16 KiB.
+    { schema: { body: RequestBody, querystring: WaitQuery }, bodyLimit: MAX_LINE_BYTES },
     async (req, reply) => {
+      const badArgs = argsProblem(req.body.args);
+      if (badArgs) return reply.code(400).send({ error: 'BAD_ARGS', message: `The request was refused: ${badArgs}` });
       const s = service(app);
       const sub = s.submit(req.body, 'http');
       const wait = req.query.wait ?? 30000;
