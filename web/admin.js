@@ -221,6 +221,27 @@ function renderSync(s) {
   );
 }
 
+async function stopTorrent(t) {
+  if (!confirm('Stop serving ' + t.name + '?')) return;
+  await send('POST', '/api/torrents/' + encodeURIComponent(t.id) + '/stop');
+  await refresh();
+}
+
+function renderTorrents(list) {
+  fillRows(
+    document.getElementById('torrent-rows'),
+    ((list && list.torrents) || []).map((t) => [
+      t.name,
+      t.source_path,
+      t.kind === 'once' ? 'one-time' : 'public',
+      t.state + (t.stop_reason ? ': ' + t.stop_reason : ''),
+      t.downloads + ' (' + bytes(t.bytes_served) + ' served)',
+      t.state === 'active' ? group(button('Stop', () => stopTorrent(t), 'danger')) : el('span', '—', 'empty'),
+    ]),
+    list ? 'No torrent yet.' : 'Torrents are not available on this NAS.',
+  );
+}
+
 async function refreshRequests() {
   const device = document.getElementById('request-device').value;
   const rows = await getJson('/api/requests?limit=50&device=' + encodeURIComponent(device));
@@ -250,6 +271,7 @@ async function refresh() {
     const sched = await getJson('/api/admin/jobs/schedule');
     for (const j of (sched && sched.scheduled) || []) document.getElementById('next-' + j.name).textContent = 'next run: ' + (j.nextRun ? when(j.nextRun) : 'not scheduled') + ' (' + j.schedule + ')';
     renderTrash(await getJson('/api/trash'));
+    renderTorrents(await getJson('/api/torrents').catch(() => undefined));
     await refreshRequests();
     document.getElementById('banner').hidden = true;
     document.body.dataset.refreshed = String(Date.now());

@@ -205,6 +205,19 @@ describe('admin UI runs the NAS', () => {
     await shoot('sync');
   });
 
+  it('lists torrents with their downloads and stops one', async () => {
+    const made = await request({ id: 'admin-ui-torrent-1', action: 'torrent', path: 'Music/copy-a.mp3', args: {} });
+    expect(made.state, made.reason).toBe('done');
+    const row = page.locator('#torrent-rows tr', { hasText: 'Music/copy-a.mp3' });
+    await row.waitFor();
+    expect(await row.innerText()).toMatch(/public\s+active\s+0 \(0 B served\)/);
+    await shoot('torrents');
+    await row.getByRole('button', { name: 'Stop' }).click();
+    await expect.poll(() => row.innerText()).toMatch(/stopped: stopped by the owner/);
+    const list = (await (await ownerFetch(t.dir, `${nas.url}/api/torrents`)).json()) as { torrents: Array<{ source_path: string; state: string }> };
+    expect(list.torrents.find((x) => x.source_path === 'Music/copy-a.mp3')?.state).toBe('stopped');
+  });
+
   it('shows the requests log filtered by device', async () => {
     await page.selectOption('#request-device', '@nas');
     await expect.poll(() => page.locator('#request-rows').innerText()).toMatch(/destroy\s+Docs\/old\.txt\s+done/);
