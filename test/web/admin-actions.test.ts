@@ -113,6 +113,13 @@ describe('admin UI runs the NAS', () => {
     new SecretsRepo(nas.ctx.store.db).saveReport({ device: 'laptop', limit_bytes: null, free_bytes: 1e9, used_bytes: 0, admin_quota_bytes: 100 * 1024 * 1024, agent_version: '0.1.0' });
     nas.ctx.events.emit('links-changed', { device: 'laptop' });
     await expect.poll(() => page.locator('#device-rows tr', { hasText: 'laptop' }).innerText()).toMatch(/online, last contact \d+ s ago\s+Music/);
+    // A limit set after the agent reported is the one its later reports are capped by.
+    promptAnswers.push('60');
+    const laptop = page.locator('#device-rows tr', { hasText: 'laptop' });
+    await laptop.getByRole('button', { name: 'Set limit' }).click();
+    await expect.poll(() => laptop.innerText()).toMatch(/60\.0 MiB/);
+    expect(new SecretsRepo(nas.ctx.store.db).report('laptop')?.admin_quota_bytes).toBe(60 * 1024 * 1024);
+    expect(nas.ctx.store.devices.get('laptop')?.quota_bytes).toBe(60 * 1024 * 1024);
   });
 
   it('shows a share\'s read-only secret as text and QR, revokes it, and lists it apart', async () => {
