@@ -1,5 +1,6 @@
-// Admin UI: reads the NAS's JSON API and renders it. Every value goes in through textContent,
-// never innerHTML, so a hostile file or device name is shown as text.
+// Admin UI: reads the NAS's JSON API and renders it, and sends the owner's changes. Every value
+// goes in through textContent, never innerHTML, so a hostile file or device name is shown as text.
+// The page refreshes when the NAS says something changed (server-sent events), not on a timer.
 'use strict';
 
 // Control and bidi-control characters in names are shown as ⟨U+XXXX⟩, never obeyed: U+202E
@@ -21,15 +22,64 @@ function bytes(n) {
   return n === null || n === undefined ? '—' : formatBytes(n);
 }
 
+function when(ms) {
+  return ms ? new Date(ms).toLocaleString() : '—';
+}
+
+function ago(ms) {
+  if (!ms) return 'never';
+  const s = Math.max(0, Math.round((Date.now() - ms) / 1000));
+  if (s < 90) return s + ' s ago';
+  if (s < 5400) return Math.round(s / 60) + ' min ago';
+  if (s < 129600) return Math.round(s / 3600) + ' h ago';
+  return Math.round(s / 86400) + ' days ago';
+}
+
+function toLogin() {
+  location.replace('/login?next=' + encodeURIComponent(location.pathname + location.hash));
+  return new Error('not logged in');
+}
+
 async function getJson(url) {
   const r = await fetch(url, { headers: { accept: 'application/json' }, credentials: 'same-origin' });
-  if (r.status === 401) {
-    location.replace('/login?next=' + encodeURIComponent(location.pathname + location.hash));
-    throw new Error('not logged in');
-  }
+  if (r.status === 401) throw toLogin();
   if (r.status === 404) return undefined;
   if (!r.ok) throw new Error(url + ' answered ' + r.status);
   return r.json();
+}
+
+// Changes carry the CSRF token this page's session hands out (GET /api/session).
+let csrfToken = null;
+async function send(method, url, body) {
+  if (!csrfToken) csrfToken = (await getJson('/api/session')).csrfToken;
+  const r = await fetch(url, { method, headers: { 'content-type': 'application/json', 'x-csrf-token': csrfToken }, body: JSON.stringify(body || {}), credentials: 'same-origin' });
+  if (r.status === 401) throw toLogin();
+  const j = await r.json().catch(() => ({}));
+  if (r.status === 403) csrfToken = null;
+  if (!r.ok) throw new Error((j.message || url + ' answered ' + r.status) + (j.hint ? ' ' + j.hint : ''));
+  return j;
+}
+
+function button(text, onClick, cls) {
+  const b = el('button', text, cls);
+  b.type = 'button';
+  b.addEventListener('click', async () => {
+    b.disabled = true;
+    try {
+      await onClick();
+    } catch (err) {
+      showBanner(err.message);
+    } finally {
+      b.disabled = false;
+    }
+  });
+  return b;
+}
+
+function showBanner(text) {
+  const banner = document.getElementById('banner');
+  banner.textContent = text;
+  banner.hidden = false;
 }
 
 /** A shared folder's use against its limit ("read-only" for a plain share); refused files are named as such. */
@@ -39,31 +89,167 @@ function shareUse(x) {
   return el('span', text, x.refusedFiles ? 'share-use over' : 'share-use');
 }
 
-function fillRows(tbody, rows, cols, emptyText) {
+/** Rows of a table that turns into cards on a phone: each cell carries its column's name. */
+function fillRows(tbody, rows, emptyText) {
+  const heads = [...tbody.closest('table').querySelectorAll('thead th')].map((th) => th.textContent);
   tbody.replaceChildren();
   if (!rows || rows.length === 0) {
     const tr = el('tr');
     const td = el('td', emptyText, 'empty');
-    td.colSpan = cols;
+    td.colSpan = heads.length;
     tr.append(td);
     tbody.append(tr);
     return;
   }
   for (const cells of rows) {
     const tr = el('tr');
-    for (const c of cells) tr.append(c instanceof Node ? wrapTd(c) : el('td', c));
+    cells.forEach((c, i) => {
+      const td = c instanceof Node ? el('td') : el('td', c);
+      if (c instanceof Node) td.append(c);
+      td.dataset.label = heads[i] || '';
+      tr.append(td);
+    });
     tbody.append(tr);
   }
 }
 
-function wrapTd(node) {
-  const td = el('td');
-  td.append(node);
-  return td;
+function group(...nodes) {
+  const s = el('span', undefined, 'actions');
+  s.append(...nodes);
+  return s;
 }
 
+async function showJoin(name) {
+  const j = await getJson('/api/admin/devices/' + encodeURIComponent(name) + '/join');
+  document.getElementById('join-title').textContent = 'Join string for ' + j.name;
+  document.getElementById('join-string').textContent = j.join;
+  document.getElementById('join-qr').src = j.qr;
+  document.getElementById('join').hidden = false;
+}
+
+async function setLimit(name, current) {
+  const input = prompt('Storage limit for ' + name + ' in MiB (empty for no limit)', current ? String(Math.round(current / 1048576)) : '');
+  if (input === null) return;
+  const limitMb = input.trim() === '' ? null : Number(input);
+  if (limitMb !== null && (!isFinite(limitMb) || limitMb < 0)) throw new Error('The limit must be a number of MiB, or empty for none.');
+  await send('PUT', '/api/admin/devices/' + encodeURIComponent(name) + '/limit', { limitMb });
+  await refresh();
+}
+
+function renderDevices(devices) {
+  fillRows(
+    document.getElementById('device-rows'),
+    devices.map((d) => {
+      const contact = el('span', (d.online ? 'online' : 'offline') + ', last contact ' + ago(d.lastContact), d.online ? 'online' : 'offline');
+      contact.title = d.lastContact ? when(d.lastContact) : 'its agent has not reported yet';
+      return [d.name, d.files, bytes(d.bytes), d.quotaBytes ? bytes(d.quotaBytes) : 'none', contact, d.pinned && d.pinned.length ? d.pinned.join(', ') : 'nothing', group(button('Join / QR', () => showJoin(d.name)), button('Set limit', () => setLimit(d.name, d.quotaBytes)))];
+    }),
+    'No devices yet: add one above.',
+  );
+  const select = document.getElementById('request-device');
+  const want = ['@nas', ...devices.map((d) => d.name)];
+  if ([...select.options].map((o) => o.value).join('\n') !== want.join('\n')) {
+    const keep = select.value;
+    select.replaceChildren(...want.map((n) => {
+      const o = el('option', n === '@nas' ? '@nas (this NAS)' : n);
+      o.value = n;
+      return o;
+    }));
+    select.value = want.includes(keep) ? keep : '@nas';
+  }
+}
+
+async function showShareQr(id) {
+  const j = await getJson('/api/admin/shares/' + encodeURIComponent(id) + '/qr');
+  if (!j) throw new Error('This share has no read-only secret yet.');
+  document.getElementById('share-qr-title').textContent = 'Read-only secret of ' + id;
+  document.getElementById('share-qr').src = j.qr;
+  document.getElementById('share-qr-box').hidden = false;
+}
+
+async function revoke(x) {
+  if (!confirm('Revoke ' + x.id + ' (' + x.path + ')? Friends holding its secret lose access.')) return;
+  await send('POST', '/api/admin/shares/' + encodeURIComponent(x.id) + '/revoke');
+  await refresh();
+}
+
+function renderShares(shares, revoked) {
+  fillRows(
+    document.getElementById('share-rows'),
+    (shares || []).map((x) => [el('span', x.id, 'share-id'), x.path, when(x.createdAt), shareUse(x), x.readOnlySecret ? el('span', x.readOnlySecret, 'secret') : el('span', 'no secret (sync engine not running)', 'empty'), group(...(x.readOnlySecret ? [button('QR', () => showShareQr(x.id))] : []), button('Revoke', () => revoke(x), 'danger'))]),
+    shares ? 'Nothing shared.' : 'Shares are not available on this NAS version.',
+  );
+  fillRows(document.getElementById('revoked-rows'), (revoked || []).map((x) => [el('span', x.id, 'share-id'), x.path, when(x.revokedAt), x.revokedTo || '—']), 'No revoked shares.');
+}
+
+async function restore(item) {
+  await send('POST', '/api/trash/' + encodeURIComponent(item.id) + '/restore');
+  await refresh();
+}
+
+function renderTrash(items) {
+  fillRows(
+    document.getElementById('trash-rows'),
+    (items || []).map((i) => ['files/' + i.originalPath, i.kind + ', ' + i.files + ' files, ' + bytes(i.bytes), new Date(i.trashedAt).toLocaleString(), new Date(i.expiresAt).toLocaleString(), group(button('Restore', () => restore(i)))]),
+    'The trash is empty.',
+  );
+  document.getElementById('trash-empty').disabled = !items || items.length === 0;
+}
+
+function showJob(p) {
+  const bar = document.getElementById('progress-' + p.job);
+  const status = document.getElementById('status-' + p.job);
+  if (!bar || !status) return;
+  bar.hidden = false;
+  bar.value = p.percent || 0;
+  status.textContent = p.state === 'running' ? 'running, ' + (p.percent || 0) + '%' + (p.phase ? ' (' + p.phase + ' ' + p.done + '/' + p.total + ')' : '') : p.state + ' (' + (p.percent || 0) + '%)' + (p.summary ? ': ' + p.summary : '');
+  status.dataset.state = p.state;
+  document.getElementById('run-' + p.job).disabled = p.state === 'running';
+}
+
+function renderSync(s) {
+  document.getElementById('sync-state').textContent = !s ? '' : s.running ? 'The sync engine serves ' + s.folders.length + ' folders.' : 'The sync engine is not running: ' + s.error;
+  fillRows(
+    document.getElementById('sync-rows'),
+    ((s && s.folders) || []).map((f) => {
+      const p = f.progress;
+      const progress = p.inSync ? 'in sync' : bytes(p.bytesDone) + ' done, ' + bytes(p.bytesLeft) + ' (' + p.filesLeft + ' files) left';
+      const peers = f.peers.length ? f.peers.map((x) => x.address + ' (' + x.level + ', in ' + bytes(x.bytesIn) + ', out ' + bytes(x.bytesOut) + ')').join('; ') : 'no peer connected';
+      return [el('span', f.id, 'share-id'), f.mode, progress, bytes(p.rate) + '/s', peers];
+    }),
+    'No folder is served.',
+  );
+}
+
+async function stopTorrent(t) {
+  if (!confirm('Stop serving ' + t.name + '?')) return;
+  await send('POST', '/api/torrents/' + encodeURIComponent(t.id) + '/stop');
+  await refresh();
+}
+
+function renderTorrents(list) {
+  fillRows(
+    document.getElementById('torrent-rows'),
+    ((list && list.torrents) || []).map((t) => [
+      t.name,
+      t.source_path,
+      t.kind === 'once' ? 'one-time' : 'public',
+      t.state + (t.stop_reason ? ': ' + t.stop_reason : ''),
+      t.downloads + ' (' + bytes(t.bytes_served) + ' served)',
+      t.state === 'active' ? group(button('Stop', () => stopTorrent(t), 'danger')) : el('span', '—', 'empty'),
+    ]),
+    list ? 'No torrent yet.' : 'Torrents are not available on this NAS.',
+  );
+}
+
+async function refreshRequests() {
+  const device = document.getElementById('request-device').value;
+  const rows = await getJson('/api/requests?limit=50&device=' + encodeURIComponent(device));
+  fillRows(document.getElementById('request-rows'), (rows || []).map((r) => [r.action, r.path || '.', r.state + (r.reason ? ': ' + r.reason : ''), when(r.updatedAt)]), 'No requests from ' + device + '.');
+}
+
+let chartVersion = 0;
 async function refresh() {
-  const banner = document.getElementById('banner');
   try {
     const s = await getJson('/api/status');
     const facts = document.getElementById('storage-facts');
@@ -73,18 +259,105 @@ async function refresh() {
     add('Size', bytes(s.bytes));
     add('Hashed', s.hash.hashedFiles + ' / ' + s.hash.totalFiles + ' files (' + s.hash.percent + '%)' + (s.hashing ? ', hashing…' : ''));
     if (s.errors) add('Unreadable entries', s.errors);
-    const devices = (await getJson('/api/devices')) || s.devices;
-    fillRows(document.getElementById('device-rows'), devices.map((d) => [d.name, d.files, bytes(d.bytes), d.quotaBytes ? bytes(d.quotaBytes) : 'none', el('code', 'burrow device join ' + d.name)]), 5, 'No devices yet.');
-    const shares = await getJson('/api/admin/shares');
-    fillRows(document.getElementById('share-rows'), shares ? shares.map((x) => [el('span', x.id, 'share-id'), x.path, new Date(x.createdAt).toLocaleString(), shareUse(x), x.readOnlySecret ? el('span', x.readOnlySecret, 'secret') : el('span', 'no secret (sync engine not running)', 'empty')]) : [], 5, shares ? 'Nothing shared.' : 'Shares are not available on this NAS version.');
+    chartVersion++;
+    document.getElementById('chart-storage').src = '/api/admin/charts/storage.svg?v=' + chartVersion;
+    document.getElementById('chart-device-limits').src = '/api/admin/charts/device-limits.svg?v=' + chartVersion;
+    document.getElementById('chart-dedupe-saved').src = '/api/admin/charts/dedupe-saved.svg?v=' + chartVersion;
+    renderDevices(await getJson('/api/admin/devices'));
+    renderSync(await getJson('/api/admin/sync'));
+    renderShares(await getJson('/api/admin/shares'), await getJson('/api/admin/shares/revoked'));
     const jobs = await getJson('/api/jobs');
-    fillRows(document.getElementById('job-rows'), jobs ? jobs.map((j) => [j.job, new Date(j.startedAt).toLocaleString(), j.summary]) : [], 3, jobs ? 'No job has run yet.' : 'Job history is not available on this NAS version.');
-    banner.hidden = true;
+    fillRows(document.getElementById('job-rows'), jobs ? jobs.map((j) => [j.job, when(j.startedAt), j.summary]) : [], jobs ? 'No job has run yet.' : 'Job history is not available on this NAS version.');
+    const sched = await getJson('/api/admin/jobs/schedule');
+    for (const j of (sched && sched.scheduled) || []) document.getElementById('next-' + j.name).textContent = 'next run: ' + (j.nextRun ? when(j.nextRun) : 'not scheduled') + ' (' + j.schedule + ')';
+    renderTrash(await getJson('/api/trash'));
+    renderTorrents(await getJson('/api/torrents').catch(() => undefined));
+    await refreshRequests();
+    document.getElementById('banner').hidden = true;
+    document.body.dataset.refreshed = String(Date.now());
   } catch (err) {
-    banner.textContent = 'Cannot reach the NAS API: ' + err.message + '. Is "burrow start" running?';
-    banner.hidden = false;
+    showBanner('Cannot reach the NAS API: ' + err.message + '. Is "burrow start" running?');
   }
 }
+
+// Many events can arrive at once (a request changes state several times): one refresh at a time,
+// at most a few a second, and one more after it if something changed meanwhile.
+let pending = null;
+let running = null;
+let again = false;
+function refreshSoon() {
+  if (running) {
+    again = true;
+    return;
+  }
+  if (pending) return;
+  pending = setTimeout(() => {
+    pending = null;
+    running = refresh().finally(() => {
+      running = null;
+      if (again) {
+        again = false;
+        refreshSoon();
+      }
+    });
+  }, 300);
+}
+
+function listen() {
+  const live = document.getElementById('live');
+  const es = new EventSource('/api/admin/events');
+  es.addEventListener('open', () => { live.textContent = 'live'; live.dataset.state = 'live'; });
+  es.addEventListener('error', () => { live.textContent = 'reconnecting…'; live.dataset.state = 'down'; });
+  es.addEventListener('hello', (e) => {
+    const d = JSON.parse(e.data);
+    for (const [job, st] of Object.entries(d.jobs || {})) showJob({ job, state: 'running', percent: st.percent });
+    refreshSoon();
+  });
+  es.addEventListener('job-progress', (e) => {
+    const p = JSON.parse(e.data);
+    showJob(p);
+    if (p.state !== 'running') refreshSoon();
+  });
+  for (const name of ['request-updated', 'links-changed', 'worklist-changed', 'admin-changed', 'tick']) es.addEventListener(name, refreshSoon);
+}
+
+document.getElementById('device-add').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const msg = document.getElementById('device-message');
+  msg.hidden = true;
+  const name = document.getElementById('device-name').value.trim();
+  const limit = document.getElementById('device-limit').value.trim();
+  try {
+    const d = await send('POST', '/api/admin/devices', { name, limitMb: limit === '' ? null : Number(limit) });
+    document.getElementById('device-add').reset();
+    await showJoin(d.name);
+    await refresh();
+  } catch (err) {
+    msg.textContent = 'Not added: ' + err.message;
+    msg.hidden = false;
+  }
+});
+document.getElementById('join-close').addEventListener('click', () => { document.getElementById('join').hidden = true; });
+document.getElementById('share-qr-close').addEventListener('click', () => { document.getElementById('share-qr-box').hidden = true; });
+for (const job of ['dedupe', 'balance']) {
+  document.getElementById('run-' + job).addEventListener('click', async () => {
+    try {
+      await send('POST', '/api/admin/jobs/' + job + '/run');
+    } catch (err) {
+      showBanner(err.message);
+    }
+  });
+}
+document.getElementById('trash-empty').addEventListener('click', async () => {
+  if (!confirm('Remove everything in the trash for good?')) return;
+  try {
+    await send('POST', '/api/trash/empty', { all: true });
+    await refresh();
+  } catch (err) {
+    showBanner(err.message);
+  }
+});
+document.getElementById('request-device').addEventListener('change', () => refreshRequests().catch((err) => showBanner(err.message)));
 
 // Log out: a state change, so it carries the CSRF token the session hands to this page.
 document.getElementById('logout').addEventListener('click', async () => {
@@ -94,4 +367,4 @@ document.getElementById('logout').addEventListener('click', async () => {
 });
 
 refresh();
-setInterval(refresh, 5000);
+listen();

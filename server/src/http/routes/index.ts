@@ -5,6 +5,7 @@ import catalogueRoutes from './catalogue.js';
 import requestRoutes from './requests.js';
 import loginRoutes from './login.js';
 import torrentRoutes from './torrents.js';
+import adminActionRoutes from './admin-actions.js';
 
 /** Every HTTP route area, registered in this order. Add a module here to serve it. */
-export const routeModules: Array<(app: FastifyInstance) => Promise<void>> = [healthRoutes, loginRoutes, adminRoutes, catalogueRoutes, requestRoutes, torrentRoutes];
+export const routeModules: Array<(app: FastifyInstance) => Promise<void>> = [healthRoutes, loginRoutes, adminRoutes, adminActionRoutes, catalogueRoutes, requestRoutes, torrentRoutes];
