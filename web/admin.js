@@ -137,6 +137,7 @@ async function setLimit(name, current) {
 }
 
 function renderDevices(devices) {
+  devices = devices || []; // an older NAS without the admin device API: show none rather than fail the page
   fillRows(
     document.getElementById('device-rows'),
     devices.map((d) => {

@@ -57,9 +57,4 @@ export class SecretsRepo {
       )
       .run({ ...r, reported_at: Date.now() });
   }
-
-  /** The owner changed a device's limit: later agent reports cap it from this one. */
-  setAdminQuota(device: string, adminQuotaBytes: number | null): void {
-    this.db.prepare('UPDATE sync_device_reports SET admin_quota_bytes = ? WHERE device = ?').run(adminQuotaBytes, device);
-  }
 }

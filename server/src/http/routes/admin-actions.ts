@@ -6,7 +6,6 @@ import QRCode from 'qrcode';
 import { addDevice } from '../../devices/add-device.js';
 import { validateDeviceName } from '../../devices/device-name.js';
 import { joinStringFor } from '../../nas-sync/join.js';
-import { effectiveQuota } from '../../nas-sync/agent-report.js';
 import { SecretsRepo } from '../../store/secrets-repo.js';
 import { BurrowError, errors } from '../../errors.js';
 import { computeStatus } from '../../services/status.js';
@@ -92,13 +91,10 @@ export default async function adminActionRoutes(app: FastifyInstance): Promise<v
       const name = validateDeviceName(req.params.name);
       if (!app.nas.store.devices.get(name)) throw errors.unknownDevice(name);
       const bytes = req.body.limitMb === null ? null : Math.round(req.body.limitMb * 1024 * 1024);
-      // Once its agent has reported, a device's quota is the smallest of this limit, the agent's
-      // own limit and its disk: remember the owner's limit where later reports read it.
-      const reports = new SecretsRepo(app.nas.store.db);
-      const r = reports.report(name);
-      if (r) reports.setAdminQuota(name, bytes);
-      const quota = r && r.free_bytes !== null && r.used_bytes !== null ? effectiveQuota(bytes, { v: 1, device: name, limitBytes: r.limit_bytes, freeBytes: r.free_bytes, usedBytes: r.used_bytes, agentVersion: r.agent_version ?? '', at: r.reported_at }) : bytes;
-      app.nas.store.devices.setQuota(name, quota);
+      // devices.quota_bytes is always the owner's limit; an agent's report can only lower the
+      // limit that applies (effective_quota_bytes), never change this one.
+      app.nas.store.devices.setQuota(name, bytes);
+      const quota = app.nas.store.devices.get(name)!.effective_quota_bytes;
       emit('admin-changed', { device: name });
       return { name, limitBytes: bytes, quotaBytes: quota };
     },
