@@ -10,7 +10,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { EventEmitter } from 'node:events';
-import { BlockKind, MAX_PEERS, MsgType, RespStatus, type Message, type WireRecord } from '../protocol/index.js';
+import { BlockKind, MAX_PEERS, MsgType, RespStatus, type IndexStartMsg, type Message, type WireRecord } from '../protocol/index.js';
 import type { Connection } from '../transport/index.js';
 import type { FolderKeys } from '../secrets/index.js';
 import { SyncError } from '../errors.js';
@@ -79,9 +79,24 @@ interface Entry {
   p?: PlainRecord;
   seq: number;
 }
+/**
+ * What we hold of one peer's index (Syncthing's index id + max sequence): the
+ * peer's index id, the highest of its sequences whose records we have fully
+ * dealt with, and which version of each record it announced. Kept across
+ * connections and restarts, so a reconnect exchanges only what changed.
+ */
+interface RemoteIndex {
+  index: string;
+  seq: number;
+  have: Map<string, string>;
+}
 interface Link {
   conn: Connection;
   have: Map<string, string>;
+  /** Set once the peer's IndexStart arrived: what we remember of its index. */
+  remote: RemoteIndex | null;
+  /** The highest sequence of the peer's index it says we now hold (from its Index messages). */
+  recvSeq: number;
   fullIndex: boolean;
   sentIdx: number;
   inflightBytes: number;
@@ -165,6 +180,9 @@ export class Folder extends EventEmitter<FolderEvents> {
   private readonly fsa: AnchoredDir;
 
   private entries = new Map<string, Entry>();
+  /** Our index id: random, new whenever this index starts afresh (no state file). */
+  private indexId = '';
+  private remotes = new Map<string, RemoteIndex>();
   private byPath = new Map<string, string>();
   private local = new Map<string, StatInfo>();
   private log: string[] = [];
@@ -253,7 +271,7 @@ export class Folder extends EventEmitter<FolderEvents> {
   private sendFinal(link: Link): void {
     if (link.finalSent || !link.ready || link.conn.closed) return;
     link.finalSent = true;
-    link.conn.send({ type: MsgType.Index, final: true, records: [] });
+    link.conn.send({ type: MsgType.Index, final: true, seq: this.seq, records: [] });
   }
 
   async close(): Promise<void> {
@@ -305,22 +323,39 @@ export class Folder extends EventEmitter<FolderEvents> {
 
   private async load(): Promise<void> {
     let raw: string;
+    // A fresh index id unless a saved index (with its sequences) is read below.
+    this.indexId = crypto.randomBytes(8).toString('hex');
     try {
       raw = await fs.promises.readFile(this.stateFile, 'utf8');
     } catch {
       return;
     }
-    const st = JSON.parse(raw) as { entries: Array<[string, string]>; local?: Array<[string, number, number, number, number]> };
-    for (const [b, s] of st.entries) {
+    const st = JSON.parse(raw) as SavedState;
+    const sequenced = st.v === 2 && typeof st.index === 'string' && /^[0-9a-f]{16}$/.test(st.index);
+    // Entries are saved in sequence order, so installing them in order keeps each one's sequence.
+    for (const [b, s, seq] of st.entries) {
       try {
-        const sealed = verifyRecord(this.keys, { body: Buffer.from(b, 'base64'), sig: Buffer.from(s, 'base64') });
+        // Every record was verified before it was saved; the state file is the engine's own (owner-only).
+        const sealed = verifyRecord(this.keys, { body: Buffer.from(b, 'base64'), sig: Buffer.from(s, 'base64') }, { trusted: true });
         const p = this.plainLevel ? openRecord(this.keys, sealed) : undefined;
+        if (sequenced && typeof seq === 'number' && seq > this.seq) this.seq = seq - 1;
         this.install(sealed, p, false);
       } catch (e) {
         this.err(e as Error);
       }
     }
     for (const [p, size, mtime, ino, mode] of st.local ?? []) this.local.set(p, { size, mtime, ino, mode });
+    if (!sequenced) return; // a version 1 state: peers remember nothing of it
+    this.indexId = st.index!;
+    this.seq = Math.max(this.seq, st.seq ?? 0);
+    for (const [device, r] of Object.entries(st.peers ?? {})) {
+      const have = new Map<string, string>();
+      for (const [id, h] of r.have) {
+        const hash = h || this.entries.get(id)?.s.hash;
+        if (hash) have.set(id, hash);
+      }
+      this.remotes.set(device, { index: r.index, seq: r.seq, have });
+    }
   }
 
   private scheduleSave(): void {
@@ -332,15 +367,37 @@ export class Folder extends EventEmitter<FolderEvents> {
   }
 
   private async save(): Promise<void> {
-    const entries: Array<[string, string]> = [];
-    for (const e of this.entries.values()) entries.push([e.s.body.toString('base64'), e.s.sig.toString('base64')]);
+    const entries: Array<[string, string, number]> = [];
+    for (const e of [...this.entries.values()].sort((a, b) => a.seq - b.seq)) entries.push([e.s.body.toString('base64'), e.s.sig.toString('base64'), e.seq]);
     const local: Array<[string, number, number, number, number]> = [];
     if (this.plainLevel) for (const [p, s] of this.local) local.push([p, s.size, s.mtime, s.ino, s.mode]);
-    const data = JSON.stringify({ v: 1, entries, local });
+    for (const l of this.links) if (l.remote && this.doneWith(l)) l.remote.seq = Math.max(l.remote.seq, l.recvSeq);
+    const peers: NonNullable<SavedState['peers']> = {};
+    for (const [device, r] of this.remotes) {
+      const have: Array<[string, string]> = [];
+      // "" for "the version we hold": most of a synced peer's index, in a few bytes each.
+      for (const [id, h] of r.have) have.push([id, this.entries.get(id)?.s.hash === h ? '' : h]);
+      peers[device] = { index: r.index, seq: r.seq, have };
+    }
+    const data = JSON.stringify({ v: 2, index: this.indexId, seq: this.seq, entries, local, peers } satisfies SavedState);
     await fs.promises.mkdir(path.dirname(this.stateFile), { recursive: true });
     const tmp = this.stateFile + '.' + crypto.randomBytes(4).toString('hex') + '.tmp';
-    await fs.promises.writeFile(tmp, data);
+    await fs.promises.writeFile(tmp, data, { mode: 0o600 });
     await fs.promises.rename(tmp, this.stateFile);
+  }
+
+  /**
+   * Whether every record this peer sent has been dealt with (applied, or
+   * decided against): only then may its sequence be remembered, since the
+   * versions we still want live in memory only and a delta would not resend them.
+   */
+  private doneWith(link: Link): boolean {
+    for (const w of this.wanted.values()) {
+      if (w.sources.has(link)) return false;
+      const next = (w as Want & { next?: Want }).next;
+      if (next?.sources.has(link)) return false;
+    }
+    return true;
   }
 
   /** Put a verified record into the index. */
@@ -485,6 +542,8 @@ export class Folder extends EventEmitter<FolderEvents> {
     const link: Link = {
       conn,
       have: new Map(),
+      remote: null,
+      recvSeq: 0,
       fullIndex: false,
       sentIdx: 0,
       inflightBytes: 0,
@@ -502,7 +561,9 @@ export class Folder extends EventEmitter<FolderEvents> {
     conn.on('close', () => this.detach(link));
     conn.resume();
     if (conn.closed) return;
-    this.sendFullIndex(link);
+    // Our index goes out once the peer said what it already holds of it (its IndexStart).
+    const r = this.remotes.get(conn.remoteDevice);
+    conn.send({ type: MsgType.IndexStart, index: this.indexId, have: r ? { index: r.index, seq: r.seq } : null });
     const peers = this.peerAddresses(link);
     if (peers.length) conn.send({ type: MsgType.Peers, peers });
     for (const l of this.links) {
@@ -521,6 +582,7 @@ export class Folder extends EventEmitter<FolderEvents> {
 
   private detach(link: Link): void {
     if (!this.links.delete(link)) return;
+    if (link.remote && this.doneWith(link)) link.remote.seq = Math.max(link.remote.seq, link.recvSeq);
     for (const r of link.reqs.values()) r.reject(new SyncError('CLOSED', 'peer disconnected'));
     link.reqs.clear();
     for (const w of this.wanted.values()) w.sources.delete(link);
@@ -529,20 +591,45 @@ export class Folder extends EventEmitter<FolderEvents> {
     this.checkSynced();
   }
 
-  private sendFullIndex(link: Link): void {
-    const all = [...this.entries.values()].sort((a, b) => a.seq - b.seq);
+  private onIndexStart(link: Link, m: IndexStartMsg): void {
+    if (link.remote) {
+      link.conn.destroy(new SyncError('BAD_MESSAGE', 'second IndexStart'));
+      return;
+    }
+    const device = link.conn.remoteDevice;
+    let r = this.remotes.get(device);
+    if (!r || r.index !== m.index) {
+      // A new index on the peer (first contact, or its database was reset): forget what we had of the old one.
+      r = { index: m.index, seq: 0, have: new Map() };
+      this.remotes.set(device, r);
+      this.scheduleSave();
+    }
+    for (const [id, h] of link.have) r.have.set(id, h);
+    link.have = r.have;
+    link.remote = r;
+    link.recvSeq = r.seq;
+    // Only what changed since the sequence the peer holds of this very index; all of it otherwise.
+    this.sendIndexSince(link, m.have && m.have.index === this.indexId ? m.have.seq : 0);
+  }
+
+  private sendIndexSince(link: Link, since: number): void {
+    const all: Entry[] = [];
+    for (const e of this.entries.values()) if (e.seq > since) all.push(e);
+    all.sort((a, b) => a.seq - b.seq);
     let batch: WireRecord[] = [];
     let size = 0;
+    let last = since;
     for (const e of all) {
       batch.push({ body: e.s.body, sig: e.s.sig });
       size += e.s.body.length + 68;
+      last = e.seq;
       if (batch.length >= 2000 || size > 4 * 1024 * 1024) {
-        link.conn.send({ type: MsgType.Index, final: false, records: batch });
+        link.conn.send({ type: MsgType.Index, final: false, seq: last, records: batch });
         batch = [];
         size = 0;
       }
     }
-    if (batch.length) link.conn.send({ type: MsgType.Index, final: false, records: batch });
+    link.conn.send({ type: MsgType.Index, final: false, seq: this.seq, records: batch });
     link.sentIdx = this.log.length;
     link.ready = true;
     if (this.scannedOnce) this.sendFinal(link);
@@ -571,12 +658,13 @@ export class Folder extends EventEmitter<FolderEvents> {
         batch.push({ body: e.s.body, sig: e.s.sig });
         size += e.s.body.length + 68;
         if (batch.length >= 2000 || size > 4 * 1024 * 1024) {
-          link.conn.send({ type: MsgType.IndexUpdate, final: false, records: batch });
+          // No sequence claim yet: an entry later in the log may carry an older sequence.
+          link.conn.send({ type: MsgType.IndexUpdate, final: false, seq: 0, records: batch });
           batch = [];
           size = 0;
         }
       }
-      if (batch.length) link.conn.send({ type: MsgType.IndexUpdate, final: false, records: batch });
+      if (batch.length) link.conn.send({ type: MsgType.IndexUpdate, final: false, seq: this.seq, records: batch });
       link.sentIdx = this.log.length;
     }
     // Compact the log once every link has consumed it.
@@ -594,9 +682,14 @@ export class Folder extends EventEmitter<FolderEvents> {
       case MsgType.Index:
       case MsgType.IndexUpdate:
         for (const r of m.records) this.onRecord(link, r);
+        if (m.seq) link.recvSeq = Math.max(link.recvSeq, m.seq);
         if (m.type === MsgType.Index && m.final) link.fullIndex = true;
+        if (m.records.length) this.scheduleSave();
         this.pump();
         this.checkSynced();
+        return;
+      case MsgType.IndexStart:
+        this.onIndexStart(link, m);
         return;
       case MsgType.Request:
         void this.serve(link, m.id, m.kind, m.hash, m.size);
@@ -1203,6 +1296,7 @@ export class Folder extends EventEmitter<FolderEvents> {
     const s = this.isInSync();
     if (s && !this.lastSynced) {
       this.lastSynced = true;
+      this.scheduleSave(); // remembers how far each peer's index is dealt with
       this.emit('folderSynced', { folderId: this.id, peers: [...this.links].filter((l) => !l.conn.closed).length });
     } else if (!s) this.lastSynced = false;
   }
@@ -1270,6 +1364,16 @@ export class Folder extends EventEmitter<FolderEvents> {
  */
 export function fileMode(recordMode: number): number {
   return (recordMode & 0o777) | 0o600;
+}
+
+/** The state file (JSON): the index in sequence order, local stat cache, and what we hold of each peer's index. */
+interface SavedState {
+  v: 1 | 2;
+  index?: string;
+  seq?: number;
+  entries: Array<[string, string, number?]>;
+  local?: Array<[string, number, number, number, number]>;
+  peers?: Record<string, { index: string; seq: number; have: Array<[string, string]> }>;
 }
 
 function now(): number {
