@@ -26,7 +26,10 @@ export interface SyncEngineOptions {
   lan?: { port: number; intervalMs?: number; broadcast?: string[]; bind?: string };
   /** How often to retry peers (ms, default 2000). */
   dialIntervalMs?: number;
-  /** Periodic full rescan of publishing folders (ms, default 60000; 0 disables). */
+  /**
+   * Periodic stat-only reconcile of publishing folders (ms; 0 disables). Default: hourly
+   * when the file watcher runs (it reports changes as they happen), every 60 s without one.
+   */
   rescanIntervalMs?: number;
   /** Watch folders for changes (default true). */
   watch?: boolean;

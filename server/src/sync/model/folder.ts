@@ -140,6 +140,8 @@ const BLOCK_CONCURRENCY_PER_FILE = 16;
 const PEERS_INTERVAL_MS = 60_000;
 const PERMANENT_FS_ERRORS = new Set(['ENAMETOOLONG', 'EILSEQ', 'EINVAL', 'ESYMLINK']);
 const PEERS_PER_INTERVAL = MAX_PEERS;
+/** The stat-only reconcile of a watched folder: a safety net for missed watcher events, not the way changes are found. */
+const RECONCILE_INTERVAL_MS = 60 * 60_000;
 
 export interface FolderOptions {
   id: string;
@@ -247,8 +249,11 @@ export class Folder extends EventEmitter<FolderEvents> {
     await this.load();
     this.timers.push(setInterval(() => this.sampleRate(), 1000));
     if (this.canPublish) {
-      if (this.opts.watch !== false) await this.startWatcher();
-      const iv = this.opts.rescanIntervalMs ?? 60_000;
+      const watching = this.opts.watch !== false && (await this.startWatcher());
+      // The watcher reports what changes; the full walk (stat only: a file is hashed
+      // again only if its size, mtime, inode or mode changed) runs at start and then
+      // rarely, to catch what a watcher can miss. Without a watcher, every minute.
+      const iv = this.opts.rescanIntervalMs ?? (watching ? RECONCILE_INTERVAL_MS : 60_000);
       if (iv > 0) this.timers.push(setInterval(() => void this.scan(), iv));
       // The first scan runs in the background: peers may connect and pull what
       // is already hashed. The final index flag waits for it (see sendFinal).
@@ -292,7 +297,8 @@ export class Folder extends EventEmitter<FolderEvents> {
     return this.closed;
   }
 
-  private async startWatcher(): Promise<void> {
+  /** Start the file watcher; false if none is available on this system. */
+  private async startWatcher(): Promise<boolean> {
     try {
       const watcher = await import('@parcel/watcher');
       let t: NodeJS.Timeout | null = null;
@@ -314,8 +320,10 @@ export class Folder extends EventEmitter<FolderEvents> {
         // An absolute path: a bare name would also hide user folders of that name deeper down.
         { ignore: [path.join(this.root, META_DIR)] },
       );
+      return true;
     } catch (e) {
       this.err(new SyncError('IO', 'file watcher unavailable, relying on periodic rescans: ' + (e as Error).message));
+      return false;
     }
   }
 
@@ -492,6 +500,18 @@ export class Folder extends EventEmitter<FolderEvents> {
     }
     await forEachLimit(todo, 4, async ([rel, cache]) => {
       if (this.closed) return;
+      const st = files.get(rel)!;
+      const known = this.byPath.get(rel);
+      const was = known ? this.entries.get(known) : undefined;
+      if (cache && was?.p && !was.p.del && cache.size === st.size && cache.mtime === st.mtime && cache.ino === st.ino && was.p.size === st.size && was.p.mtime === st.mtime) {
+        // Only the permission bits changed: same content, so no need to read and hash the file again.
+        if (was.seq > startSeq || this.applying.has(rel)) return;
+        const plain: PlainRecord = { ...was.p, mode: st.mode };
+        this.local.set(rel, st);
+        this.install(makeRecord(this.keys, plain, vvBump(was.s.vv, this.device), was.s.blocks), plain);
+        changed = true;
+        return;
+      }
       const h = await hashFile(() => this.openRead(rel), this.keys);
       if (!h || this.applying.has(rel) || this.local.get(rel) !== cache || this.closed) return;
       const id = this.byPath.get(rel);
