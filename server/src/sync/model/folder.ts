@@ -29,6 +29,7 @@ import {
 } from './records.js';
 import { META_DIR, hashFile, walk, type StatInfo } from './scanner.js';
 import { BlockStore } from './blockstore.js';
+import { IndexDb, TrackedMap, type SaveBatch } from './index-db.js';
 import { AnchoredDir, anchoredAt } from '../../anchored-fs/index.js';
 
 const O_READ_NOFOLLOW = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW;
@@ -88,7 +89,7 @@ interface Entry {
 interface RemoteIndex {
   index: string;
   seq: number;
-  have: Map<string, string>;
+  have: TrackedMap<string, string>;
 }
 interface Link {
   conn: Connection;
@@ -181,12 +182,15 @@ export class Folder extends EventEmitter<FolderEvents> {
    */
   private readonly fsa: AnchoredDir;
 
-  private entries = new Map<string, Entry>();
+  private entries = new TrackedMap<string, Entry>();
+  private db: IndexDb | null = null;
+  /** Peers whose index started afresh since the last save: their stored rows go. */
+  private resetPeers = new Set<string>();
   /** Our index id: random, new whenever this index starts afresh (no state file). */
   private indexId = '';
   private remotes = new Map<string, RemoteIndex>();
   private byPath = new Map<string, string>();
-  private local = new Map<string, StatInfo>();
+  private local = new TrackedMap<string, StatInfo>();
   private log: string[] = [];
   private seq = 0;
   private blockIndex = new Map<string, Loc>();
@@ -291,6 +295,8 @@ export class Folder extends EventEmitter<FolderEvents> {
     await Promise.all([...this.progressFlushers].map((f) => f().catch(() => undefined)));
     if (this.saveTimer) clearTimeout(this.saveTimer);
     await this.save();
+    this.db?.close();
+    this.db = null;
   }
 
   get isClosed(): boolean {
@@ -329,10 +335,52 @@ export class Folder extends EventEmitter<FolderEvents> {
 
   /* ================= state ================= */
 
+  private get dbFile(): string {
+    return this.stateFile.replace(/\.json$/, '') + '.db';
+  }
+
   private async load(): Promise<void> {
-    let raw: string;
     // A fresh index id unless a saved index (with its sequences) is read below.
     this.indexId = crypto.randomBytes(8).toString('hex');
+    const db = IndexDb.open(this.dbFile);
+    this.db = db;
+    const meta = db.meta();
+    if (!meta) {
+      // First start with a database: import a JSON state file of an earlier version once.
+      await this.loadJson();
+      if (this.entries.size || this.local.size) {
+        await this.save();
+        await fs.promises.unlink(this.stateFile).catch(() => undefined);
+      }
+      return;
+    }
+    for (const r of db.records()) {
+      try {
+        // Every record was verified before it was saved; the database is the engine's own (owner-only).
+        const sealed = verifyRecord(this.keys, { body: r.body, sig: r.sig }, { trusted: true });
+        const p = this.plainLevel ? openRecord(this.keys, sealed) : undefined;
+        this.seq = r.seq - 1;
+        this.install(sealed, p, false);
+      } catch (e) {
+        this.err(e as Error);
+      }
+    }
+    for (const l of db.local()) this.local.set(l.path, { size: l.size, mtime: l.mtime, ino: l.ino, mode: l.mode });
+    this.indexId = meta.index;
+    this.seq = Math.max(this.seq, meta.seq);
+    for (const pr of db.peers()) {
+      const have = new TrackedMap<string, string>();
+      for (const h of db.have(pr.device)) have.set(h.id, h.hash);
+      have.dirty.clear();
+      this.remotes.set(pr.device, { index: pr.index, seq: pr.seq, have });
+    }
+    this.entries.dirty.clear();
+    this.local.dirty.clear();
+  }
+
+  /** The JSON state file of protocol 2 and 3 before the database (read once, then removed). */
+  private async loadJson(): Promise<void> {
+    let raw: string;
     try {
       raw = await fs.promises.readFile(this.stateFile, 'utf8');
     } catch {
@@ -357,7 +405,7 @@ export class Folder extends EventEmitter<FolderEvents> {
     this.indexId = st.index!;
     this.seq = Math.max(this.seq, st.seq ?? 0);
     for (const [device, r] of Object.entries(st.peers ?? {})) {
-      const have = new Map<string, string>();
+      const have = new TrackedMap<string, string>();
       for (const [id, h] of r.have) {
         const hash = h || this.entries.get(id)?.s.hash;
         if (hash) have.set(id, hash);
@@ -374,24 +422,26 @@ export class Folder extends EventEmitter<FolderEvents> {
     }, 3000);
   }
 
+  /** Write what changed since the last save (records, stat cache, peers' indexes) in one transaction. */
   private async save(): Promise<void> {
-    const entries: Array<[string, string, number]> = [];
-    for (const e of [...this.entries.values()].sort((a, b) => a.seq - b.seq)) entries.push([e.s.body.toString('base64'), e.s.sig.toString('base64'), e.seq]);
-    const local: Array<[string, number, number, number, number]> = [];
-    if (this.plainLevel) for (const [p, s] of this.local) local.push([p, s.size, s.mtime, s.ino, s.mode]);
+    const db = this.db;
+    if (!db) return;
     for (const l of this.links) if (l.remote && this.doneWith(l)) l.remote.seq = Math.max(l.remote.seq, l.recvSeq);
-    const peers: NonNullable<SavedState['peers']> = {};
-    for (const [device, r] of this.remotes) {
-      const have: Array<[string, string]> = [];
-      // "" for "the version we hold": most of a synced peer's index, in a few bytes each.
-      for (const [id, h] of r.have) have.push([id, this.entries.get(id)?.s.hash === h ? '' : h]);
-      peers[device] = { index: r.index, seq: r.seq, have };
+    const batch: SaveBatch = { index: this.indexId, seq: this.seq, records: [], local: [], peers: [], resetPeers: [...this.resetPeers], have: [] };
+    for (const id of this.entries.dirty) {
+      const e = this.entries.get(id);
+      batch.records.push(e ? { id, seq: e.seq, body: e.s.body, sig: e.s.sig } : { id, deleted: true });
     }
-    const data = JSON.stringify({ v: 2, index: this.indexId, seq: this.seq, entries, local, peers } satisfies SavedState);
-    await fs.promises.mkdir(path.dirname(this.stateFile), { recursive: true });
-    const tmp = this.stateFile + '.' + crypto.randomBytes(4).toString('hex') + '.tmp';
-    await fs.promises.writeFile(tmp, data, { mode: 0o600 });
-    await fs.promises.rename(tmp, this.stateFile);
+    for (const p of this.local.dirty) batch.local.push([p, this.local.get(p)]);
+    for (const [device, r] of this.remotes) {
+      batch.peers.push({ device, index: r.index, seq: r.seq });
+      for (const id of r.have.dirty) batch.have.push([device, id, r.have.get(id)]);
+    }
+    db.save(batch);
+    this.entries.dirty.clear();
+    this.local.dirty.clear();
+    for (const r of this.remotes.values()) r.have.dirty.clear();
+    this.resetPeers.clear();
   }
 
   /**
@@ -620,7 +670,8 @@ export class Folder extends EventEmitter<FolderEvents> {
     let r = this.remotes.get(device);
     if (!r || r.index !== m.index) {
       // A new index on the peer (first contact, or its database was reset): forget what we had of the old one.
-      r = { index: m.index, seq: 0, have: new Map() };
+      if (r) this.resetPeers.add(device);
+      r = { index: m.index, seq: 0, have: new TrackedMap() };
       this.remotes.set(device, r);
       this.scheduleSave();
     }
