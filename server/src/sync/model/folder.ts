@@ -4,7 +4,8 @@
  * connected peer, the block puller (several peers at once, local blocks
  * reused, temp file + rename, resumable) and the block server. The folder
  * mode decides what it may do: send-receive, send-only, receive-only, or
- * encrypted-storage (ciphertext blocks and sealed records only).
+ * encrypted-storage (ciphertext blocks and sealed records only). The index
+ * lives in the folder's own SQLite database (index-db.ts), saved in batches.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
