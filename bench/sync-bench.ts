@@ -466,7 +466,7 @@ async function main(): Promise<void> {
     row(`idle CPU sender (% of a core, ${IDLE_S} s)`, (r) => r.idleCpuA ?? NaN, 2),
     row(`idle CPU receiver (% of a core, ${IDLE_S} s)`, (r) => r.idleCpuB ?? NaN, 2),
     row('receiver restart: time until in sync (s)', (r) => r.restartS ?? NaN),
-    row('receiver restart: bytes on its connection (KiB)', (r) => (r.restartBytes ?? NaN) / 1024, 0),
+    row('receiver restart: bytes on its connection', (r) => r.restartBytes ?? NaN, 0),
     row('receiver restart: peak RSS (MiB)', (r) => r.restartRssB ?? NaN, 0),
     '',
     'All runs: ' + JSON.stringify(res),
