@@ -5,6 +5,14 @@
  *
  *   npm run bench:sync                  (defaults: 20,000 files, ~1.5 GiB, 3 runs)
  *   BENCH_FILES=2000 BENCH_RUNS=1 BENCH_DIR=/tmp/x npm run bench:sync
+ *   BENCH_FILES=100000 BENCH_FILE_SIZE=100 BENCH_RUNS=1 npm run bench:sync   (100,000 × 100 B in 1,000 folders)
+ *
+ * After the full sync and one small change, each run also measures the idle
+ * CPU of both peers over BENCH_IDLE_S seconds (default 60; 0 skips), then
+ * restarts the receiver and measures the time until it is in sync again and
+ * the bytes its connection carried meanwhile (index traffic: nothing changed).
+ * Burrow peers run with the engine's defaults (watcher on, hourly reconcile);
+ * BENCH_RESCAN_MS sets another rescan interval (60000 was the old default).
  *
  * Syncthing (Debian's `syncthing`) gets generated configs: listen and GUI on
  * 127.0.0.1 only; global discovery, local discovery, relays, NAT traversal,
@@ -27,6 +35,8 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const BASE = process.env.BENCH_DIR ?? '/tmp/burrow-sync-bench';
 const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_MS ?? 20 * 60_000);
 const TOOLS = (process.env.BENCH_TOOLS ?? 'burrow,syncthing').split(',');
+const FILE_SIZE = process.env.BENCH_FILE_SIZE ? Number(process.env.BENCH_FILE_SIZE) : 0;
+const IDLE_S = Number(process.env.BENCH_IDLE_S ?? 60);
 
 /* ---------------- child mode: one Burrow peer ---------------- */
 
@@ -37,12 +47,13 @@ async function childPeer(args: string[]): Promise<void> {
     listen: { host: '127.0.0.1', port: Number(port) },
     knownHosts: [peer],
     dialIntervalMs: 250,
-    rescanIntervalMs: 0,
+    ...(process.env.BENCH_RESCAN_MS ? { rescanIntervalMs: Number(process.env.BENCH_RESCAN_MS) } : {}),
   });
   await e.open();
   e.on('folderSynced', () => {
     const n = e.listFiles('f').filter((f) => !f.deleted).length;
-    process.stdout.write(`SYNCED ${n}\n`);
+    const bytes = e.listPeers('f').reduce((a, p) => a + p.bytesIn + p.bytesOut, 0);
+    process.stdout.write(`SYNCED ${n} ${bytes}\n`);
     if (process.env.BENCH_DEBUG) process.stderr.write(`${path.basename(dir)} SYNCED ${n}\n`);
   });
   await e.addFolder({ id: 'f', path: dir, secret, mode: mode as 'send-receive' });
@@ -133,10 +144,22 @@ interface DataSet {
 
 async function makeData(): Promise<DataSet> {
   const dir = path.join(BASE, 'data');
-  const marker = path.join(BASE, `data-${FILES}-${TARGET_BYTES}.json`);
+  const marker = path.join(BASE, `data-${FILES}-${FILE_SIZE ? 'each' + FILE_SIZE : TARGET_BYTES}.json`);
   if (fs.existsSync(marker)) return JSON.parse(fs.readFileSync(marker, 'utf8')) as DataSet;
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
+  for (const m of fs.readdirSync(BASE)) if (/^data-.*\.json$/.test(m)) fs.rmSync(path.join(BASE, m));
+  if (FILE_SIZE) {
+    // Many tiny files: 100 per folder, each with distinct content.
+    for (let i = 0; i < FILES; i++) {
+      const sub = path.join(dir, `d${String(Math.floor(i / 100)).padStart(4, '0')}`);
+      if (i % 100 === 0) fs.mkdirSync(sub, { recursive: true });
+      fs.writeFileSync(path.join(sub, `f${i}.txt`), `${i} `.padEnd(FILE_SIZE, 'x').slice(0, FILE_SIZE));
+    }
+    const ds: DataSet = { dir, files: FILES, bytes: FILES * FILE_SIZE, sample: path.join('d0000', 'f0.txt') };
+    fs.writeFileSync(marker, JSON.stringify(ds));
+    return ds;
+  }
   // Mixed sizes: 90% small (1-16 KiB), 9.5% medium (64 KiB-1 MiB), 0.5% large (rest of the budget).
   const nSmall = Math.round(FILES * 0.9);
   const nMed = Math.round(FILES * 0.095);
@@ -180,6 +203,28 @@ interface Result {
   cpuPerGiB: number;
   peakRssA: number;
   peakRssB: number;
+  /** Percent of one core, over IDLE_S seconds after the sync. */
+  idleCpuA?: number;
+  idleCpuB?: number;
+  /** Receiver restarted: seconds until in sync again, bytes on its connection meanwhile, its peak RSS. */
+  restartS?: number;
+  restartBytes?: number;
+  restartRssB?: number;
+}
+
+/** Idle CPU of both peers over IDLE_S seconds, in percent of one core. */
+async function measureIdle(a: ChildProcess, b: ChildProcess, r: Result): Promise<void> {
+  if (!IDLE_S) return;
+  await sleep(3000);
+  const [ca, cb, t] = [cpuSeconds(a.pid!), cpuSeconds(b.pid!), performance.now()];
+  await sleep(IDLE_S * 1000);
+  const dt = (performance.now() - t) / 1000;
+  r.idleCpuA = ((cpuSeconds(a.pid!) - ca) / dt) * 100;
+  r.idleCpuB = ((cpuSeconds(b.pid!) - cb) / dt) * 100;
+}
+
+function exited(p: ChildProcess): Promise<void> {
+  return p.exitCode !== null || p.signalCode !== null ? Promise.resolve() : new Promise((res) => p.once('exit', () => res()));
 }
 
 async function waitFile(file: string, want: Buffer, timeoutMs: number): Promise<number> {
@@ -237,25 +282,37 @@ async function runBurrow(ds: DataSet, run: number): Promise<Result> {
     spawn(process.execPath, [self, '--child', s.readWrite, dir, path.join(root, name + '-state'), String(port), `127.0.0.1:${peer}`, 'send-receive'], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
-  const t0 = performance.now();
-  const a = spawnPeer(A, 'a', pa, pb);
-  const b = spawnPeer(B, 'b', pb, pa);
-  try {
-    await new Promise<void>((res, rej) => {
-      const timer = setTimeout(() => rej(new Error('burrow full sync timed out')), TIMEOUT_MS);
+  const synced = (p: ChildProcess, what: string): Promise<number> =>
+    new Promise<number>((res, rej) => {
+      const timer = setTimeout(() => rej(new Error(`burrow ${what} timed out`)), TIMEOUT_MS);
       let buf = '';
-      b.stdout!.on('data', (d: Buffer) => {
+      p.stdout!.on('data', (d: Buffer) => {
         buf += d.toString();
-        for (const m of buf.matchAll(/SYNCED (\d+)/g)) {
+        for (const m of buf.matchAll(/SYNCED (\d+) (\d+)/g)) {
           if (Number(m[1]) >= ds.files) {
             clearTimeout(timer);
-            res();
+            res(Number(m[2]));
           }
         }
       });
-      b.on('exit', () => rej(new Error('burrow peer exited')));
+      p.on('exit', () => rej(new Error('burrow peer exited')));
     });
-    return await measureAfterFullSync(a, b, A, B, ds, t0, 60_000);
+  const t0 = performance.now();
+  const a = spawnPeer(A, 'a', pa, pb);
+  let b = spawnPeer(B, 'b', pb, pa);
+  try {
+    await synced(b, 'full sync');
+    const r = await measureAfterFullSync(a, b, A, B, ds, t0, 60_000);
+    await measureIdle(a, b, r);
+    // Restart the receiver (a clean stop: SIGTERM saves its state) and time its return to sync.
+    b.kill('SIGTERM');
+    await exited(b);
+    const t1 = performance.now();
+    b = spawnPeer(B, 'b', pb, pa);
+    r.restartBytes = await synced(b, 'restart');
+    r.restartS = (performance.now() - t1) / 1000;
+    r.restartRssB = peakRssMiB(b.pid!);
+    return r;
   } finally {
     await stopPair(a, b, 500, root);
   }
@@ -305,6 +362,18 @@ async function stStatus(gui: number): Promise<{ globalFiles: number; inSyncFiles
   }
 }
 
+async function stBytes(gui: number): Promise<number | null> {
+  try {
+    const r = await fetch(`http://127.0.0.1:${gui}/rest/system/connections`, { headers: { 'X-API-Key': 'bench' } });
+    if (!r.ok) return null;
+    const j = (await r.json()) as { connections: Record<string, { connected: boolean; inBytesTotal: number; outBytesTotal: number }> };
+    const c = Object.values(j.connections).find((x) => x.connected);
+    return c ? c.inBytesTotal + c.outBytesTotal : null;
+  } catch {
+    return null;
+  }
+}
+
 async function runSyncthing(ds: DataSet, run: number): Promise<Result> {
   const root = path.join(BASE, `syncthing-${run}`);
   fs.rmSync(root, { recursive: true, force: true });
@@ -329,15 +398,29 @@ async function runSyncthing(ds: DataSet, run: number): Promise<Result> {
     spawn('syncthing', ['serve', `--home=${h}`, '--no-browser', '--no-restart', '--no-upgrade', `--logfile=${h}/log.txt`], { env, stdio: 'ignore' });
   const t0 = performance.now();
   const a = start(homes[0]!);
-  const b = start(homes[1]!);
-  try {
+  let b = start(homes[1]!);
+  const inSync = async (since: number, connected: boolean): Promise<number> => {
     for (;;) {
       const st = await stStatus(guis[1]!);
-      if (st && st.globalFiles >= ds.files && st.inSyncFiles >= ds.files && st.needFiles === 0 && st.needBytes === 0 && st.state === 'idle') break;
-      if (performance.now() - t0 > TIMEOUT_MS) throw new Error('syncthing full sync timed out');
-      await sleep(200);
+      const bytes = connected ? await stBytes(guis[1]!) : 0;
+      if (bytes !== null && st && st.globalFiles >= ds.files && st.inSyncFiles >= ds.files && st.needFiles === 0 && st.needBytes === 0 && st.state === 'idle') return bytes;
+      if (performance.now() - since > TIMEOUT_MS) throw new Error('syncthing sync timed out');
+      await sleep(100);
     }
-    return await measureAfterFullSync(a, b, A, B, ds, t0, 120_000);
+  };
+  try {
+    await inSync(t0, false);
+    const r = await measureAfterFullSync(a, b, A, B, ds, t0, 120_000);
+    await measureIdle(a, b, r);
+    b.kill('SIGTERM');
+    await exited(b);
+    const t1 = performance.now();
+    b = start(homes[1]!);
+    // In sync again means connected to the other peer, with its index seen.
+    r.restartBytes = await inSync(t1, true);
+    r.restartS = (performance.now() - t1) / 1000;
+    r.restartRssB = peakRssMiB(b.pid!);
+    return r;
   } finally {
     await stopPair(a, b, 1000, root);
   }
@@ -359,7 +442,7 @@ async function main(): Promise<void> {
     for (const tool of TOOLS) {
       log(`run ${i + 1}/${RUNS}: ${tool}`);
       const r = tool === 'burrow' ? await runBurrow(ds, i) : await runSyncthing(ds, i);
-      log(`  ${tool}: full ${r.fullSyncS.toFixed(1)} s, change ${r.changeS.toFixed(2)} s, ${r.cpuPerGiB.toFixed(1)} CPU s/GiB, RSS ${r.peakRssA.toFixed(0)}/${r.peakRssB.toFixed(0)} MiB`);
+      log(`  ${tool}: full ${r.fullSyncS.toFixed(1)} s, change ${r.changeS.toFixed(2)} s, ${r.cpuPerGiB.toFixed(1)} CPU s/GiB, RSS ${r.peakRssA.toFixed(0)}/${r.peakRssB.toFixed(0)} MiB, idle CPU ${r.idleCpuA?.toFixed(2)}%/${r.idleCpuB?.toFixed(2)}%, restart ${r.restartS?.toFixed(1)} s ${r.restartBytes} B`);
       res[tool]!.push(r);
     }
   }
@@ -369,7 +452,7 @@ async function main(): Promise<void> {
     return `| ${name} | ${b.toFixed(digits)} | ${s.toFixed(digits)} | ${(b / s).toFixed(2)}x |`;
   };
   const out = [
-    `## Sync benchmark (${new Date().toISOString().slice(0, 10)}), ${ds.files} files, ${(ds.bytes / 1024 ** 3).toFixed(2)} GiB, ${RUNS} run(s), medians`,
+    `## Sync benchmark (${new Date().toISOString().slice(0, 10)}), ${ds.files} files, ${FILE_SIZE ? `${FILE_SIZE} B each` : `${(ds.bytes / 1024 ** 3).toFixed(2)} GiB`}, ${RUNS} run(s), medians`,
     '',
     `Burrow engine (2 processes) vs ${execFileSync('syncthing', ['--version']).toString().trim().split(' ').slice(0, 2).join(' ')} (2 processes), 127.0.0.1, ${process.version}`,
     '',
@@ -380,6 +463,11 @@ async function main(): Promise<void> {
     row('CPU seconds per GiB (both peers)', (r) => r.cpuPerGiB),
     row('peak RSS sender (MiB)', (r) => r.peakRssA, 0),
     row('peak RSS receiver (MiB)', (r) => r.peakRssB, 0),
+    row(`idle CPU sender (% of a core, ${IDLE_S} s)`, (r) => r.idleCpuA ?? NaN, 2),
+    row(`idle CPU receiver (% of a core, ${IDLE_S} s)`, (r) => r.idleCpuB ?? NaN, 2),
+    row('receiver restart: time until in sync (s)', (r) => r.restartS ?? NaN),
+    row('receiver restart: bytes on its connection', (r) => r.restartBytes ?? NaN, 0),
+    row('receiver restart: peak RSS (MiB)', (r) => r.restartRssB ?? NaN, 0),
     '',
     'All runs: ' + JSON.stringify(res),
   ];

@@ -71,6 +71,8 @@ export async function rawPeer(port: number, secret: string, identity: LocalIdent
   });
   conn.on('close', () => undefined);
   conn.resume();
+  // Protocol 3: say we hold nothing of the engine's index, so it sends all of it.
+  conn.send({ type: MsgType.IndexStart, index: crypto.randomBytes(8).toString('hex'), have: null });
   return {
     conn,
     msgs,

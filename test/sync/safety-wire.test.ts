@@ -59,7 +59,7 @@ describe('device ids are proven', () => {
     await waitFor(() => sock.closedAt !== undefined, 5000, 'refusal');
     const reply = Buffer.concat(got);
     expect(reply.subarray(4, 8).toString()).toBe('BSYV');
-    expect(reply.subarray(9).toString()).toMatch(/protocol 2, not 1/);
+    expect(reply.subarray(9).toString()).toMatch(/protocol 3, not 1/);
   });
 });
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { newFolderSecrets, parseSecret, type FolderErrorEvent, type SyncEngine } from '../../server/src/sync/index.js';
 import { Connection, newDeviceIdentity } from '../../server/src/sync/transport/index.js';
-import { MsgType, decodeMessage, encodeMessage, FrameDecoder, frame, ProtocolError, type Message } from '../../server/src/sync/protocol/index.js';
+import { MsgType, PROTOCOL_VERSION, decodeMessage, encodeMessage, FrameDecoder, frame, ProtocolError, type Message } from '../../server/src/sync/protocol/index.js';
 import { makeRecord, encryptBlock, blockSizeFor } from '../../server/src/sync/model/records.js';
 import { engine, readTree, tmpDir, waitFor, writeTree } from './helpers.js';
 
@@ -150,8 +150,9 @@ describe('security', () => {
 
   it('strict decoder rejects every mutation with ProtocolError only', () => {
     const samples: Buffer[] = [
-      encodeMessage({ type: MsgType.Hello, v: 2, device: '0123456789abcdef', key: Buffer.alloc(32, 1).toString('base64'), sig: Buffer.alloc(64, 2).toString('base64'), proofs: { enc: 'AAAA', ro: 'BBBB' }, port: 1234 }),
+      encodeMessage({ type: MsgType.Hello, v: PROTOCOL_VERSION, device: '0123456789abcdef', key: Buffer.alloc(32, 1).toString('base64'), sig: Buffer.alloc(64, 2).toString('base64'), proofs: { enc: 'AAAA', ro: 'BBBB' }, port: 1234 }),
       encodeMessage({ type: MsgType.Index, final: true, records: [{ body: Buffer.from('{}'), sig: Buffer.alloc(64) }] }),
+      encodeMessage({ type: MsgType.IndexStart, index: '0123456789abcdef', have: { index: 'fedcba9876543210', seq: 12 } }),
       encodeMessage({ type: MsgType.Request, id: 7, kind: 1, hash: Buffer.alloc(32), size: 100 }),
       encodeMessage({ type: MsgType.Response, id: 7, status: 0, data: Buffer.from('abc') }),
       encodeMessage({ type: MsgType.Peers, peers: ['127.0.0.1:1'] }),

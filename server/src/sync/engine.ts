@@ -15,7 +15,7 @@ import { Folder, type LocalChange, type FileDeletedEvent, type FileEvent, type F
 import { DhtDiscovery, LanDiscovery } from './discovery/index.js';
 
 export interface SyncEngineOptions {
-  /** Where the engine keeps its own state (device id, one index file per folder). */
+  /** Where the engine keeps its own state (device key, one SQLite index database per folder). */
   stateDir: string;
   listen: { host: string; port: number };
   /** DHT discovery. bootstrap must be explicit: a list of host:port, or false for a first node. */
@@ -26,7 +26,10 @@ export interface SyncEngineOptions {
   lan?: { port: number; intervalMs?: number; broadcast?: string[]; bind?: string };
   /** How often to retry peers (ms, default 2000). */
   dialIntervalMs?: number;
-  /** Periodic full rescan of publishing folders (ms, default 60000; 0 disables). */
+  /**
+   * Periodic stat-only reconcile of publishing folders (ms; 0 disables). Default: hourly
+   * when the file watcher runs (it reports changes as they happen), every 60 s without one.
+   */
   rescanIntervalMs?: number;
   /** Watch folders for changes (default true). */
   watch?: boolean;
@@ -202,7 +205,7 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
       keys,
       mode: o.mode,
       device: this.deviceId,
-      stateFile: path.join(this.opts.stateDir, 'folders', publicId + '.json'),
+      stateFile: path.join(this.opts.stateDir, 'folders', publicId + '.json'), // the database is <publicId>.db; a .json of an earlier version is imported once
       ...(this.opts.rescanIntervalMs !== undefined ? { rescanIntervalMs: this.opts.rescanIntervalMs } : {}),
       ...(this.opts.watch !== undefined ? { watch: this.opts.watch } : {}),
     });

@@ -4,13 +4,14 @@
  * connected peer, the block puller (several peers at once, local blocks
  * reused, temp file + rename, resumable) and the block server. The folder
  * mode decides what it may do: send-receive, send-only, receive-only, or
- * encrypted-storage (ciphertext blocks and sealed records only).
+ * encrypted-storage (ciphertext blocks and sealed records only). The index
+ * lives in the folder's own SQLite database (index-db.ts), saved in batches.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { EventEmitter } from 'node:events';
-import { BlockKind, MAX_PEERS, MsgType, RespStatus, type Message, type WireRecord } from '../protocol/index.js';
+import { BlockKind, MAX_PEERS, MsgType, RespStatus, type IndexStartMsg, type Message, type WireRecord } from '../protocol/index.js';
 import type { Connection } from '../transport/index.js';
 import type { FolderKeys } from '../secrets/index.js';
 import { SyncError } from '../errors.js';
@@ -29,6 +30,7 @@ import {
 } from './records.js';
 import { META_DIR, hashFile, walk, type StatInfo } from './scanner.js';
 import { BlockStore } from './blockstore.js';
+import { IndexDb, TrackedMap, type SaveBatch } from './index-db.js';
 import { AnchoredDir, anchoredAt } from '../../anchored-fs/index.js';
 
 const O_READ_NOFOLLOW = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW;
@@ -79,9 +81,24 @@ interface Entry {
   p?: PlainRecord;
   seq: number;
 }
+/**
+ * What we hold of one peer's index (Syncthing's index id + max sequence): the
+ * peer's index id, the highest of its sequences whose records we have fully
+ * dealt with, and which version of each record it announced. Kept across
+ * connections and restarts, so a reconnect exchanges only what changed.
+ */
+interface RemoteIndex {
+  index: string;
+  seq: number;
+  have: TrackedMap<string, string>;
+}
 interface Link {
   conn: Connection;
   have: Map<string, string>;
+  /** Set once the peer's IndexStart arrived: what we remember of its index. */
+  remote: RemoteIndex | null;
+  /** The highest sequence of the peer's index it says we now hold (from its Index messages). */
+  recvSeq: number;
   fullIndex: boolean;
   sentIdx: number;
   inflightBytes: number;
@@ -125,6 +142,8 @@ const BLOCK_CONCURRENCY_PER_FILE = 16;
 const PEERS_INTERVAL_MS = 60_000;
 const PERMANENT_FS_ERRORS = new Set(['ENAMETOOLONG', 'EILSEQ', 'EINVAL', 'ESYMLINK']);
 const PEERS_PER_INTERVAL = MAX_PEERS;
+/** The stat-only reconcile of a watched folder: a safety net for missed watcher events, not the way changes are found. */
+const RECONCILE_INTERVAL_MS = 60 * 60_000;
 
 export interface FolderOptions {
   id: string;
@@ -164,9 +183,15 @@ export class Folder extends EventEmitter<FolderEvents> {
    */
   private readonly fsa: AnchoredDir;
 
-  private entries = new Map<string, Entry>();
+  private entries = new TrackedMap<string, Entry>();
+  private db: IndexDb | null = null;
+  /** Peers whose index started afresh since the last save: their stored rows go. */
+  private resetPeers = new Set<string>();
+  /** Our index id: random, new whenever this index starts afresh (no state file). */
+  private indexId = '';
+  private remotes = new Map<string, RemoteIndex>();
   private byPath = new Map<string, string>();
-  private local = new Map<string, StatInfo>();
+  private local = new TrackedMap<string, StatInfo>();
   private log: string[] = [];
   private seq = 0;
   private blockIndex = new Map<string, Loc>();
@@ -229,8 +254,11 @@ export class Folder extends EventEmitter<FolderEvents> {
     await this.load();
     this.timers.push(setInterval(() => this.sampleRate(), 1000));
     if (this.canPublish) {
-      if (this.opts.watch !== false) await this.startWatcher();
-      const iv = this.opts.rescanIntervalMs ?? 60_000;
+      const watching = this.opts.watch !== false && (await this.startWatcher());
+      // The watcher reports what changes; the full walk (stat only: a file is hashed
+      // again only if its size, mtime, inode or mode changed) runs at start and then
+      // rarely, to catch what a watcher can miss. Without a watcher, every minute.
+      const iv = this.opts.rescanIntervalMs ?? (watching ? RECONCILE_INTERVAL_MS : 60_000);
       if (iv > 0) this.timers.push(setInterval(() => void this.scan(), iv));
       // The first scan runs in the background: peers may connect and pull what
       // is already hashed. The final index flag waits for it (see sendFinal).
@@ -253,7 +281,7 @@ export class Folder extends EventEmitter<FolderEvents> {
   private sendFinal(link: Link): void {
     if (link.finalSent || !link.ready || link.conn.closed) return;
     link.finalSent = true;
-    link.conn.send({ type: MsgType.Index, final: true, records: [] });
+    link.conn.send({ type: MsgType.Index, final: true, seq: this.seq, records: [] });
   }
 
   async close(): Promise<void> {
@@ -268,13 +296,16 @@ export class Folder extends EventEmitter<FolderEvents> {
     await Promise.all([...this.progressFlushers].map((f) => f().catch(() => undefined)));
     if (this.saveTimer) clearTimeout(this.saveTimer);
     await this.save();
+    this.db?.close();
+    this.db = null;
   }
 
   get isClosed(): boolean {
     return this.closed;
   }
 
-  private async startWatcher(): Promise<void> {
+  /** Start the file watcher; false if none is available on this system. */
+  private async startWatcher(): Promise<boolean> {
     try {
       const watcher = await import('@parcel/watcher');
       let t: NodeJS.Timeout | null = null;
@@ -296,31 +327,92 @@ export class Folder extends EventEmitter<FolderEvents> {
         // An absolute path: a bare name would also hide user folders of that name deeper down.
         { ignore: [path.join(this.root, META_DIR)] },
       );
+      return true;
     } catch (e) {
       this.err(new SyncError('IO', 'file watcher unavailable, relying on periodic rescans: ' + (e as Error).message));
+      return false;
     }
   }
 
   /* ================= state ================= */
 
+  private get dbFile(): string {
+    return this.stateFile.replace(/\.json$/, '') + '.db';
+  }
+
   private async load(): Promise<void> {
+    // A fresh index id unless a saved index (with its sequences) is read below.
+    this.indexId = crypto.randomBytes(8).toString('hex');
+    const db = IndexDb.open(this.dbFile);
+    this.db = db;
+    const meta = db.meta();
+    if (!meta) {
+      // First start with a database: import a JSON state file of an earlier version once.
+      await this.loadJson();
+      if (this.entries.size || this.local.size) {
+        await this.save();
+        await fs.promises.unlink(this.stateFile).catch(() => undefined);
+      }
+      return;
+    }
+    for (const r of db.records()) {
+      try {
+        // Every record was verified before it was saved; the database is the engine's own (owner-only).
+        const sealed = verifyRecord(this.keys, { body: r.body, sig: r.sig }, { trusted: true });
+        const p = this.plainLevel ? openRecord(this.keys, sealed) : undefined;
+        this.seq = r.seq - 1;
+        this.install(sealed, p, false);
+      } catch (e) {
+        this.err(e as Error);
+      }
+    }
+    for (const l of db.local()) this.local.set(l.path, { size: l.size, mtime: l.mtime, ino: l.ino, mode: l.mode });
+    this.indexId = meta.index;
+    this.seq = Math.max(this.seq, meta.seq);
+    for (const pr of db.peers()) {
+      const have = new TrackedMap<string, string>();
+      for (const h of db.have(pr.device)) have.set(h.id, h.hash);
+      have.dirty.clear();
+      this.remotes.set(pr.device, { index: pr.index, seq: pr.seq, have });
+    }
+    this.entries.dirty.clear();
+    this.local.dirty.clear();
+  }
+
+  /** The JSON state file of protocol 2 and 3 before the database (read once, then removed). */
+  private async loadJson(): Promise<void> {
     let raw: string;
     try {
       raw = await fs.promises.readFile(this.stateFile, 'utf8');
     } catch {
       return;
     }
-    const st = JSON.parse(raw) as { entries: Array<[string, string]>; local?: Array<[string, number, number, number, number]> };
-    for (const [b, s] of st.entries) {
+    const st = JSON.parse(raw) as SavedState;
+    const sequenced = st.v === 2 && typeof st.index === 'string' && /^[0-9a-f]{16}$/.test(st.index);
+    // Entries are saved in sequence order, so installing them in order keeps each one's sequence.
+    for (const [b, s, seq] of st.entries) {
       try {
-        const sealed = verifyRecord(this.keys, { body: Buffer.from(b, 'base64'), sig: Buffer.from(s, 'base64') });
+        // Every record was verified before it was saved; the state file is the engine's own (owner-only).
+        const sealed = verifyRecord(this.keys, { body: Buffer.from(b, 'base64'), sig: Buffer.from(s, 'base64') }, { trusted: true });
         const p = this.plainLevel ? openRecord(this.keys, sealed) : undefined;
+        if (sequenced && typeof seq === 'number' && seq > this.seq) this.seq = seq - 1;
         this.install(sealed, p, false);
       } catch (e) {
         this.err(e as Error);
       }
     }
     for (const [p, size, mtime, ino, mode] of st.local ?? []) this.local.set(p, { size, mtime, ino, mode });
+    if (!sequenced) return; // a version 1 state: peers remember nothing of it
+    this.indexId = st.index!;
+    this.seq = Math.max(this.seq, st.seq ?? 0);
+    for (const [device, r] of Object.entries(st.peers ?? {})) {
+      const have = new TrackedMap<string, string>();
+      for (const [id, h] of r.have) {
+        const hash = h || this.entries.get(id)?.s.hash;
+        if (hash) have.set(id, hash);
+      }
+      this.remotes.set(device, { index: r.index, seq: r.seq, have });
+    }
   }
 
   private scheduleSave(): void {
@@ -331,16 +423,40 @@ export class Folder extends EventEmitter<FolderEvents> {
     }, 3000);
   }
 
+  /** Write what changed since the last save (records, stat cache, peers' indexes) in one transaction. */
   private async save(): Promise<void> {
-    const entries: Array<[string, string]> = [];
-    for (const e of this.entries.values()) entries.push([e.s.body.toString('base64'), e.s.sig.toString('base64')]);
-    const local: Array<[string, number, number, number, number]> = [];
-    if (this.plainLevel) for (const [p, s] of this.local) local.push([p, s.size, s.mtime, s.ino, s.mode]);
-    const data = JSON.stringify({ v: 1, entries, local });
-    await fs.promises.mkdir(path.dirname(this.stateFile), { recursive: true });
-    const tmp = this.stateFile + '.' + crypto.randomBytes(4).toString('hex') + '.tmp';
-    await fs.promises.writeFile(tmp, data);
-    await fs.promises.rename(tmp, this.stateFile);
+    const db = this.db;
+    if (!db) return;
+    for (const l of this.links) if (l.remote && this.doneWith(l)) l.remote.seq = Math.max(l.remote.seq, l.recvSeq);
+    const batch: SaveBatch = { index: this.indexId, seq: this.seq, records: [], local: [], peers: [], resetPeers: [...this.resetPeers], have: [] };
+    for (const id of this.entries.dirty) {
+      const e = this.entries.get(id);
+      batch.records.push(e ? { id, seq: e.seq, body: e.s.body, sig: e.s.sig } : { id, deleted: true });
+    }
+    for (const p of this.local.dirty) batch.local.push([p, this.local.get(p)]);
+    for (const [device, r] of this.remotes) {
+      batch.peers.push({ device, index: r.index, seq: r.seq });
+      for (const id of r.have.dirty) batch.have.push([device, id, r.have.get(id)]);
+    }
+    db.save(batch);
+    this.entries.dirty.clear();
+    this.local.dirty.clear();
+    for (const r of this.remotes.values()) r.have.dirty.clear();
+    this.resetPeers.clear();
+  }
+
+  /**
+   * Whether every record this peer sent has been dealt with (applied, or
+   * decided against): only then may its sequence be remembered, since the
+   * versions we still want live in memory only and a delta would not resend them.
+   */
+  private doneWith(link: Link): boolean {
+    for (const w of this.wanted.values()) {
+      if (w.sources.has(link)) return false;
+      const next = (w as Want & { next?: Want }).next;
+      if (next?.sources.has(link)) return false;
+    }
+    return true;
   }
 
   /** Put a verified record into the index. */
@@ -435,6 +551,18 @@ export class Folder extends EventEmitter<FolderEvents> {
     }
     await forEachLimit(todo, 4, async ([rel, cache]) => {
       if (this.closed) return;
+      const st = files.get(rel)!;
+      const known = this.byPath.get(rel);
+      const was = known ? this.entries.get(known) : undefined;
+      if (cache && was?.p && !was.p.del && cache.size === st.size && cache.mtime === st.mtime && cache.ino === st.ino && was.p.size === st.size && was.p.mtime === st.mtime) {
+        // Only the permission bits changed: same content, so no need to read and hash the file again.
+        if (was.seq > startSeq || this.applying.has(rel)) return;
+        const plain: PlainRecord = { ...was.p, mode: st.mode };
+        this.local.set(rel, st);
+        this.install(makeRecord(this.keys, plain, vvBump(was.s.vv, this.device), was.s.blocks), plain);
+        changed = true;
+        return;
+      }
       const h = await hashFile(() => this.openRead(rel), this.keys);
       if (!h || this.applying.has(rel) || this.local.get(rel) !== cache || this.closed) return;
       const id = this.byPath.get(rel);
@@ -485,6 +613,8 @@ export class Folder extends EventEmitter<FolderEvents> {
     const link: Link = {
       conn,
       have: new Map(),
+      remote: null,
+      recvSeq: 0,
       fullIndex: false,
       sentIdx: 0,
       inflightBytes: 0,
@@ -502,7 +632,9 @@ export class Folder extends EventEmitter<FolderEvents> {
     conn.on('close', () => this.detach(link));
     conn.resume();
     if (conn.closed) return;
-    this.sendFullIndex(link);
+    // Our index goes out once the peer said what it already holds of it (its IndexStart).
+    const r = this.remotes.get(conn.remoteDevice);
+    conn.send({ type: MsgType.IndexStart, index: this.indexId, have: r ? { index: r.index, seq: r.seq } : null });
     const peers = this.peerAddresses(link);
     if (peers.length) conn.send({ type: MsgType.Peers, peers });
     for (const l of this.links) {
@@ -521,6 +653,7 @@ export class Folder extends EventEmitter<FolderEvents> {
 
   private detach(link: Link): void {
     if (!this.links.delete(link)) return;
+    if (link.remote && this.doneWith(link)) link.remote.seq = Math.max(link.remote.seq, link.recvSeq);
     for (const r of link.reqs.values()) r.reject(new SyncError('CLOSED', 'peer disconnected'));
     link.reqs.clear();
     for (const w of this.wanted.values()) w.sources.delete(link);
@@ -529,20 +662,46 @@ export class Folder extends EventEmitter<FolderEvents> {
     this.checkSynced();
   }
 
-  private sendFullIndex(link: Link): void {
-    const all = [...this.entries.values()].sort((a, b) => a.seq - b.seq);
+  private onIndexStart(link: Link, m: IndexStartMsg): void {
+    if (link.remote) {
+      link.conn.destroy(new SyncError('BAD_MESSAGE', 'second IndexStart'));
+      return;
+    }
+    const device = link.conn.remoteDevice;
+    let r = this.remotes.get(device);
+    if (!r || r.index !== m.index) {
+      // A new index on the peer (first contact, or its database was reset): forget what we had of the old one.
+      if (r) this.resetPeers.add(device);
+      r = { index: m.index, seq: 0, have: new TrackedMap() };
+      this.remotes.set(device, r);
+      this.scheduleSave();
+    }
+    for (const [id, h] of link.have) r.have.set(id, h);
+    link.have = r.have;
+    link.remote = r;
+    link.recvSeq = r.seq;
+    // Only what changed since the sequence the peer holds of this very index; all of it otherwise.
+    this.sendIndexSince(link, m.have && m.have.index === this.indexId ? m.have.seq : 0);
+  }
+
+  private sendIndexSince(link: Link, since: number): void {
+    const all: Entry[] = [];
+    for (const e of this.entries.values()) if (e.seq > since) all.push(e);
+    all.sort((a, b) => a.seq - b.seq);
     let batch: WireRecord[] = [];
     let size = 0;
+    let last = since;
     for (const e of all) {
       batch.push({ body: e.s.body, sig: e.s.sig });
       size += e.s.body.length + 68;
+      last = e.seq;
       if (batch.length >= 2000 || size > 4 * 1024 * 1024) {
-        link.conn.send({ type: MsgType.Index, final: false, records: batch });
+        link.conn.send({ type: MsgType.Index, final: false, seq: last, records: batch });
         batch = [];
         size = 0;
       }
     }
-    if (batch.length) link.conn.send({ type: MsgType.Index, final: false, records: batch });
+    link.conn.send({ type: MsgType.Index, final: false, seq: this.seq, records: batch });
     link.sentIdx = this.log.length;
     link.ready = true;
     if (this.scannedOnce) this.sendFinal(link);
@@ -571,12 +730,13 @@ export class Folder extends EventEmitter<FolderEvents> {
         batch.push({ body: e.s.body, sig: e.s.sig });
         size += e.s.body.length + 68;
         if (batch.length >= 2000 || size > 4 * 1024 * 1024) {
-          link.conn.send({ type: MsgType.IndexUpdate, final: false, records: batch });
+          // No sequence claim yet: an entry later in the log may carry an older sequence.
+          link.conn.send({ type: MsgType.IndexUpdate, final: false, seq: 0, records: batch });
           batch = [];
           size = 0;
         }
       }
-      if (batch.length) link.conn.send({ type: MsgType.IndexUpdate, final: false, records: batch });
+      if (batch.length) link.conn.send({ type: MsgType.IndexUpdate, final: false, seq: this.seq, records: batch });
       link.sentIdx = this.log.length;
     }
     // Compact the log once every link has consumed it.
@@ -594,9 +754,14 @@ export class Folder extends EventEmitter<FolderEvents> {
       case MsgType.Index:
       case MsgType.IndexUpdate:
         for (const r of m.records) this.onRecord(link, r);
+        if (m.seq) link.recvSeq = Math.max(link.recvSeq, m.seq);
         if (m.type === MsgType.Index && m.final) link.fullIndex = true;
+        if (m.records.length) this.scheduleSave();
         this.pump();
         this.checkSynced();
+        return;
+      case MsgType.IndexStart:
+        this.onIndexStart(link, m);
         return;
       case MsgType.Request:
         void this.serve(link, m.id, m.kind, m.hash, m.size);
@@ -1203,6 +1368,7 @@ export class Folder extends EventEmitter<FolderEvents> {
     const s = this.isInSync();
     if (s && !this.lastSynced) {
       this.lastSynced = true;
+      this.scheduleSave(); // remembers how far each peer's index is dealt with
       this.emit('folderSynced', { folderId: this.id, peers: [...this.links].filter((l) => !l.conn.closed).length });
     } else if (!s) this.lastSynced = false;
   }
@@ -1270,6 +1436,16 @@ export class Folder extends EventEmitter<FolderEvents> {
  */
 export function fileMode(recordMode: number): number {
   return (recordMode & 0o777) | 0o600;
+}
+
+/** The state file (JSON): the index in sequence order, local stat cache, and what we hold of each peer's index. */
+interface SavedState {
+  v: 1 | 2;
+  index?: string;
+  seq?: number;
+  entries: Array<[string, string, number?]>;
+  local?: Array<[string, number, number, number, number]>;
+  peers?: Record<string, { index: string; seq: number; have: Array<[string, string]> }>;
 }
 
 function now(): number {

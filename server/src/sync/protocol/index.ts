@@ -6,7 +6,7 @@
  * the rest of the engine (see PROTOCOL.md for the prose version).
  */
 
-export const MAGIC = Buffer.from('BSY2', 'ascii');
+export const MAGIC = Buffer.from('BSY3', 'ascii');
 /** The first three bytes of every handshake magic; the fourth is the version digit. */
 const MAGIC_FAMILY = Buffer.from('BSY', 'ascii');
 /** Cleartext refusal a responder sends to an initiator of another version: "BSYV" ‖ u8 version ‖ UTF-8 reason. */
@@ -15,7 +15,7 @@ export const REFUSAL = Buffer.from('BSYV', 'ascii');
 export const MAX_FRAME = 16 * 1024 * 1024 + 4096;
 /** Largest frame body accepted before the handshake is done: nothing unauthenticated may cost more. */
 export const MAX_PREAUTH_FRAME = 4096;
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 /** Most addresses one Peers message may carry. */
 export const MAX_PEERS = 32;
 
@@ -39,6 +39,7 @@ export enum MsgType {
   Response = 5,
   Peers = 6,
   Error = 7,
+  IndexStart = 8,
 }
 
 export interface HelloMsg {
@@ -57,7 +58,26 @@ export interface WireRecord {
 export interface IndexMsg {
   type: MsgType.Index | MsgType.IndexUpdate;
   final: boolean;
+  /**
+   * The sender's index sequence this message brings the receiver up to: every
+   * record of the sender's index with a sequence at or below it has now been
+   * sent (in this session or, for a delta, in an earlier one). 0: no claim.
+   */
+  seq?: number;
   records: WireRecord[];
+}
+/** 16 hex digits: a random id a device gives its index of one folder; a new one whenever that index starts afresh. */
+export const INDEX_ID = /^[0-9a-f]{16}$/;
+/**
+ * Sent once by each side right after the Hellos, before any Index: the
+ * sender's own index id, and what it already holds of the receiver's index
+ * (its index id and the highest sequence received), so the receiver sends
+ * only the records that changed since.
+ */
+export interface IndexStartMsg {
+  type: MsgType.IndexStart;
+  index: string;
+  have: { index: string; seq: number } | null;
 }
 export enum BlockKind {
   Plain = 0,
@@ -90,7 +110,7 @@ export interface ErrorMsg {
   code: string;
   message: string;
 }
-export type Message = HelloMsg | IndexMsg | RequestMsg | ResponseMsg | PeersMsg | ErrorMsg;
+export type Message = HelloMsg | IndexMsg | IndexStartMsg | RequestMsg | ResponseMsg | PeersMsg | ErrorMsg;
 
 /* ---------------- frames ---------------- */
 
@@ -216,13 +236,16 @@ export function encodeMessage(m: Message): Buffer {
     }
     case MsgType.Index:
     case MsgType.IndexUpdate: {
-      let size = 6;
+      let size = 14;
       for (const r of m.records) size += 4 + r.body.length + 64;
+      const seq = m.seq ?? 0;
+      if (!Number.isSafeInteger(seq) || seq < 0) fail('bad index sequence');
       const out = Buffer.allocUnsafe(size);
       out[0] = m.type;
       out[1] = m.final ? 1 : 0;
-      out.writeUInt32BE(m.records.length, 2);
-      let o = 6;
+      out.writeBigUInt64BE(BigInt(seq), 2);
+      out.writeUInt32BE(m.records.length, 10);
+      let o = 14;
       for (const r of m.records) {
         if (r.sig.length !== 64) fail('signature must be 64 bytes');
         out.writeUInt32BE(r.body.length, o);
@@ -251,6 +274,8 @@ export function encodeMessage(m: Message): Buffer {
       head[5] = m.status;
       return Buffer.concat([head, m.data]);
     }
+    case MsgType.IndexStart:
+      return Buffer.concat([Buffer.from([m.type]), Buffer.from(JSON.stringify({ index: m.index, have: m.have }))]);
     case MsgType.Peers:
       return Buffer.concat([Buffer.from([m.type]), Buffer.from(JSON.stringify({ peers: m.peers }))]);
     case MsgType.Error:
@@ -293,11 +318,13 @@ export function decodeMessage(b: Buffer): Message {
     }
     case MsgType.Index:
     case MsgType.IndexUpdate: {
-      if (body.length < 5) fail('short index');
+      if (body.length < 13) fail('short index');
       const flags = body[0]!;
       if (flags > 1) fail('bad index flags');
-      const n = body.readUInt32BE(1);
-      let o = 5;
+      const seq = body.readBigUInt64BE(1);
+      if (seq > BigInt(Number.MAX_SAFE_INTEGER)) fail('bad index sequence');
+      const n = body.readUInt32BE(9);
+      let o = 13;
       const records: WireRecord[] = [];
       for (let i = 0; i < n; i++) {
         if (o + 4 > body.length) fail('truncated index');
@@ -308,7 +335,7 @@ export function decodeMessage(b: Buffer): Message {
         o += len + 64;
       }
       if (o !== body.length) fail('trailing bytes in index');
-      return { type: t, final: flags === 1, records };
+      return { type: t, final: flags === 1, seq: Number(seq), records };
     }
     case MsgType.Request: {
       if (body.length !== 41) fail('bad request length');
@@ -323,6 +350,16 @@ export function decodeMessage(b: Buffer): Message {
       const status = body[4]!;
       if (status > 2) fail('bad response status');
       return { type: MsgType.Response, id: body.readUInt32BE(0), status, data: body.subarray(5) };
+    }
+    case MsgType.IndexStart: {
+      const o = jsonBody(body);
+      if (Object.keys(o).length !== 2 || typeof o.index !== 'string' || !INDEX_ID.test(o.index)) fail('bad index id');
+      if (o.have === null) return { type: MsgType.IndexStart, index: o.index, have: null };
+      const h = o.have as Record<string, unknown>;
+      if (!h || typeof h !== 'object' || Array.isArray(h) || Object.keys(h).length !== 2) fail('bad index start');
+      if (typeof h.index !== 'string' || !INDEX_ID.test(h.index)) fail('bad index id');
+      if (typeof h.seq !== 'number' || !Number.isSafeInteger(h.seq) || h.seq < 0) fail('bad index sequence');
+      return { type: MsgType.IndexStart, index: o.index, have: { index: h.index, seq: h.seq } };
     }
     case MsgType.Peers: {
       const o = jsonBody(body);
