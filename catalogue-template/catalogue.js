@@ -172,6 +172,21 @@
     if (query) runSearch();
     window.BURROW_LOADED_AT = performance.now();
     document.documentElement.setAttribute('data-loaded', String(n));
+    try { sessionStorage.removeItem('burrow.loadRetries'); } catch (e) { /* storage off */ }
+  }
+  // A shard that is missing now (the NAS republished while this copy was still syncing) arrives
+  // within seconds: load the page again by itself, a few times with growing pauses, while the user
+  // is not in a dialog or menu, instead of leaving a half-loaded catalogue until someone reloads.
+  function retryLoadSoon() {
+    var KEY = 'burrow.loadRetries', tries = 0;
+    try { tries = Number(sessionStorage.getItem(KEY) || '0'); } catch (e) { /* storage off */ }
+    if (tries >= 8) { setStatus(loadError.replace('Trying again in a moment.', 'Reload the page in a moment.')); return; }
+    setTimeout(function again() {
+      var veil = document.getElementById('veil'), menu = document.getElementById('menu');
+      if ((veil && !veil.hidden) || (menu && !menu.hidden)) { setTimeout(again, 1000); return; }
+      try { sessionStorage.setItem(KEY, String(tries + 1)); } catch (e) { /* storage off */ }
+      location.reload();
+    }, 1000 * Math.min(10, 1 + tries));
   }
   function pathOf(i) { return blob.slice(off[i], off[i + 1] - 1); }
   function buildChildren() {
@@ -867,8 +882,10 @@
           s.async = false;
           s.src = 'data/c-' + name + '.js';
           s.onerror = function () {
-            loadError = 'Part of the catalogue (' + name + ') is missing: the NAS is publishing or sync is still running. Reload in a moment.';
+            if (loadError) return;
+            loadError = 'Part of the catalogue (' + name + ') is missing: the NAS is publishing or sync is still running. Trying again in a moment.';
             setStatus(loadError);
+            retryLoadSoon();
           };
           head.appendChild(s);
         });
