@@ -1046,10 +1046,16 @@ export class Folder extends EventEmitter<FolderEvents> {
       let dirty = false;
       let finished = false;
       let flushing: Promise<void> = Promise.resolve();
+      // Flushes run one after another (the timer's and close()'s could overlap, and two writeFiles
+      // on one file interleave into corrupt JSON), each to a temp name renamed over the last, so a
+      // kill at any moment leaves a whole progress file.
       const flush = async (): Promise<void> => {
-        if (!dirty || finished) return;
-        dirty = false;
-        flushing = fs.promises.writeFile(progFile, JSON.stringify({ hash: w.s.hash, done: [...verified] }));
+        flushing = flushing.catch(() => undefined).then(async () => {
+          if (!dirty || finished) return;
+          dirty = false;
+          await fs.promises.writeFile(progFile + '.tmp', JSON.stringify({ hash: w.s.hash, done: [...verified] }));
+          await fs.promises.rename(progFile + '.tmp', progFile);
+        });
         await flushing;
       };
       this.progressFlushers.add(flush);
