@@ -9,7 +9,7 @@
  * keeps the roots and exits 1. The choices are reproducible from the seed; the timing of the
  * processes is not, so a failure is reproduced by the same seed plus the printed action list.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
@@ -24,9 +24,10 @@ const opts = new Command('soak')
   .option('--seed <n>', 'PRNG seed', String(Date.now() % 1_000_000))
   .option('--phase-seconds <n>', 'length of one phase of actions and faults', '40')
   .option('--settle-seconds <n>', 'how long the household may take to converge after a phase', '180')
+  .option('--tmpfs-mb <n>', 'put every root on a tmpfs of this size, so a full disk can be injected (0 = no tmpfs, no full-disk faults)', '256')
   .option('--keep', 'keep the roots even when every invariant holds')
   .parse(process.argv)
-  .opts<{ minutes: string; seed: string; phaseSeconds: string; settleSeconds: string; keep?: boolean }>();
+  .opts<{ minutes: string; seed: string; phaseSeconds: string; settleSeconds: string; tmpfsMb: string; keep?: boolean }>();
 
 const SEED = Number(opts.seed);
 const rnd = prng(SEED);
@@ -40,10 +41,14 @@ const bytes = (n: number) => {
 };
 
 const base = tempRoot('burrow-soak-');
+/** Whether base is a small tmpfs of its own (mounting needs root); only then is a full disk injected. */
+const onTmpfs = Number(opts.tmpfsMb) > 0 && spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${Number(opts.tmpfsMb)}m`, 'tmpfs', base]).status === 0;
+/** While the disk is full, the driver's own writes (device and store edits) pause: a half-written file would make the model lie. */
+let diskFull = false;
 const hh = new Household(base);
 const model = new Model();
 const actions: string[] = [];
-const stats = { actions: 0, skipped: 0, kills: 0, restarts: 0, requests: 0, requestsUnknown: 0, replays: 0, phases: 0, byKind: {} as Record<string, number> };
+const stats = { actions: 0, skipped: 0, kills: 0, diskFulls: 0, restarts: 0, requests: 0, requestsUnknown: 0, replays: 0, phases: 0, byKind: {} as Record<string, number> };
 let phase = 0;
 let step = 0;
 let counter = 0;
@@ -53,7 +58,11 @@ function record(kind: string, line: string): void {
   stats.actions++;
   stats.byKind[kind] = (stats.byKind[kind] ?? 0) + 1;
   actions.push(`[${phase}.${step}] ${line}`);
-  fs.appendFileSync(path.join(base, 'actions.log'), `${new Date().toISOString()} [${phase}.${step}] ${line}\n`);
+  try {
+    fs.appendFileSync(path.join(base, 'actions.log'), `${new Date().toISOString()} [${phase}.${step}] ${line}\n`);
+  } catch {
+    /* a full disk: the list stays in memory and is printed on a failure */
+  }
 }
 
 // ---------- catalogue requests through the agents' local APIs ----------
@@ -192,7 +201,12 @@ const ACTS: Array<[number, string, Act]> = [
   [2, 'revoke-share', async (d) => {
     const s = pick([...model.shares.values()].filter((x) => x.active && x.kind === 'folder' && free(x.source)));
     if (!s) return false;
-    await request(d, 'revoke-share', s.source, { shareId: s.id }, [s.source], () => (s.active = false));
+    await request(d, 'revoke-share', s.source, { shareId: s.id }, [s.source], (o) => {
+      s.active = false;
+      // By design the links move to a new share, <id>-revoked-<date>, under new secrets.
+      const to = String(o.result?.revokedTo ?? '');
+      if (to) model.shares.set(to, { id: to, source: s.source, kind: 'folder', active: true });
+    });
     return true;
   }],
   [5, 'mkdir', async (d) => {
@@ -303,9 +317,22 @@ const ACTS: Array<[number, string, Act]> = [
     const p = pick(freeFiles().filter((f) => !model.inActiveShare(f)));
     if (!p) return false;
     const buf = bytes(100 + Math.floor(rnd() * 30_000));
-    fs.writeFileSync(path.join(storeDir(), p), buf); // in place, as a user over SMB would
+    const abs = path.join(storeDir(), p);
+    const before = { ino: fs.statSync(abs).ino, sha: shaOf(abs) };
+    // Dedupe hard-links equal files, so an in-place edit changes every path of that inode. A copy
+    // with the same content that dedupe might link at this very moment may or may not change: "either".
+    const mates = [...model.files].filter(([q, f]) => q !== p && before.sha !== null && f.shas.size === 1 && f.shas.has(before.sha)).map(([q]) => q);
+    const linked = new Set(mates.filter((q) => fs.statSync(path.join(storeDir(), q), { throwIfNoEntry: false })?.ino === before.ino));
+    fs.writeFileSync(abs, buf); // in place, as a user over SMB would
+    const nowLinked = new Set(mates.filter((q) => fs.statSync(path.join(storeDir(), q), { throwIfNoEntry: false })?.ino === before.ino));
     model.setFile(p, sha256(buf));
     model.busy.add(p);
+    for (const q of mates) {
+      model.busy.add(q);
+      if (linked.has(q) && nowLinked.has(q)) model.setFile(q, sha256(buf));
+      else if (linked.has(q) || nowLinked.has(q)) model.setFile(q, before.sha!, sha256(buf));
+      else model.setFile(q, before.sha!, sha256(buf));
+    }
     record('store-edit', `NAS store edits files/${p} in place (${buf.length} B)`);
     return true;
   }],
@@ -353,13 +380,14 @@ function runCli(args: string[]): Promise<{ code: number | null; err: string }> {
 
 interface FaultPlan {
   at: number;
-  who: Who;
+  who: Who | 'disk';
   downMs: number;
 }
 function planFaults(phaseMs: number): FaultPlan[] {
   const out: FaultPlan[] = [];
   const n = chance(0.25) ? 0 : chance(0.6) ? 1 : 2;
-  for (let i = 0; i < n; i++) out.push({ at: Math.floor(rnd() * phaseMs * 0.9), who: pick(['nas', 'alpha', 'beta', 'friend'] as Who[])!, downMs: 300 + Math.floor(rnd() * 5000) });
+  const kinds: Array<Who | 'disk'> = onTmpfs ? ['nas', 'alpha', 'beta', 'friend', 'disk'] : ['nas', 'alpha', 'beta', 'friend'];
+  for (let i = 0; i < n; i++) out.push({ at: Math.floor(rnd() * phaseMs * 0.9), who: pick(kinds)!, downMs: 300 + Math.floor(rnd() * 5000) });
   return out;
 }
 function armFaults(plans: FaultPlan[]): { stop: () => void } {
@@ -369,11 +397,20 @@ function armFaults(plans: FaultPlan[]): { stop: () => void } {
     timers.push(
       setTimeout(() => {
         if (stopped) return;
+        if (f.who === 'disk') {
+          if (diskFull) return;
+          stats.diskFulls++;
+          actions.push(`[${phase}.${step}] FAULT disk full for ${f.downMs * 2} ms`);
+          fillDisk();
+          timers.push(setTimeout(emptyDisk, f.downMs * 2));
+          return;
+        }
+        const who = f.who;
         stats.kills++;
-        actions.push(`[${phase}.${step}] FAULT kill -9 ${f.who}, restart after ${f.downMs} ms`);
-        void hh.kill(f.who).then(() => {
+        actions.push(`[${phase}.${step}] FAULT kill -9 ${who}, restart after ${f.downMs} ms`);
+        void hh.kill(who).then(() => {
           // Anything in flight now has an unknown outcome: the model says "either" (settled later).
-          timers.push(setTimeout(() => void hh.restart(f.who).then(() => stats.restarts++, () => undefined), f.downMs));
+          timers.push(setTimeout(() => void hh.restart(who).then(() => stats.restarts++, () => undefined), f.downMs));
         });
       }, f.at),
     );
@@ -382,8 +419,37 @@ function armFaults(plans: FaultPlan[]): { stop: () => void } {
     stop: () => {
       stopped = true;
       for (const t of timers) clearTimeout(t);
+      emptyDisk();
     },
   };
+}
+
+const ballast = () => path.join(base, 'ballast');
+/** Fill the tmpfs to the last byte with a ballast file. */
+function fillDisk(): void {
+  diskFull = true;
+  const fd = fs.openSync(ballast(), 'a');
+  const chunk = Buffer.alloc(1024 * 1024, 7);
+  try {
+    for (let small = false; ; ) {
+      try {
+        fs.writeSync(fd, small ? chunk.subarray(0, 4096) : chunk);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
+        if (small) break;
+        small = true;
+      }
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  hh.log.push(`${new Date().toISOString()} disk full`);
+}
+function emptyDisk(): void {
+  if (!diskFull) return;
+  fs.rmSync(ballast(), { force: true });
+  diskFull = false;
+  hh.log.push(`${new Date().toISOString()} disk has room again`);
 }
 
 // ---------- setup ----------
@@ -414,7 +480,7 @@ function fail(problems: string[], where: string): never {
     ...hh.log.map((l) => `  ${l}`),
     `actions (${actions.length}; also in ${path.join(base, 'actions.log')}):`,
     ...actions.slice(-150).map((a) => `  ${a}`),
-    `roots kept for inspection: ${base}`,
+    `roots kept for inspection: ${base}${onTmpfs ? ` (a tmpfs: umount ${base} when done)` : ''}`,
     `rerun: npm run soak -- --minutes ${opts.minutes} --seed ${SEED} --phase-seconds ${opts.phaseSeconds}`,
   ];
   process.stdout.write(out.join('\n') + '\n');
@@ -427,7 +493,12 @@ async function main(): Promise<void> {
   const endAt = started + Number(opts.minutes) * 60_000;
   const phaseMs = Number(opts.phaseSeconds) * 1000;
   process.stdout.write(`soak: seed ${SEED}, ${opts.minutes} min, roots in ${base}\n`);
-  process.stdout.write('soak: SKIPPED faults (not built yet): a full disk on a small tmpfs, and network cuts with namespaces. Only kill -9 and restart are injected.\n');
+  process.stdout.write(
+    onTmpfs
+      ? `soak: roots on a ${opts.tmpfsMb} MB tmpfs: full-disk faults are on.\n`
+      : '**************** soak: SKIPPED full-disk faults: the roots are not on a tmpfs of their own (--tmpfs-mb 0, or mount needs root) ****************\n',
+  );
+  process.stdout.write('**************** soak: SKIPPED network cuts (network namespaces are not built into the soak yet): only kill -9, restart and a full disk are injected ****************\n');
   const canaryDir = path.join(base, 'canary');
   fs.mkdirSync(path.join(canaryDir, 'sub'), { recursive: true });
   for (let i = 0; i < 5; i++) fs.writeFileSync(path.join(canaryDir, i % 2 ? 'sub' : '', `c${i}.bin`), bytes(1000));
@@ -443,7 +514,7 @@ async function main(): Promise<void> {
     hh,
     model,
     canary: { dir: canaryDir, before: treeShas(canaryDir, false) },
-    baseEntries: new Set(['nas', 'alpha', 'beta', 'friend', 'canary', 'actions.log', 'failure.txt']),
+    baseEntries: new Set(['nas', 'alpha', 'beta', 'friend', 'canary', 'actions.log', 'failure.txt', 'ballast']),
     friend: { shareId, revoked: false, atRevoke: null },
     known: new Map(),
   };
@@ -461,7 +532,8 @@ async function main(): Promise<void> {
       let r = rnd() * TOTAL_WEIGHT;
       const [, kind, act] = ACTS.find(([w]) => (r -= w) < 0) ?? ACTS[0]!;
       const d = pick(DEVICES)!;
-      if (!(await act(d))) {
+      const writes = kind.startsWith('local-') || kind.startsWith('store-') || kind === 'two-device-edit';
+      if ((writes && diskFull) || !(await act(d))) {
         stats.skipped++;
         actions.push(`[${phase}.${step}] (${kind} on ${d}: nothing to do)`);
       }
@@ -471,13 +543,17 @@ async function main(): Promise<void> {
     if (!world.friend.revoked && Date.now() >= revokeFriendAt) await revokeFriend(world);
     await settleAndCheck(world, `phase ${phase}`);
     const el = ((Date.now() - started) / 60_000).toFixed(1);
-    process.stdout.write(`soak: phase ${phase} ok at ${el} min: ${stats.actions} actions, ${stats.kills} kills, ${stats.requests} requests (${stats.requestsUnknown} with an unknown outcome), ${model.files.size} files in the model\n`);
+    process.stdout.write(`soak: phase ${phase} ok at ${el} min: ${stats.actions} actions, ${stats.kills} kills, ${stats.diskFulls} full disks, ${stats.requests} requests (${stats.requestsUnknown} with an unknown outcome), ${model.files.size} files in the model\n`);
   }
   await hh.stopAll();
   for (const k of world.known.values()) process.stdout.write(`soak: KNOWN BUG seen (not fatal): ${k}\n`);
   const summary = { seed: SEED, knownBugs: [...world.known.keys()], minutes: Number(((Date.now() - started) / 60_000).toFixed(1)), ...stats, files: model.files.size, destroyed: model.destroyed.length, shares: model.shares.size };
   process.stdout.write(`soak: PASSED ${JSON.stringify(summary)}\n`);
-  if (!opts.keep) fs.rmSync(base, { recursive: true, force: true });
+  if (!opts.keep) {
+    fs.rmSync(base, { recursive: true, force: true });
+    if (onTmpfs) spawnSync('umount', [base]);
+    fs.rmSync(base, { recursive: true, force: true });
+  }
 }
 
 async function revokeFriend(world: World): Promise<void> {
