@@ -223,6 +223,9 @@ const ACTS: Array<[number, string, Act]> = [
     if (!dir) return false;
     const under = model.filesUnder(dir).map((p) => ({ p, shas: model.files.get(p)!.shas }));
     await request(d, 'destroy-folder', dir, {}, [dir], (o) => {
+      // Folders made inside it go too (whether the folder itself stays is not checked).
+      model.mkdirs = model.mkdirs.filter((m) => { const full = join(m.parent, m.name); return full !== dir && !full.startsWith(`${dir}/`); });
+      for (const x of [...model.dirs]) if (x.startsWith(`${dir}/`)) model.dirs.delete(x);
       for (const u of under) {
         model.files.delete(u.p);
         for (const w of model.wants.values()) w.delete(u.p);

