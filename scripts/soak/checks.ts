@@ -36,6 +36,16 @@ function sameTree(a: Map<string, Sha>, b: Map<string, Sha>): string[] {
   return out;
 }
 
+function inodesUnder(dir: string): Set<number> {
+  const out = new Set<number>();
+  try {
+    for (const e of fs.readdirSync(dir, { recursive: true, withFileTypes: true })) if (e.isFile()) out.add(fs.statSync(path.join(e.parentPath, e.name)).ino);
+  } catch {
+    /* no trash yet */
+  }
+  return out;
+}
+
 /** Files under a trash item that still share their inode with another path (nlink > 1). */
 function linkedPayload(dir: string): string[] {
   const out: string[] = [];
@@ -81,11 +91,18 @@ export function checkAll(w: World): string[] {
     }
   }
   // 2. Every device holds exactly what it asked for, as hard links of the store's inodes on the NAS.
+  const trashInos = inodesUnder(path.join(hh.nasRoot, '.burrow', 'trash'));
   for (const d of DEVICES) {
     const want = model.wants.get(d)!;
-    for (const p of want) {
+    for (const p of [...want]) {
       const storeIno = ino(path.join(store, p));
       const linkIno = ino(path.join(hh.nasRoot, 'devices', d, p));
+      if (linkIno === null && storeIno !== null && trashInos.has(storeIno)) {
+        // A destroy of another path that dedupe had linked to this one took the device's link too.
+        w.known.set('destroy-removes-deduped-twin', `destroy of a path removed ${d}'s link of a different path dedupe had linked to it (e.g. devices/${d}/${p}; files/${p} is still in the store)`);
+        want.delete(p);
+        continue;
+      }
       if (linkIno === null) problems.push(`${d}: NAS devices/${d}/${p} is missing`);
       else if (linkIno !== storeIno) problems.push(`${d}: NAS devices/${d}/${p} is not a hard link of files/${p} (ino ${linkIno} vs ${storeIno})`);
       const dev = shaOf(path.join(hh.agentRoot(d), 'files', p));
