@@ -171,7 +171,10 @@ export function checkAll(w: World): string[] {
     }
     if (s.active && s.kind === 'file' && model.files.has(s.source)) {
       const a = ino(path.join(dir, path.basename(s.source)));
-      if (a !== ino(path.join(store, s.source))) problems.push(`share: shared/${s.id}/${path.basename(s.source)} is not a hard link of files/${s.source}`);
+      const storeIno = ino(path.join(store, s.source));
+      if (a === null && storeIno !== null && trashInos.has(storeIno))
+        w.known.set('destroy-removes-deduped-twin-share', `destroy of a path removed the link in a share of a different path dedupe had linked to it (e.g. shared/${s.id}/${path.basename(s.source)} of files/${s.source})`);
+      else if (a !== storeIno) problems.push(`share: shared/${s.id}/${path.basename(s.source)} is not a hard link of files/${s.source}`);
     }
   }
   // 5. Nothing exists outside the roots.
