@@ -556,7 +556,7 @@ async function main(): Promise<void> {
   const summary = { seed: SEED, knownBugs: [...world.known.keys()], minutes: Number(((Date.now() - started) / 60_000).toFixed(1)), ...stats, files: model.files.size, destroyed: model.destroyed.length, shares: model.shares.size };
   process.stdout.write(`soak: PASSED ${JSON.stringify(summary)}\n`);
   if (!opts.keep) {
-    fs.rmSync(base, { recursive: true, force: true });
+    // A tmpfs goes with its contents when unmounted; the mount point itself cannot be removed before.
     if (onTmpfs) spawnSync('umount', [base]);
     fs.rmSync(base, { recursive: true, force: true });
   }
