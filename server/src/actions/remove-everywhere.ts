@@ -110,6 +110,9 @@ export function planRemoveEverywhere(
       if (!base) continue;
       const abs = path.join(base, h.path);
       if (planned.has(abs) || lstatOrUndefined(abs)?.ino !== ino) continue;
+      // Dedupe makes different store paths one inode: a device link under a path the store still
+      // holds (and this destroy does not remove) is that other entry's copy, not a renamed one.
+      if (h.area.startsWith('device:') && keepsStorePath(L.files, h.path, items)) continue;
       b.add({ op: 'unlink', path: b.rel(abs), ino, keep: b.rel(path.join(L.files, storeRel)) });
       planned.add(abs);
       out.linksRemoved++;
@@ -135,4 +138,11 @@ export function planRemoveEverywhere(
   }
   b.commit.push({ db: 'trash-add', id: trashId, originalPath: opts.originalPath, kind: opts.kind, bytes: out.bytes, files: out.files, requestId: req.id, at: opts.now.getTime() });
   return out;
+}
+
+/** Whether files/<rel> exists and lies outside every item being removed. */
+function keepsStorePath(filesRoot: string, rel: string, items: string[]): boolean {
+  if (items.some((item) => item === '' || rel === item || rel.startsWith(item + '/'))) return false;
+  const abs = deviceSafe(filesRoot, rel);
+  return abs !== null && lstatOrUndefined(abs)?.isFile() === true;
 }
