@@ -65,7 +65,12 @@ export const adoptAction: Action = {
         continue;
       }
       const rec = env.subscriptions.linkOf(d, e.rel);
-      const storeUnchanged = fst?.isFile() && rec && rec.ino === fst.ino && rec.size === fst.size && rec.mtime_ms === fst.mtimeMs;
+      // The store path still holds the inode this device was linked to: any in-place edit of it
+      // reached the device through that same link, so the device's new version is a plain edit
+      // made on top of it (a concurrent edit is the sync engine's conflict, on the device side).
+      // Comparing the recorded size/mtime instead took every edit after an owner's in-place edit
+      // for "both sides changed" (soak finding 2). The store's version still goes to the trash below.
+      const storeUnchanged = fst?.isFile() && rec && rec.ino === fst.ino;
       if (fst?.isFile() && storeUnchanged) {
         // The device edited its copy: the new version becomes the store copy; the old one goes to the trash.
         const backup = path.join(trashDir, e.rel);

@@ -110,6 +110,9 @@ export function planRemoveEverywhere(
       if (!base) continue;
       const abs = path.join(base, h.path);
       if (planned.has(abs) || lstatOrUndefined(abs)?.ino !== ino) continue;
+      // Dedupe makes different store paths one inode: a device link under a path the store still
+      // holds (and this destroy does not remove) is that other entry's copy, not a renamed one.
+      if (h.area.startsWith('device:') && keepsStorePath(L.files, h.path, items)) continue;
       b.add({ op: 'unlink', path: b.rel(abs), ino, keep: b.rel(path.join(L.files, storeRel)) });
       planned.add(abs);
       out.linksRemoved++;
@@ -130,9 +133,41 @@ export function planRemoveEverywhere(
   }
   b.endStep();
 
+  // A destroyed file whose inode is still linked elsewhere (dedupe made it one inode with a
+  // store file that stays, or a device keeps it under that twin's name) must not stay that inode
+  // in the trash: an in-place edit of the live copy would rewrite what was destroyed, and a
+  // restore would bring back the edit. Giving the trash copy its own inode keeps the destroyed
+  // bytes intact whatever happens to the live file; restore then needs no special case. The
+  // copy is decided when the step runs (nlink > 1 then), so links removed above do not count.
+  const shared = sharedPayloadFiles(L.files, items);
+  for (const rel of shared) b.add({ op: 'own-copy', path: b.rel(path.join(payload, rel)) });
+  if (shared.length > 0) b.endStep();
+
   for (const d of env.store.devices.list()) {
     for (const item of items) b.commit.push({ db: 'unsubscribe', device: d.name, path: item }, { db: 'forget-links', device: d.name, path: item });
   }
   b.commit.push({ db: 'trash-add', id: trashId, originalPath: opts.originalPath, kind: opts.kind, bytes: out.bytes, files: out.files, requestId: req.id, at: opts.now.getTime() });
+  return out;
+}
+
+/** Whether files/<rel> exists and lies outside every item being removed. */
+function keepsStorePath(filesRoot: string, rel: string, items: string[]): boolean {
+  if (items.some((item) => item === '' || rel === item || rel.startsWith(item + '/'))) return false;
+  const abs = deviceSafe(filesRoot, rel);
+  return abs !== null && lstatOrUndefined(abs)?.isFile() === true;
+}
+
+/** Payload paths (relative to payload/) of the files being removed that have more than one link now. */
+function sharedPayloadFiles(filesRoot: string, items: string[]): string[] {
+  const out: string[] = [];
+  for (const item of items) {
+    const abs = path.join(filesRoot, item);
+    const st = lstatOrUndefined(abs);
+    if (!st) continue;
+    const top = path.basename(item);
+    if (st.isFile() && st.nlink > 1) out.push(top);
+    if (st.isDirectory())
+      for (const e of walk(abs, FILES_AREA, item)) if (e.st.isFile() && e.st.nlink > 1) out.push(path.join(top, path.relative(item, e.rel)));
+  }
   return out;
 }

@@ -389,6 +389,45 @@ export class AnchoredDir {
   }
 
   /**
+   * Give `rel` its own inode holding the same bytes (mode and mtime kept): copy into a temp file
+   * beside it (O_EXCL | O_NOFOLLOW in the held parent), fsync, rename over `rel`. Other hard
+   * links of the old inode keep the old inode; `rel` no longer changes when they are edited.
+   */
+  copyToOwnInode(rel: string): void {
+    const src = this.openFile(rel, C.O_RDONLY);
+    try {
+      const st = fs.fstatSync(src);
+      this.inParent(rel, (at, name) => {
+        const tmp = at.slice(0, at.length - name.length) + `.${name.slice(0, 180)}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
+        const fd = fs.openSync(tmp, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, st.mode & 0o7777);
+        try {
+          try {
+            const buf = Buffer.allocUnsafe(1 << 20);
+            let pos = 0;
+            for (;;) {
+              const n = fs.readSync(src, buf, 0, buf.length, pos);
+              if (n === 0) break;
+              let off = 0;
+              while (off < n) off += fs.writeSync(fd, buf, off, n - off);
+              pos += n;
+            }
+            fs.futimesSync(fd, st.atime, st.mtime);
+            fs.fsyncSync(fd);
+          } finally {
+            fs.closeSync(fd);
+          }
+          fs.renameSync(tmp, at);
+        } catch (err) {
+          fs.rmSync(tmp, { force: true });
+          throw err;
+        }
+      }, false);
+    } finally {
+      fs.closeSync(src);
+    }
+  }
+
+  /**
    * Write a file so readers only ever see the old or the new content: a temp file beside it
    * (created O_EXCL | O_NOFOLLOW in the held parent), fsync, rename. Returns false without writing
    * when `skipIfSame` and the content is identical.

@@ -152,6 +152,8 @@ function opVerb(op: Op): string {
       return 'remove the folder';
     case 'write':
       return 'write';
+    case 'own-copy':
+      return 'copy';
     case 'sync-add':
       return 'start syncing';
     case 'sync-remove':

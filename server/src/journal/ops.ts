@@ -17,6 +17,8 @@ export type Op =
   | { op: 'rename'; from: string; to: string }
   | { op: 'rmdir'; path: string; ifEmpty?: boolean }
   | { op: 'write'; path: string; content: string }
+  /** Give `path` its own inode if it shares one (the trash copy of a deduped file). */
+  | { op: 'own-copy'; path: string }
   | { op: 'replace'; from: string; to: string; previousFrom: string | null }
   | { op: 'sync-add'; kind: SyncKind; name: string; path: string; mode: 'send-receive' | 'send-only' | 'receive-only' }
   | { op: 'sync-remove'; kind: SyncKind; name: string };
@@ -116,6 +118,12 @@ export async function applyOp(op: Op, env: OpEnv): Promise<void> {
     case 'write':
       A.writeFileAtomic(op.path, op.content, { skipIfSame: true });
       return;
+    case 'own-copy': {
+      const st = A.lstat(op.path);
+      if (!st) throw stepError('SOURCE_GONE', `Cannot copy ${op.path}: it is gone.`, 'Try the request again.');
+      if (st.isFile() && st.nlink > 1) A.copyToOwnInode(op.path);
+      return;
+    }
     case 'replace': {
       // jdupes' order: link to a temp name beside the target, then rename over it, so the
       // target path always holds one complete version.
@@ -171,6 +179,8 @@ export async function undoOp(op: Op, env: OpEnv): Promise<void> {
       }
       return;
     }
+    case 'own-copy':
+      return; // the copy holds the same bytes; a later dedupe links it again
     case 'replace':
       removeTempFile(A, tmpNameFor(op.to));
       if (op.previousFrom !== null) await applyOp({ op: 'replace', from: op.previousFrom, to: op.to, previousFrom: null }, env);
