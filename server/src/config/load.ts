@@ -11,11 +11,18 @@ const validate = ajv.compile<BurrowConfig>(ConfigSchema);
 /** Parse and validate a config document; fills in defaults for every missing key. */
 export function parseConfig(text: string, file = 'config.yaml'): BurrowConfig {
   let doc: unknown;
+  // A YAML warning (an unknown tag, say) is refused like an error: the key it touched would
+  // otherwise load as something other than what its author wrote, and the warning would only
+  // reach a terminal nobody reads.
+  let problem: string | undefined;
   try {
-    doc = YAML.parse(text) ?? {};
+    const d = YAML.parseDocument(text);
+    problem = (d.errors[0] ?? d.warnings[0])?.message;
+    if (problem === undefined) doc = d.toJS() ?? {};
   } catch (err) {
-    throw errors.badConfig(file, `it is not valid YAML (${(err as Error).message.split('\n')[0]})`);
+    problem = (err as Error).message;
   }
+  if (problem !== undefined) throw errors.badConfig(file, `it is not valid YAML (${problem.split('\n')[0]})`);
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw errors.badConfig(file, 'the top level must be a mapping of keys');
   if (!validate(doc)) {
     const detail = (validate.errors ?? [])
