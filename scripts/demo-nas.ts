@@ -7,7 +7,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import crypto from 'node:crypto';
 import { initRoot, openRoot } from '../server/src/root/open-root.js';
+import { checkAdminPassword, readAdminPasswordHash, setAdminPassword } from '../server/src/root/admin-password.js';
+import { layoutOf } from '../server/src/root/layout.js';
 import { addDevice } from '../server/src/devices/add-device.js';
 import { startNas } from '../server/src/nas.js';
 import { logFileOf } from '../server/src/log.js';
@@ -79,6 +82,19 @@ async function main(): Promise<void> {
   const made = makeDemoStore(root);
   process.stdout.write(made.created ? `Demo store created at ${root} (${made.files} files, devices: laptop, phone)\n` : `Using the existing demo store at ${root}\n`);
   if (process.argv.includes('--no-start')) return;
+  // A demo must be usable from its one command: give a store without an admin password a random
+  // one, kept beside the database (0600) so the next demo run can say it again. A real root gets
+  // its password from "burrow init" or "burrow password" instead.
+  const layout = layoutOf(root);
+  const demoPasswordFile = path.join(layout.state, 'demo-password');
+  if (!readAdminPasswordHash(layout)) {
+    const pw = crypto.randomBytes(12).toString('base64url');
+    await setAdminPassword(layout, pw);
+    fs.writeFileSync(demoPasswordFile, pw + '\n', { mode: 0o600 });
+  }
+  const saved = fs.existsSync(demoPasswordFile) ? fs.readFileSync(demoPasswordFile, 'utf8').trim() : undefined;
+  // Said again only while it still is the password (the owner may have changed it since).
+  const demoPassword = saved && (await checkAdminPassword(layout, saved)) === 'ok' ? saved : undefined;
   const signals = installStopSignals();
   const nas = await startNas(root, { verbose });
   process.stdout.write(
@@ -88,7 +104,7 @@ async function main(): Promise<void> {
       `  catalogue:        ${nas.url}/catalogue/catalogue.html`,
       `  catalogue file:   ${path.join(root, 'catalogue', 'catalogue.html')}`,
       `  API status:       ${nas.url}/api/status  (send "Authorization: Bearer <${nas.ctx.layout.apiToken}>")`,
-      `  log in:           ${fs.existsSync(nas.ctx.layout.adminPassword) ? 'with the admin password' : `set a password first: burrow password --root ${root}`}`,
+      `  log in:           ${demoPassword ? `password ${demoPassword}  (the demo's own; change it with ./burrow password --root ${root})` : 'with the admin password'}`,
       `  log:              ${logFileOf(nas.ctx.layout.logs)}${verbose ? ' (and stderr)' : ' (--verbose: also on stderr)'}`,
       `  network:          ${process.env.BURROW_NETWORK === 'private' ? 'private (no public DHT, no LAN beacons; BURROW_NETWORK=public to change)' : process.env.BURROW_NETWORK}`,
       '  stop with Ctrl-C',
