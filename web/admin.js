@@ -243,9 +243,14 @@ function renderTorrents(list) {
   );
 }
 
+// Each refresh of the log is numbered: an answer that comes back after a newer one was asked for
+// (the device filter changed while a live update was fetching) is dropped, never drawn over it.
+let requestsAsked = 0;
 async function refreshRequests() {
+  const asked = ++requestsAsked;
   const device = document.getElementById('request-device').value;
   const rows = await getJson('/api/requests?limit=50&device=' + encodeURIComponent(device));
+  if (asked !== requestsAsked || device !== document.getElementById('request-device').value) return;
   fillRows(document.getElementById('request-rows'), (rows || []).map((r) => [r.action, r.path || '.', r.state + (r.reason ? ': ' + r.reason : ''), when(r.updatedAt)]), 'No requests from ' + device + '.');
 }
 
