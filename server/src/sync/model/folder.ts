@@ -680,8 +680,19 @@ export class Folder extends EventEmitter<FolderEvents> {
     link.have = r.have;
     link.remote = r;
     link.recvSeq = r.seq;
+    // With index deltas the peer will not announce again what it announced before this
+    // connection, so versions we still want (a revert, a transfer cut by a restart) get it as a
+    // source now, from what we remember it holds; otherwise they would wait for a change forever.
+    let sourced = false;
+    for (const w of this.wanted.values()) {
+      if (!w.s.del && link.have.get(w.s.id) === w.s.hash && !w.sources.has(link)) {
+        w.sources.add(link);
+        sourced = true;
+      }
+    }
     // Only what changed since the sequence the peer holds of this very index; all of it otherwise.
     this.sendIndexSince(link, m.have && m.have.index === this.indexId ? m.have.seq : 0);
+    if (sourced) this.pump();
   }
 
   private sendIndexSince(link: Link, since: number): void {
