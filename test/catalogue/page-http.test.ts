@@ -57,7 +57,8 @@ describe('the catalogue served by a running NAS', () => {
     await page.locator('#dlg-body input[value=b]').check();
     await page.locator('#dlg-confirm').click();
     await expect.poll(() => page.locator('#device').textContent()).toBe('device: b');
-    expect(await boldness(page, 'x')).toEqual({ get: true, open: false });
+    // The page may be redrawing (or reloading itself for a fresh catalogue) right then: wait for the row.
+    await expect.poll(() => boldness(page, 'x').catch(() => null)).toEqual({ get: true, open: false });
     await page.reload();
     await loaded(page);
     await expect.poll(() => page.locator('#device').textContent()).toBe('device: b');
