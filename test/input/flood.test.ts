@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addDevice, startNas, stopProc, tempRoot, waitFor, type NasHandle } from '../agent/harness.js';
-import { api, ownerHeaders, timedGet } from './nas-api.js';
+import { waitFor, type NasHandle } from '../agent/harness.js';
+import { api, ownerHeaders, startNasWithPhone, stopNasAndClean, timedGet } from './nas-api.js';
 
 /**
  * Issue 11, item 10, against a real NAS process: 100,000 junk lines in one worklist used to keep
@@ -10,22 +10,15 @@ import { api, ownerHeaders, timedGet } from './nas-api.js';
  * capped rate, and GET /api/health answers within 200 ms all the while.
  */
 const LINES = 100_000;
-let base: string;
+let started: Awaited<ReturnType<typeof startNasWithPhone>> | undefined;
 let nas: NasHandle;
 
 beforeAll(async () => {
-  base = tempRoot('burrow-flood-');
-  const root = path.join(base, 'nas');
-  fs.mkdirSync(path.join(root, 'files'), { recursive: true });
-  fs.writeFileSync(path.join(root, 'files', 'last.txt'), 'after the flood\n');
-  nas = await startNas(root);
-  addDevice(root, 'phone');
+  started = await startNasWithPhone('burrow-flood-', { 'last.txt': 'after the flood\n' });
+  nas = started.nas;
 }, 60_000);
 
-afterAll(async () => {
-  await stopProc(nas);
-  if (base) fs.rmSync(base, { recursive: true, force: true });
-});
+afterAll(() => stopNasAndClean(started));
 
 describe('a flooded worklist', () => {
   it('drains while the API keeps answering health checks within 200 ms', async () => {

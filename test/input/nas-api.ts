@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
+import { addDevice, startNas, stopProc, tempRoot, type NasHandle } from '../agent/harness.js';
 
 /**
  * Talk to a running NAS's HTTP API as the owner's scripts do: with the bearer token from
@@ -44,4 +45,22 @@ export function timedGet(base: string, p: string, headers: Record<string, string
 export function poisonLine(id: string, device: string, p: string): string {
   const depth = 9000;
   return `{"id":${JSON.stringify(id)},"device":${JSON.stringify(device)},"action":"get","path":${JSON.stringify(p)},"args":${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}}`;
+}
+
+/** A real NAS process on a fresh root whose files/ holds `files` (name → content), with device "phone". */
+export async function startNasWithPhone(prefix: string, files: Record<string, string>): Promise<{ base: string; nas: NasHandle }> {
+  const base = tempRoot(prefix);
+  const root = path.join(base, 'nas');
+  fs.mkdirSync(path.join(root, 'files'), { recursive: true });
+  for (const [name, content] of Object.entries(files)) fs.writeFileSync(path.join(root, 'files', name), content);
+  const nas = await startNas(root);
+  addDevice(root, 'phone');
+  return { base, nas };
+}
+
+/** Stop the NAS (if started) and remove its temp root. */
+export async function stopNasAndClean(started: { base: string; nas: NasHandle } | undefined): Promise<void> {
+  if (!started) return;
+  await stopProc(started.nas);
+  fs.rmSync(started.base, { recursive: true, force: true });
 }

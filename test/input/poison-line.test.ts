@@ -1,15 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addDevice, startNas, stopProc, tempRoot, waitFor, type NasHandle } from '../agent/harness.js';
-import { api, poisonLine } from './nas-api.js';
+import { startNas, stopProc, waitFor, type NasHandle } from '../agent/harness.js';
+import { api, poisonLine, startNasWithPhone, stopNasAndClean } from './nas-api.js';
 
 /**
  * Issue 11, item 9, against a real NAS process: a worklist line whose args nest 9,000 deep
  * (54 KB) used to throw inside the offset transaction, so the device's worklist was stuck for
  * good and the same body over HTTP gave a 500.
  */
-let base: string;
+let started: Awaited<ReturnType<typeof startNasWithPhone>> | undefined;
 let nas: NasHandle;
 const wl = () => path.join(nas.root, 'devices', 'phone', '.burrow', 'worklist.jsonl');
 const append = (text: string) => {
@@ -21,18 +21,11 @@ const linked = (rel: string) => fs.existsSync(path.join(nas.root, 'devices', 'ph
 const stateOf = async (id: string) => (await api(nas.root, nas.url, `/api/requests/${id}`)).json;
 
 beforeAll(async () => {
-  base = tempRoot('burrow-poison-');
-  const root = path.join(base, 'nas');
-  fs.mkdirSync(path.join(root, 'files'), { recursive: true });
-  for (const f of ['a.txt', 'b.txt', 'c.txt']) fs.writeFileSync(path.join(root, 'files', f), `${f}\n`);
-  nas = await startNas(root);
-  addDevice(root, 'phone');
+  started = await startNasWithPhone('burrow-poison-', { 'a.txt': 'a.txt\n', 'b.txt': 'b.txt\n', 'c.txt': 'c.txt\n' });
+  nas = started.nas;
 }, 60_000);
 
-afterAll(async () => {
-  await stopProc(nas);
-  if (base) fs.rmSync(base, { recursive: true, force: true });
-});
+afterAll(() => stopNasAndClean(started));
 
 describe('a poison worklist line', () => {
   it('becomes a failed request with a reason, and the good line after it runs; also after a restart', async () => {
@@ -48,7 +41,7 @@ describe('a poison worklist line', () => {
 
     // Across a restart: the poison line is not read again, the next good line runs once.
     await stopProc(nas);
-    nas = await startNas(nas.root);
+    nas = started!.nas = await startNas(nas.root);
     append(poisonLine('poison-line-02', 'phone', 'c.txt') + '\n' + line({ id: 'good-after-02', device: 'phone', action: 'get', path: 'b.txt' }));
     await waitFor('the good line after the restart ran', () => linked('b.txt'), 30_000);
     expect((await stateOf('poison-line-02')).state).toBe('failed');

@@ -24,22 +24,31 @@ function traffic(e: SyncEngine): number {
   return e.listPeers('f').reduce((a, p) => a + p.bytesIn + p.bytesOut, 0);
 }
 
+/**
+ * A sender `a` serving folder f from A, and `open()` that starts a fresh receiver engine on B
+ * (dialling a directly), as a restart would: each call is a new process's engine.
+ */
+async function senderAndReceiver(root: string, A: string, B: string, receiver: 'read-write' | 'read-only'): Promise<{ a: SyncEngine; open: () => Promise<SyncEngine> }> {
+  const s = newFolderSecrets();
+  const a = await engine(root, 'a');
+  engines.push(a);
+  await a.addFolder({ id: 'f', path: A, secret: s.readWrite, mode: 'send-receive' });
+  const open = async (): Promise<SyncEngine> => {
+    const b = await engine(root, 'b', { knownHosts: [`127.0.0.1:${a.port}`] });
+    engines.push(b);
+    await b.addFolder(receiver === 'read-write' ? { id: 'f', path: B, secret: s.readWrite, mode: 'send-receive' } : { id: 'f', path: B, secret: s.readOnly, mode: 'receive-only' });
+    return b;
+  };
+  return { a, open };
+}
+
 describe('index deltas on reconnect', () => {
   it('a restarted receiver with 10,000 files in sync exchanges under 1 MB of index and is in sync within 5 s', async () => {
     const root = await tmpDir();
-    const s = newFolderSecrets();
     const A = path.join(root, 'a');
     const B = path.join(root, 'b');
     await makeFiles(A);
-    const a = await engine(root, 'a');
-    engines.push(a);
-    await a.addFolder({ id: 'f', path: A, secret: s.readWrite, mode: 'send-receive' });
-    const open = async (): Promise<SyncEngine> => {
-      const b = await engine(root, 'b', { knownHosts: [`127.0.0.1:${a.port}`] });
-      engines.push(b);
-      await b.addFolder({ id: 'f', path: B, secret: s.readWrite, mode: 'send-receive' });
-      return b;
-    };
+    const { a, open } = await senderAndReceiver(root, A, B, 'read-write');
     const b = await open();
     await waitFor(() => b.progress('f').inSync && a.progress('f').inSync, 100_000, 'first sync');
     expect(b.listFiles('f').filter((x) => !x.deleted)).toHaveLength(FILES);
@@ -63,20 +72,11 @@ describe('index deltas on reconnect', () => {
 
   it('a receiver whose state was reset gets the whole index again (a new index id)', async () => {
     const root = await tmpDir();
-    const s = newFolderSecrets();
     const A = path.join(root, 'a');
     const B = path.join(root, 'b');
     await fs.promises.mkdir(A, { recursive: true });
     for (let i = 0; i < 50; i++) await fs.promises.writeFile(path.join(A, `f${i}.txt`), `file ${i}`);
-    const a = await engine(root, 'a');
-    engines.push(a);
-    await a.addFolder({ id: 'f', path: A, secret: s.readWrite, mode: 'send-receive' });
-    const open = async (): Promise<SyncEngine> => {
-      const b = await engine(root, 'b', { knownHosts: [`127.0.0.1:${a.port}`] });
-      engines.push(b);
-      await b.addFolder({ id: 'f', path: B, secret: s.readOnly, mode: 'receive-only' });
-      return b;
-    };
+    const { open } = await senderAndReceiver(root, A, B, 'read-only');
     const b = await open();
     await waitFor(() => b.progress('f').inSync, 20_000, 'first sync');
     await b.close();

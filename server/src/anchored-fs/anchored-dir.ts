@@ -398,29 +398,17 @@ export class AnchoredDir {
     try {
       const st = fs.fstatSync(src);
       this.inParent(rel, (at, name) => {
-        const tmp = at.slice(0, at.length - name.length) + `.${name.slice(0, 180)}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
-        const fd = fs.openSync(tmp, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, st.mode & 0o7777);
-        try {
-          try {
-            const buf = Buffer.allocUnsafe(1 << 20);
-            let pos = 0;
-            for (;;) {
-              const n = fs.readSync(src, buf, 0, buf.length, pos);
-              if (n === 0) break;
-              let off = 0;
-              while (off < n) off += fs.writeSync(fd, buf, off, n - off);
-              pos += n;
-            }
-            fs.futimesSync(fd, st.atime, st.mtime);
-            fs.fsyncSync(fd);
-          } finally {
-            fs.closeSync(fd);
+        replaceViaTemp(at, name, st.mode & 0o7777, (fd) => {
+          const buf = Buffer.allocUnsafe(1 << 20);
+          let pos = 0;
+          for (;;) {
+            const n = fs.readSync(src, buf, 0, buf.length, pos);
+            if (n === 0) break;
+            writeAll(fd, buf, n);
+            pos += n;
           }
-          fs.renameSync(tmp, at);
-        } catch (err) {
-          fs.rmSync(tmp, { force: true });
-          throw err;
-        }
+          fs.futimesSync(fd, st.atime, st.mtime);
+        });
       }, false);
     } finally {
       fs.closeSync(src);
@@ -450,23 +438,38 @@ export class AnchoredDir {
           /* missing, or not a plain file: write it */
         }
       }
-      const tmp = at.slice(0, at.length - name.length) + `.${name.slice(0, 180)}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
-      const fd = fs.openSync(tmp, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, opts.mode ?? 0o644);
-      try {
-        try {
-          fs.writeSync(fd, buf);
-          fs.fsyncSync(fd);
-        } finally {
-          fs.closeSync(fd);
-        }
-        fs.renameSync(tmp, at);
-      } catch (err) {
-        fs.rmSync(tmp, { force: true });
-        throw err;
-      }
+      replaceViaTemp(at, name, opts.mode ?? 0o644, (fd) => writeAll(fd, buf, buf.length));
       return true;
     }, false);
   }
+}
+
+/**
+ * Replace `at` (whose last segment is `name`) so readers only ever see the old or the new file:
+ * fill a temp file created O_EXCL | O_NOFOLLOW beside it, fsync, rename over; the temp file never
+ * survives a failure.
+ */
+function replaceViaTemp(at: string, name: string, mode: number, fill: (fd: number) => void): void {
+  const tmp = at.slice(0, at.length - name.length) + `.${name.slice(0, 180)}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
+  const fd = fs.openSync(tmp, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, mode);
+  try {
+    try {
+      fill(fd);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, at);
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    throw err;
+  }
+}
+
+/** A write may be short (a signal, a full disk that frees up); loop until all `n` bytes are down. */
+function writeAll(fd: number, buf: Buffer, n: number): void {
+  let off = 0;
+  while (off < n) off += fs.writeSync(fd, buf, off, n - off);
 }
 
 /** rm -rf of an anchored path: folders are opened O_NOFOLLOW and emptied through their own fd. */
