@@ -21,7 +21,7 @@ export async function serve(f: FolderState, link: Link, id: number, kind: BlockK
     if (kind === BlockKind.Cipher) {
       if (!f.plainLevel) data = await f.store!.get(h);
       else {
-        const loc = f.cipherIndex.get(h);
+        const loc = f.blocks.byCipher(h);
         if (loc) {
           const plain = await readAt(f, loc.path, loc.off, loc.len);
           if (plain && sha256b64(plain) === loc.plain) {
@@ -31,7 +31,7 @@ export async function serve(f: FolderState, link: Link, id: number, kind: BlockK
         }
       }
     } else if (f.plainLevel && link.conn.remoteLevel !== 'enc') {
-      const loc = f.blockIndex.get(h);
+      const loc = f.blocks.byPlain(h);
       if (loc) {
         const plain = await readAt(f, loc.path, loc.off, loc.len);
         if (plain && sha256b64(plain) === h) data = plain;

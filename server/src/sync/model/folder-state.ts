@@ -17,7 +17,9 @@ import { SyncError } from '../errors.js';
 import type { PlainRecord, SealedRecord } from './records.js';
 import { META_DIR, type StatInfo } from './scanner.js';
 import { BlockStore } from './blockstore.js';
-import { IndexDb, TrackedMap } from './index-db.js';
+import type { IndexDb } from './index-db.js';
+import type { WriteBehind } from './write-behind.js';
+import type { BlockTable, RecordTable } from './tables.js';
 import { AnchoredDir, anchoredAt } from '../../anchored-fs/index.js';
 
 export const O_READ_NOFOLLOW = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW;
@@ -78,17 +80,19 @@ export interface Entry {
 export interface RemoteIndex {
   index: string;
   seq: number;
-  have: TrackedMap<string, string>;
+  have: WriteBehind<string>;
 }
 export interface Link {
   conn: Connection;
-  have: Map<string, string>;
+  /** Which version of each record the peer announced: its stored holdings once its IndexStart arrived. */
+  have: Map<string, string> | WriteBehind<string>;
   /** Set once the peer's IndexStart arrived: what we remember of its index. */
   remote: RemoteIndex | null;
   /** The highest sequence of the peer's index it says we now hold (from its Index messages). */
   recvSeq: number;
   fullIndex: boolean;
-  sentIdx: number;
+  /** Our records up to this sequence went to this peer. */
+  sentSeq: number;
   inflightBytes: number;
   inflightCount: number;
   reqs: Map<number, { resolve: (b: Buffer) => void; reject: (e: Error) => void; size: number }>;
@@ -178,19 +182,15 @@ export abstract class FolderState extends EventEmitter<FolderEvents> {
    */
   readonly fsa: AnchoredDir;
 
-  entries = new TrackedMap<string, Entry>();
+  /** The index (set by load(), index-store.ts): in the database, with only recent changes in memory. */
+  entries!: RecordTable;
+  local!: WriteBehind<StatInfo>;
+  blocks!: BlockTable;
   db: IndexDb | null = null;
-  /** Peers whose index started afresh since the last save: their stored rows go. */
-  resetPeers = new Set<string>();
   /** Our index id: random, new whenever this index starts afresh (no state file). */
   indexId = '';
   remotes = new Map<string, RemoteIndex>();
-  byPath = new Map<string, string>();
-  local = new TrackedMap<string, StatInfo>();
-  log: string[] = [];
   seq = 0;
-  blockIndex = new Map<string, Loc>();
-  cipherIndex = new Map<string, Loc & { plain: string }>();
   links = new Set<Link>();
   wanted = new Map<string, Want>();
   /** Versions that failed in a way no retry can fix: never wanted again. */

@@ -8,10 +8,13 @@ import { MsgType, RespStatus, MAX_PEERS, type IndexStartMsg, type Message, type 
 import type { Connection } from '../transport/index.js';
 import { SyncError } from '../errors.js';
 import { openRecord, pickWinner, verifyRecord, vvCompare, type PlainRecord, type SealedRecord } from './records.js';
-import { TrackedMap } from './index-db.js';
-import { PEERS_INTERVAL_MS, PEERS_PER_INTERVAL, type FolderState, type Entry, type Link, type Want } from './folder-state.js';
+import { haveTable } from './tables.js';
+import { PEERS_INTERVAL_MS, PEERS_PER_INTERVAL, type FolderState, type Link, type Want } from './folder-state.js';
+
+/** Index messages wait for the socket to drain past this many buffered bytes. */
+const SEND_BUFFER = 8 * 1024 * 1024;
 import { now } from './util.js';
-import { scheduleSave, doneWith } from './index-store.js';
+import { scheduleSave, doneWith, flush } from './index-store.js';
 import { decide } from './conflict-resolution.js';
 import { pump, dispatch } from './puller.js';
 import { serve } from './block-server.js';
@@ -46,7 +49,7 @@ export function attach(f: FolderState, conn: Connection): void {
     remote: null,
     recvSeq: 0,
     fullIndex: false,
-    sentIdx: 0,
+    sentSeq: 0,
     inflightBytes: 0,
     inflightCount: 0,
     reqs: new Map(),
@@ -101,12 +104,15 @@ export function onIndexStart(f: FolderState, link: Link, m: IndexStartMsg): void
   let r = f.remotes.get(device);
   if (!r || r.index !== m.index) {
     // A new index on the peer (first contact, or its database was reset): forget what we had of the old one.
-    if (r) f.resetPeers.add(device);
-    r = { index: m.index, seq: 0, have: new TrackedMap() };
+    if (r) {
+      r.have.discard();
+      f.db?.resetHave(device);
+    }
+    r = { index: m.index, seq: 0, have: haveTable(f.db!, device, () => flush(f)) };
     f.remotes.set(device, r);
     scheduleSave(f);
   }
-  for (const [id, h] of link.have) r.have.set(id, h);
+  if (link.have instanceof Map) for (const [id, h] of link.have) r.have.set(id, h);
   link.have = r.have;
   link.remote = r;
   link.recvSeq = r.seq;
@@ -121,29 +127,31 @@ export function onIndexStart(f: FolderState, link: Link, m: IndexStartMsg): void
     }
   }
   // Only what changed since the sequence the peer holds of this very index; all of it otherwise.
-  sendIndexSince(f, link, m.have && m.have.index === f.indexId ? m.have.seq : 0);
+  void sendIndexSince(f, link, m.have && m.have.index === f.indexId ? m.have.seq : 0).catch((e: Error) => f.err(e, device));
   if (sourced) pump(f);
 }
 
-export function sendIndexSince(f: FolderState, link: Link, since: number): void {
-  const all: Entry[] = [];
-  for (const e of f.entries.values()) if (e.seq > since) all.push(e);
-  all.sort((a, b) => a.seq - b.seq);
+/**
+ * Our index after sequence `since`, read from the database a page at a time and
+ * sent at the pace the peer reads it, so neither the index nor the socket's
+ * buffer of it sits in memory whole.
+ */
+export async function sendIndexSince(f: FolderState, link: Link, since: number): Promise<void> {
   let batch: WireRecord[] = [];
   let size = 0;
-  let last = since;
-  for (const e of all) {
+  for (const e of f.entries.since(since)) {
     batch.push({ body: e.s.body, sig: e.s.sig });
     size += e.s.body.length + 68;
-    last = e.seq;
     if (batch.length >= 2000 || size > 4 * 1024 * 1024) {
-      link.conn.send({ type: MsgType.Index, final: false, seq: last, records: batch });
+      link.conn.send({ type: MsgType.Index, final: false, seq: e.seq, records: batch });
       batch = [];
       size = 0;
+      if (link.conn.writableLength > SEND_BUFFER) await link.conn.drain();
+      if (link.conn.closed || f.closed) return;
     }
   }
   link.conn.send({ type: MsgType.Index, final: false, seq: f.seq, records: batch });
-  link.sentIdx = f.log.length;
+  link.sentSeq = f.seq;
   link.ready = true;
   if (f.scannedOnce) sendFinal(f, link);
 }
@@ -158,34 +166,20 @@ export function scheduleBroadcast(f: FolderState): void {
 
 export function broadcast(f: FolderState): void {
   for (const link of f.links) {
-    if (!link.ready || link.conn.closed) continue;
+    if (!link.ready || link.conn.closed || link.sentSeq >= f.seq) continue;
     let batch: WireRecord[] = [];
     let size = 0;
-    const sent = new Set<string>();
-    for (let i = link.sentIdx; i < f.log.length; i++) {
-      const id = f.log[i]!;
-      if (sent.has(id)) continue;
-      const e = f.entries.get(id);
-      if (!e) continue;
-      sent.add(id);
+    for (const e of f.entries.since(link.sentSeq)) {
       batch.push({ body: e.s.body, sig: e.s.sig });
       size += e.s.body.length + 68;
       if (batch.length >= 2000 || size > 4 * 1024 * 1024) {
-        // No sequence claim yet: an entry later in the log may carry an older sequence.
-        link.conn.send({ type: MsgType.IndexUpdate, final: false, seq: 0, records: batch });
+        link.conn.send({ type: MsgType.IndexUpdate, final: false, seq: e.seq, records: batch });
         batch = [];
         size = 0;
       }
     }
     if (batch.length) link.conn.send({ type: MsgType.IndexUpdate, final: false, seq: f.seq, records: batch });
-    link.sentIdx = f.log.length;
-  }
-  // Compact the log once every link has consumed it.
-  let min = f.log.length;
-  for (const l of f.links) if (l.ready) min = Math.min(min, l.sentIdx);
-  if (min > 10000 && min === f.log.length) {
-    f.log = [];
-    for (const l of f.links) l.sentIdx = 0;
+    link.sentSeq = f.seq;
   }
 }
 

@@ -6,6 +6,7 @@ import { SyncError } from '../errors.js';
 import { walk } from './scanner.js';
 import type { FolderState, Link, LocalChange } from './folder-state.js';
 import { pump } from './puller.js';
+import { idOf } from './index-store.js';
 import { checkSynced } from './status.js';
 
 /**
@@ -16,7 +17,9 @@ export async function localChanges(f: FolderState): Promise<LocalChange[]> {
   if (!f.plainLevel || f.canPublish || f.closed) return [];
   const files = await walk(f.root);
   const out: LocalChange[] = [];
-  for (const [rel, id] of f.byPath) {
+  const known = new Set<string>();
+  for (const { path: rel, id } of f.entries.paths()) {
+    known.add(rel);
     const e = f.entries.get(id);
     if (!e?.p || f.wanted.has(id) || f.applying.has(rel)) continue;
     const st = files.get(rel);
@@ -28,7 +31,7 @@ export async function localChanges(f: FolderState): Promise<LocalChange[]> {
     if (!st) out.push({ path: rel, change: 'deleted' });
     else if (!c || c.size !== st.size || c.mtime !== st.mtime || c.ino !== st.ino || c.mode !== st.mode) out.push({ path: rel, change: 'modified' });
   }
-  for (const rel of files.keys()) if (!f.byPath.has(rel)) out.push({ path: rel, change: 'added' });
+  for (const rel of files.keys()) if (!known.has(rel)) out.push({ path: rel, change: 'added' });
   return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
@@ -41,7 +44,7 @@ export async function revert(f: FolderState): Promise<LocalChange[]> {
   if (f.canPublish || !f.plainLevel) throw new SyncError('MODE_NOT_ALLOWED', `revert is for receive-only folders; this folder is ${f.mode}`);
   const changes = await localChanges(f);
   for (const c of changes) {
-    const id = f.byPath.get(c.path);
+    const id = idOf(f, c.path);
     const e = id ? f.entries.get(id) : undefined;
     if (c.change === 'added' || !e?.p) {
       try {

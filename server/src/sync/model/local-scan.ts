@@ -10,7 +10,7 @@ import { makeRecord, vvBump, type PlainRecord } from './records.js';
 import { META_DIR, hashFile, walk, type StatInfo } from './scanner.js';
 import type { FolderState } from './folder-state.js';
 import { sameBlocks, forEachLimit } from './util.js';
-import { scheduleSave, install } from './index-store.js';
+import { flush, idOf, scheduleSave, install } from './index-store.js';
 import { openRead } from './block-server.js';
 import { checkSynced } from './status.js';
 
@@ -90,26 +90,36 @@ export async function scanOnce(f: FolderState, only?: string[]): Promise<void> {
           files.set(rel + '/' + r, s2);
           subset.add(rel + '/' + r);
         }
-        for (const known of f.byPath.keys()) if (known.startsWith(rel + '/')) subset.add(known);
+        for (const known of f.entries.paths(rel)) subset.add(known.path);
       } else {
         subset.add(rel);
         if (st?.isFile()) files.set(rel, { size: st.size, mtime: Math.floor(st.mtimeMs), ino: st.ino, mode: st.mode & 0o777 });
-        for (const known of f.byPath.keys()) if (known.startsWith(rel + '/')) subset.add(known);
+        for (const known of f.entries.paths(rel)) subset.add(known.path);
       }
     }
   } else files = await walk(f.root);
   let changed = false;
   const todo: Array<[string, StatInfo | undefined]> = [];
-  for (const [rel, st] of files) {
+  // Which files differ from the stat cache: a full scan reads the cache in one pass, not a lookup per file.
+  const differ = new Set(files.keys());
+  if (!subset) {
+    flush(f);
+    for (const c of f.db!.local()) {
+      const st = files.get(c.path);
+      if (st && sameStat(c, st)) differ.delete(c.path);
+    }
+  }
+  for (const rel of differ) {
     const cache = f.local.get(rel);
-    if (cache && cache.size === st.size && cache.mtime === st.mtime && cache.ino === st.ino && cache.mode === st.mode) continue;
+    if (cache && sameStat(cache, files.get(rel)!)) continue;
     if (f.applying.has(rel)) continue;
     todo.push([rel, cache]);
   }
+  differ.clear();
   await forEachLimit(todo, 4, async ([rel, cache]) => {
     if (f.closed) return;
     const st = files.get(rel)!;
-    const known = f.byPath.get(rel);
+    const known = idOf(f, rel);
     const was = known ? f.entries.get(known) : undefined;
     if (cache && was?.p && !was.p.del && cache.size === st.size && cache.mtime === st.mtime && cache.ino === st.ino && was.p.size === st.size && was.p.mtime === st.mtime) {
       // Only the permission bits changed: same content, so no need to read and hash the file again.
@@ -121,8 +131,8 @@ export async function scanOnce(f: FolderState, only?: string[]): Promise<void> {
       return;
     }
     const h = await hashFile(() => openRead(f, rel), f.keys);
-    if (!h || f.applying.has(rel) || f.local.get(rel) !== cache || f.closed) return;
-    const id = f.byPath.get(rel);
+    if (!h || f.applying.has(rel) || !sameStat(f.local.get(rel), cache) || f.closed) return;
+    const id = idOf(f, rel);
     const cur = id ? f.entries.get(id) : undefined;
     if (cur && cur.seq > startSeq) return;
     const stat: StatInfo = { size: h.size, mtime: h.mtime, ino: h.ino, mode: h.mode };
@@ -136,7 +146,7 @@ export async function scanOnce(f: FolderState, only?: string[]): Promise<void> {
     install(f, rec, plain);
     changed = true;
   });
-  for (const [rel, id] of subset ? [...subset].map((r) => [r, f.byPath.get(r)] as const) : [...f.byPath]) {
+  for (const [rel, id] of subset ? [...subset].map((r) => [r, idOf(f, r)] as const) : f.entries.paths().map((k) => [k.path, k.id] as const)) {
     if (!id || files.has(rel) || f.applying.has(rel)) continue;
     const cur = f.entries.get(id);
     if (!cur?.p || cur.p.del || cur.seq > startSeq) continue;
@@ -146,4 +156,10 @@ export async function scanOnce(f: FolderState, only?: string[]): Promise<void> {
     changed = true;
   }
   if (changed) scheduleSave(f);
+}
+
+/** Same size, mtime, inode and mode (or both unknown). */
+function sameStat(a: StatInfo | undefined, b: StatInfo | undefined): boolean {
+  if (!a || !b) return a === b;
+  return a.size === b.size && a.mtime === b.mtime && a.ino === b.ino && a.mode === b.mode;
 }

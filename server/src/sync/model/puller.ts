@@ -264,7 +264,7 @@ export function pruneDirs(f: FolderState, rel: string): void {
 }
 
 export async function readLocalBlock(f: FolderState, h: string, len: number): Promise<Buffer | null> {
-  const loc = f.blockIndex.get(h);
+  const loc = f.blocks.byPlain(h);
   if (!loc || loc.len !== len) return null;
   try {
     const fh = await openRead(f, loc.path);

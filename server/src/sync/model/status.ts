@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { FolderState, Progress, Want } from './folder-state.js';
 import { now } from './util.js';
-import { scheduleSave } from './index-store.js';
+import { idOf, scheduleSave } from './index-store.js';
 
 export function isInSync(f: FolderState): boolean {
   if (!f.scannedOnce || f.scanning || f.active > 0) return false;
@@ -61,7 +61,7 @@ export function progress(f: FolderState): Progress {
  * the local file has changed since the last scan, so a stale version never counts.
  */
 export function peersHolding(f: FolderState, rel: string): string[] {
-  const id = f.byPath.get(rel);
+  const id = idOf(f, rel);
   const e = id ? f.entries.get(id) : undefined;
   if (!e?.p || e.p.del) return [];
   const cache = f.local.get(rel);
@@ -73,22 +73,15 @@ export function peersHolding(f: FolderState, rel: string): string[] {
 }
 
 export function listFiles(f: FolderState): Array<{ path?: string; id: string; size: number; deleted: boolean; version: string }> {
-  const out: Array<{ path?: string; id: string; size: number; deleted: boolean; version: string }> = [];
-  for (const e of f.entries.values()) {
-    const o: { path?: string; id: string; size: number; deleted: boolean; version: string } = {
-      id: e.s.id,
-      size: e.p ? e.p.size : e.s.blocks.reduce((a, b) => a + b[1], 0),
-      deleted: e.s.del,
-      version: e.s.hash,
-    };
-    if (e.p) o.path = e.p.path;
-    out.push(o);
-  }
-  return out;
+  return f.entries.list().map((r) => {
+    const o: { path?: string; id: string; size: number; deleted: boolean; version: string } = { id: r.id, size: r.size, deleted: r.del === 1, version: r.hash };
+    if (r.path !== null) o.path = r.path;
+    return o;
+  });
 }
 
 /** Whether every block of a wanted version is already in some local file. */
 export function allLocal(f: FolderState, w: Want): boolean {
   if (!w.p) return w.s.blocks.length === 0;
-  return w.p.blocks.every((h) => f.blockIndex.has(h));
+  return w.p.blocks.every((h) => f.blocks.byPlain(h) !== undefined);
 }
