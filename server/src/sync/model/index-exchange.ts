@@ -173,7 +173,8 @@ export function broadcast(f: FolderState): void {
       batch.push({ body: e.s.body, sig: e.s.sig });
       size += e.s.body.length + 68;
       if (batch.length >= 2000 || size > 4 * 1024 * 1024) {
-        link.conn.send({ type: MsgType.IndexUpdate, final: false, seq: e.seq, records: batch });
+        // No sequence claim in the middle of a burst (PROTOCOL.md: only its last message claims one).
+        link.conn.send({ type: MsgType.IndexUpdate, final: false, seq: 0, records: batch });
         batch = [];
         size = 0;
       }
