@@ -11,28 +11,34 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { StatInfo } from './scanner.js';
 
-/** A Map that remembers which keys were set or deleted since the last save. */
-export class TrackedMap<K, V> extends Map<K, V> {
-  readonly dirty = new Set<K>();
-  override set(k: K, v: V): this {
-    this.dirty?.add(k); // undefined only while Map's constructor runs
-    return super.set(k, v);
-  }
-  override delete(k: K): boolean {
-    this.dirty.add(k);
-    return super.delete(k);
-  }
-  override clear(): void {
-    for (const k of this.keys()) this.dirty.add(k);
-    super.clear();
-  }
-}
-
 export interface StoredRecord {
   id: string;
   seq: number;
   body: Buffer;
   sig: Buffer;
+  /** The plaintext path (plain-level folders only): lets a scan list the known paths under a folder. */
+  path?: string | null;
+  /** Listing columns (hex version hash, size in bytes, deleted): the file list needs no record opened. */
+  hash?: string;
+  size?: number;
+  del?: boolean;
+}
+export interface ListedRecord {
+  id: string;
+  path: string | null;
+  size: number;
+  del: number;
+  hash: string;
+}
+/** Where a plaintext block can be read locally. */
+export interface BlockLoc {
+  path: string;
+  off: number;
+  len: number;
+}
+export interface StoredBlock extends BlockLoc {
+  plain: string;
+  cipher: string;
 }
 export interface StoredPeer {
   device: string;
@@ -47,17 +53,20 @@ CREATE INDEX IF NOT EXISTS records_seq ON records (seq);
 CREATE TABLE IF NOT EXISTS local (path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime INTEGER NOT NULL, ino INTEGER NOT NULL, mode INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS peers (device TEXT PRIMARY KEY, idx TEXT NOT NULL, seq INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS peer_have (device TEXT NOT NULL, id TEXT NOT NULL, hash TEXT NOT NULL, PRIMARY KEY (device, id));
+CREATE TABLE IF NOT EXISTS blocks (plain TEXT PRIMARY KEY, cipher TEXT NOT NULL, path TEXT NOT NULL, off INTEGER NOT NULL, len INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS blocks_cipher ON blocks (cipher);
 `;
+/** 2: records carry their path (plain-level folders) and the blocks table exists; older databases are filled in once at load. */
+const SCHEMA_VERSION = 2;
 
 export interface SaveBatch {
   index: string;
   seq: number;
   records: Array<StoredRecord | { id: string; deleted: true }>;
+  blocks: StoredBlock[];
   local: Array<[string, StatInfo | undefined]>;
   peers: StoredPeer[];
-  /** Peers whose index started afresh: their old rows go first. */
-  resetPeers: string[];
-  have: Array<[device: string, id: string, hash: string | undefined]>;
+  have: Array<[device: string, id: string, hash: string | undefined | null]>;
 }
 
 export class IndexDb {
@@ -69,7 +78,26 @@ export class IndexDb {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.exec(SCHEMA);
+    const cols = (this.db.prepare('PRAGMA table_info(records)').all() as Array<{ name: string }>).map((c) => c.name);
+    if (!cols.includes('path')) this.db.exec('ALTER TABLE records ADD COLUMN path TEXT');
+    if (!cols.includes('hash')) this.db.exec('ALTER TABLE records ADD COLUMN hash TEXT; ALTER TABLE records ADD COLUMN size INTEGER; ALTER TABLE records ADD COLUMN del INTEGER');
+    this.db.exec('CREATE INDEX IF NOT EXISTS records_path ON records (path)');
+    this.q = {
+      record: this.db.prepare('SELECT id, seq, body, sig FROM records WHERE id = ?'),
+      since: this.db.prepare('SELECT id, seq, body, sig FROM records WHERE seq > ? ORDER BY seq LIMIT ?'),
+      count: this.db.prepare('SELECT count(*) AS n FROM records'),
+      maxSeq: this.db.prepare('SELECT max(seq) AS s FROM records'),
+      pathsUnder: this.db.prepare('SELECT path, id FROM records WHERE path > ? AND path < ?'),
+      paths: this.db.prepare('SELECT path, id FROM records WHERE path IS NOT NULL'),
+      list: this.db.prepare('SELECT id, path, size, del, hash FROM records ORDER BY seq'),
+      local: this.db.prepare('SELECT size, mtime, ino, mode FROM local WHERE path = ?'),
+      have: this.db.prepare('SELECT hash FROM peer_have WHERE device = ? AND id = ?'),
+      blockPlain: this.db.prepare('SELECT path, off, len FROM blocks WHERE plain = ?'),
+      blockCipher: this.db.prepare('SELECT plain, path, off, len FROM blocks WHERE cipher = ?'),
+      resetHave: this.db.prepare('DELETE FROM peer_have WHERE device = ?'),
+    };
   }
+  private readonly q: Record<'list' | 'record' | 'since' | 'count' | 'maxSeq' | 'pathsUnder' | 'paths' | 'local' | 'have' | 'blockPlain' | 'blockCipher' | 'resetHave', Database.Statement>;
 
   static open(file: string): IndexDb {
     return new IndexDb(file);
@@ -85,9 +113,56 @@ export class IndexDb {
     return i ? { index: i.v, seq: Number(s?.v ?? 0) } : null;
   }
 
-  /** Records in ascending sequence, streamed. */
-  *records(): IterableIterator<StoredRecord> {
-    yield* this.db.prepare('SELECT id, seq, body, sig FROM records ORDER BY seq').iterate() as IterableIterator<StoredRecord>;
+  /** Whether rows written by an older version (no paths, no blocks table) must be filled in once. */
+  get needsUpgrade(): boolean {
+    const v = this.db.prepare('SELECT v FROM meta WHERE k = ?').get('schema') as { v: string } | undefined;
+    return Number(v?.v ?? 0) < SCHEMA_VERSION && !!this.meta();
+  }
+  markUpgraded(): void {
+    this.db.prepare('INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v').run('schema', String(SCHEMA_VERSION));
+  }
+
+  record(id: string): StoredRecord | undefined {
+    return this.q.record.get(id) as StoredRecord | undefined;
+  }
+  /** Up to `limit` records after sequence `seq`, in ascending sequence. */
+  recordsSince(seq: number, limit: number): StoredRecord[] {
+    return this.q.since.all(seq, limit) as StoredRecord[];
+  }
+  recordCount(): number {
+    return (this.q.count.get() as { n: number }).n;
+  }
+  maxSeq(): number {
+    return (this.q.maxSeq.get() as { s: number | null }).s ?? 0;
+  }
+  /** Known paths strictly under folder `dir` (relative, no trailing slash), with their record ids. */
+  pathsUnder(dir: string): Array<{ path: string; id: string }> {
+    // Every path under `dir/` sorts between `dir/` and `dir0` ('0' follows '/').
+    return this.q.pathsUnder.all(dir + '/', dir + '0') as Array<{ path: string; id: string }>;
+  }
+  /** Every record's listing columns, in sequence order, streamed. */
+  *list(): IterableIterator<ListedRecord> {
+    yield* this.q.list.iterate() as IterableIterator<ListedRecord>;
+  }
+  /** Every known path with its record id, streamed. */
+  *paths(): IterableIterator<{ path: string; id: string }> {
+    yield* this.q.paths.iterate() as IterableIterator<{ path: string; id: string }>;
+  }
+  localStat(p: string): StatInfo | undefined {
+    return this.q.local.get(p) as StatInfo | undefined;
+  }
+  haveOf(device: string, id: string): string | undefined {
+    return (this.q.have.get(device, id) as { hash: string } | undefined)?.hash;
+  }
+  /** Forget what we held of a peer's index (it started afresh). */
+  resetHave(device: string): void {
+    this.q.resetHave.run(device);
+  }
+  blockByPlain(h: string): BlockLoc | undefined {
+    return this.q.blockPlain.get(h) as BlockLoc | undefined;
+  }
+  blockByCipher(h: string): (BlockLoc & { plain: string }) | undefined {
+    return this.q.blockCipher.get(h) as (BlockLoc & { plain: string }) | undefined;
   }
 
   *local(): IterableIterator<{ path: string } & StatInfo> {
@@ -98,21 +173,22 @@ export class IndexDb {
     return (this.db.prepare('SELECT device, idx, seq FROM peers').all() as Array<{ device: string; idx: string; seq: number }>).map((r) => ({ device: r.device, index: r.idx, seq: r.seq }));
   }
 
-  *have(device: string): IterableIterator<{ id: string; hash: string }> {
-    yield* this.db.prepare('SELECT id, hash FROM peer_have WHERE device = ?').iterate(device) as IterableIterator<{ id: string; hash: string }>;
-  }
-
   /** Write one batch of changes atomically. */
   save(b: SaveBatch): void {
+    const blocks = b.blocks;
     const setMeta = this.db.prepare('INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v');
-    const putRec = this.db.prepare('INSERT INTO records (id, seq, body, sig) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, body = excluded.body, sig = excluded.sig');
+    const putRec = this.db.prepare(
+      'INSERT INTO records (id, seq, body, sig, path, hash, size, del) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, body = excluded.body, sig = excluded.sig, path = excluded.path, hash = excluded.hash, size = excluded.size, del = excluded.del',
+    );
+    const putBlock = this.db.prepare(
+      'INSERT INTO blocks (plain, cipher, path, off, len) VALUES (?, ?, ?, ?, ?) ON CONFLICT (plain) DO UPDATE SET cipher = excluded.cipher, path = excluded.path, off = excluded.off, len = excluded.len',
+    );
     const delRec = this.db.prepare('DELETE FROM records WHERE id = ?');
     const putLocal = this.db.prepare(
       'INSERT INTO local (path, size, mtime, ino, mode) VALUES (?, ?, ?, ?, ?) ON CONFLICT (path) DO UPDATE SET size = excluded.size, mtime = excluded.mtime, ino = excluded.ino, mode = excluded.mode',
     );
     const delLocal = this.db.prepare('DELETE FROM local WHERE path = ?');
     const putPeer = this.db.prepare('INSERT INTO peers (device, idx, seq) VALUES (?, ?, ?) ON CONFLICT (device) DO UPDATE SET idx = excluded.idx, seq = excluded.seq');
-    const resetHave = this.db.prepare('DELETE FROM peer_have WHERE device = ?');
     const putHave = this.db.prepare('INSERT INTO peer_have (device, id, hash) VALUES (?, ?, ?) ON CONFLICT (device, id) DO UPDATE SET hash = excluded.hash');
     const delHave = this.db.prepare('DELETE FROM peer_have WHERE device = ? AND id = ?');
     this.db.transaction(() => {
@@ -120,13 +196,13 @@ export class IndexDb {
       setMeta.run('seq', String(b.seq));
       for (const r of b.records) {
         if ('deleted' in r) delRec.run(r.id);
-        else putRec.run(r.id, r.seq, r.body, r.sig);
+        else putRec.run(r.id, r.seq, r.body, r.sig, r.path ?? null, r.hash ?? null, r.size ?? null, r.del === undefined ? null : r.del ? 1 : 0);
       }
+      for (const b of blocks) putBlock.run(b.plain, b.cipher, b.path, b.off, b.len);
       for (const [p, s] of b.local) {
         if (s) putLocal.run(p, s.size, s.mtime, s.ino, s.mode);
         else delLocal.run(p);
       }
-      for (const d of b.resetPeers) resetHave.run(d);
       for (const p of b.peers) putPeer.run(p.device, p.index, p.seq);
       for (const [d, id, h] of b.have) {
         if (h) putHave.run(d, id, h);

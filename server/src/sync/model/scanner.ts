@@ -35,31 +35,31 @@ export const META_DIR = '.burrow-sync';
 export async function walk(root: string, isFolderRoot = true): Promise<Map<string, StatInfo>> {
   const out = new Map<string, StatInfo>();
   const stack: string[] = [''];
+  let sinceYield = 0;
   while (stack.length) {
     const rel = stack.pop()!;
     let ents: fs.Dirent[];
     try {
-      ents = await fs.promises.readdir(path.join(root, rel), { withFileTypes: true });
+      // One folder at a time, synchronously: a promise per lstat cost more than the lstat itself
+      // (the restart of a 100,000-file peer waits for this walk). Other work runs between folders.
+      ents = fs.readdirSync(path.join(root, rel), { withFileTypes: true });
     } catch {
       continue;
     }
-    const files: string[] = [];
     for (const e of ents) {
       const r = rel ? rel + '/' + e.name : e.name;
       if (isFolderRoot && !rel && e.name === META_DIR) continue;
       if (e.name.includes('\\')) continue;
       if (e.isDirectory()) stack.push(r);
-      else if (e.isFile()) files.push(r);
-    }
-    // stat in parallel batches
-    const B = 64;
-    for (let i = 0; i < files.length; i += B) {
-      const batch = files.slice(i, i + B);
-      const sts = await Promise.all(batch.map((r) => fs.promises.lstat(path.join(root, r)).catch(() => null)));
-      batch.forEach((r, j) => {
-        const st = sts[j];
+      else if (e.isFile()) {
+        const st = fs.lstatSync(path.join(root, r), { throwIfNoEntry: false });
         if (st && st.isFile()) out.set(r, { size: st.size, mtime: Math.floor(st.mtimeMs), ino: st.ino, mode: st.mode & 0o777 });
-      });
+      }
+    }
+    sinceYield += ents.length;
+    if (sinceYield >= 2000) {
+      sinceYield = 0;
+      await new Promise((res) => setImmediate(res));
     }
   }
   return out;

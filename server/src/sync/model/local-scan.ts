@@ -1,0 +1,165 @@
+/**
+ * Local changes of a publishing folder: the file watcher, and the scan that
+ * turns what changed on disk into signed records (stat first, hashing only
+ * files whose size, mtime, inode or mode changed).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { SyncError } from '../errors.js';
+import { makeRecord, vvBump, type PlainRecord } from './records.js';
+import { META_DIR, hashFile, walk, type StatInfo } from './scanner.js';
+import type { FolderState } from './folder-state.js';
+import { sameBlocks, forEachLimit } from './util.js';
+import { flush, idOf, scheduleSave, install } from './index-store.js';
+import { openRead } from './block-server.js';
+import { checkSynced } from './status.js';
+
+/** Start the file watcher; false if none is available on this system. */
+export async function startWatcher(f: FolderState): Promise<boolean> {
+  try {
+    const watcher = await import('@parcel/watcher');
+    let t: NodeJS.Timeout | null = null;
+    let pending: Set<string> | null = new Set();
+    f.watcherSub = await watcher.subscribe(
+      f.root,
+      (err, events) => {
+        if (err || !pending || events.length > 2000) pending = null;
+        else for (const ev of events) pending.add(ev.path);
+        if (pending && pending.size > 2000) pending = null;
+        if (t) clearTimeout(t);
+        t = setTimeout(() => {
+          const set = pending;
+          pending = new Set();
+          if (set) void scan(f, [...set]);
+          else void scan(f);
+        }, 20);
+      },
+      // An absolute path: a bare name would also hide user folders of that name deeper down.
+      { ignore: [path.join(f.root, META_DIR)] },
+    );
+    return true;
+  } catch (e) {
+    f.err(new SyncError('IO', 'file watcher unavailable, relying on periodic rescans: ' + (e as Error).message));
+    return false;
+  }
+}
+
+/** Scan the whole folder, or only the given absolute paths (from the watcher). */
+export function scan(f: FolderState, only?: string[]): Promise<void> {
+  if (!f.canPublish || f.closed) return Promise.resolve();
+  if (only) for (const p of only) f.rescanPaths.add(p);
+  else f.rescanAgain = true;
+  if (f.scanning) return f.scanning;
+  f.scanning = (async () => {
+    while ((f.rescanAgain || f.rescanPaths.size) && !f.closed) {
+      const full = f.rescanAgain;
+      const paths = [...f.rescanPaths];
+      f.rescanAgain = false;
+      f.rescanPaths.clear();
+      await scanOnce(f, full ? undefined : paths).catch((e) => f.err(e as Error));
+    }
+  })().finally(() => {
+    f.scanning = null;
+    if ((f.rescanAgain || f.rescanPaths.size) && !f.closed) void scan(f, []);
+    checkSynced(f);
+  });
+  return f.scanning;
+}
+
+export async function scanOnce(f: FolderState, only?: string[]): Promise<void> {
+  // Entries installed after this point (received while we scan) were not
+  // seen by our stats: never treat them as locally changed or deleted.
+  const startSeq = f.seq;
+  let files: Map<string, StatInfo>;
+  let subset: Set<string> | null = null;
+  if (only) {
+    // Targeted scan: the changed paths (files, or directories: walk those).
+    files = new Map();
+    subset = new Set();
+    for (const abs of only) {
+      const rel = path.relative(f.root, abs).split(path.sep).join('/');
+      if (!rel || rel.startsWith('..') || rel === META_DIR || rel.startsWith(META_DIR + '/')) continue;
+      let st: fs.Stats | null = null;
+      try {
+        st = f.fsa.lstat(rel) ?? null; // a symlink on the way: as if missing
+      } catch {
+        st = null;
+      }
+      if (st?.isDirectory()) {
+        for (const [r, s2] of await walk(abs, false)) {
+          files.set(rel + '/' + r, s2);
+          subset.add(rel + '/' + r);
+        }
+        for (const known of f.entries.paths(rel)) subset.add(known.path);
+      } else {
+        subset.add(rel);
+        if (st?.isFile()) files.set(rel, { size: st.size, mtime: Math.floor(st.mtimeMs), ino: st.ino, mode: st.mode & 0o777 });
+        for (const known of f.entries.paths(rel)) subset.add(known.path);
+      }
+    }
+  } else files = await walk(f.root);
+  let changed = false;
+  const todo: Array<[string, StatInfo | undefined]> = [];
+  // Which files differ from the stat cache: a full scan reads the cache in one pass, not a lookup per file.
+  const differ = new Set(files.keys());
+  if (!subset) {
+    flush(f);
+    for (const c of f.db!.local()) {
+      const st = files.get(c.path);
+      if (st && sameStat(c, st)) differ.delete(c.path);
+    }
+  }
+  for (const rel of differ) {
+    const cache = f.local.get(rel);
+    if (cache && sameStat(cache, files.get(rel)!)) continue;
+    if (f.applying.has(rel)) continue;
+    todo.push([rel, cache]);
+  }
+  differ.clear();
+  await forEachLimit(todo, 4, async ([rel, cache]) => {
+    if (f.closed) return;
+    const st = files.get(rel)!;
+    const known = idOf(f, rel);
+    const was = known ? f.entries.get(known) : undefined;
+    if (cache && was?.p && !was.p.del && cache.size === st.size && cache.mtime === st.mtime && cache.ino === st.ino && was.p.size === st.size && was.p.mtime === st.mtime) {
+      // Only the permission bits changed: same content, so no need to read and hash the file again.
+      if (was.seq > startSeq || f.applying.has(rel)) return;
+      const plain: PlainRecord = { ...was.p, mode: st.mode };
+      f.local.set(rel, st);
+      install(f, makeRecord(f.keys, plain, vvBump(was.s.vv, f.device), was.s.blocks), plain);
+      changed = true;
+      return;
+    }
+    const h = await hashFile(() => openRead(f, rel), f.keys);
+    if (!h || f.applying.has(rel) || !sameStat(f.local.get(rel), cache) || f.closed) return;
+    const id = idOf(f, rel);
+    const cur = id ? f.entries.get(id) : undefined;
+    if (cur && cur.seq > startSeq) return;
+    const stat: StatInfo = { size: h.size, mtime: h.mtime, ino: h.ino, mode: h.mode };
+    if (cur?.p && !cur.p.del && cur.p.size === h.size && cur.p.mtime === h.mtime && cur.p.mode === h.mode && sameBlocks(cur.p.blocks, h.blocks)) {
+      f.local.set(rel, stat);
+      return;
+    }
+    const plain: PlainRecord = { path: rel, size: h.size, mtime: h.mtime, mode: h.mode, bs: h.bs, blocks: h.blocks, del: false };
+    const rec = makeRecord(f.keys, plain, vvBump(cur?.s.vv ?? [], f.device), h.cipher);
+    f.local.set(rel, stat);
+    install(f, rec, plain);
+    changed = true;
+  });
+  for (const [rel, id] of subset ? [...subset].map((r) => [r, idOf(f, r)] as const) : f.entries.paths().map((k) => [k.path, k.id] as const)) {
+    if (!id || files.has(rel) || f.applying.has(rel)) continue;
+    const cur = f.entries.get(id);
+    if (!cur?.p || cur.p.del || cur.seq > startSeq) continue;
+    const plain: PlainRecord = { path: rel, size: 0, mtime: Date.now(), mode: cur.p.mode, bs: 128 * 1024, blocks: [], del: true };
+    f.local.delete(rel);
+    install(f, makeRecord(f.keys, plain, vvBump(cur.s.vv, f.device), []), plain);
+    changed = true;
+  }
+  if (changed) scheduleSave(f);
+}
+
+/** Same size, mtime, inode and mode (or both unknown). */
+function sameStat(a: StatInfo | undefined, b: StatInfo | undefined): boolean {
+  if (!a || !b) return a === b;
+  return a.size === b.size && a.mtime === b.mtime && a.ino === b.ino && a.mode === b.mode;
+}
