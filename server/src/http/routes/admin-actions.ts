@@ -21,7 +21,7 @@ import type { BalancerService } from '../../jobs/balancer-service.js';
 import type { NasFolderSync } from '../../nas-sync/service.js';
 
 /** Events of the NAS bus the admin page hears about (see nas-context.ts), plus the admin's own. */
-const FORWARDED = ['request-updated', 'links-changed', 'worklist-changed', 'admin-changed', 'job-progress'] as const;
+const FORWARDED = ['request-updated', 'links-changed', 'worklist-changed', 'admin-changed', 'job-progress', 'sync-activity'] as const;
 const NoQuery = Type.Object({}, { additionalProperties: false });
 const DeviceParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 64 }) });
 const LimitMb = Type.Union([Type.Null(), Type.Number({ minimum: 0, maximum: 1e12 })]);
@@ -158,8 +158,8 @@ export default async function adminActionRoutes(app: FastifyInstance): Promise<v
     return reply.code(202).send({ job, state: 'running' });
   });
 
-  // Every folder the sync engine serves, its connected peers and progress. The engine has no
-  // pause/resume, so neither has this page.
+  // Every folder the sync engine serves (or has paused), its connected peers, progress, bytes,
+  // last error and conflict copies; pausing and conflicts are in admin-sync.ts.
   app.get('/api/admin/sync', { schema: { querystring: NoQuery } }, async () => {
     const sync = app.nas.services.get('folder-sync') as NasFolderSync | undefined;
     const engine = sync?.syncEngine ?? null;
@@ -172,7 +172,11 @@ export default async function adminActionRoutes(app: FastifyInstance): Promise<v
         id: f.id,
         path: f.path.startsWith(root + '/') ? f.path.slice(root.length + 1) : f.path,
         mode: f.mode,
+        paused: f.paused,
         progress: engine.progress(f.id),
+        traffic: engine.traffic(f.id),
+        error: sync?.folderError(f.id) ?? null,
+        conflicts: f.paused || f.level === 'enc' ? [] : engine.listConflicts(f.id),
         peers: engine.listPeers(f.id).map((p) => ({ device: p.device, address: p.address, level: p.level, bytesIn: p.bytesIn, bytesOut: p.bytesOut })),
       })),
     };
