@@ -268,7 +268,7 @@ function renderSync(s) {
     'No folder is served.',
   );
   const conflicts = [];
-  for (const f of folders) for (const c of f.conflicts || []) conflicts.push([el('span', f.id, 'share-id'), el('span', c.original ? c.original.path : c.copy.path, 'long'), version(c.original), el('span', version(c.copy) + ' — kept aside by ' + c.copy.keptBy, 'long'), group(...(c.original ? [button('Keep this (winner)', () => keepSide(f.id, c, 'original'))] : []), button('Keep the one aside', () => keepSide(f.id, c, 'copy')))]);
+  for (const f of folders) for (const c of f.conflicts || []) conflicts.push([el('span', f.id, 'share-id'), c.original ? c.original.path : c.copy.path, version(c.original), version(c.copy) + ', the version of ' + (c.versionOf || c.copy.keptBy), group(...(c.original ? [button('Keep this (winner)', () => keepSide(f.id, c, 'original'))] : []), button('Keep the one aside', () => keepSide(f.id, c, 'copy')))]);
   fillRows(document.getElementById('conflict-rows'), conflicts, 'No conflicts.');
 }
 

@@ -22,21 +22,22 @@ export function activityChartSvg(minutes: ActivityMinute[], now: number, hours =
   const from = now - span;
   const max = Math.max(1, ...minutes.map((m) => Math.max(m.bytesIn, m.bytesOut)));
   const x = (ms: number) => Math.round(((ms - from) / span) * width * 100) / 100;
-  const colW = Math.max(1, width / (hours * 60));
+  const colW = Math.max(2, width / (hours * 60)); // at least 2 px, so one busy minute shows
   const cols = minutes
     .filter((m) => m.minute >= from - 60_000)
     .map((m) => {
       const hi = Math.max(m.bytesIn > 0 ? 1 : 0, Math.round((m.bytesIn / max) * 56));
       const ho = Math.max(m.bytesOut > 0 ? 1 : 0, Math.round((m.bytesOut / max) * 56));
+      const cx = Math.min(width - colW, x(m.minute));
       return (
         `<g class="minute" data-minute="${m.minute}" data-in="${m.bytesIn}" data-out="${m.bytesOut}"><title>${esc(`${hhmm(m.minute)} UTC: received ${formatBytes(m.bytesIn)}, sent ${formatBytes(m.bytesOut)}`)}</title>` +
-        `<rect x="${x(m.minute)}" y="${mid - hi}" width="${colW}" height="${hi}" fill="#8a5a2b"/><rect x="${x(m.minute)}" y="${mid}" width="${colW}" height="${ho}" fill="#3b6e8f"/></g>`
+        `<rect x="${cx}" y="${mid - hi}" width="${colW}" height="${hi}" fill="#8a5a2b"/><rect x="${cx}" y="${mid}" width="${colW}" height="${ho}" fill="#3b6e8f"/></g>`
       );
     });
   const ticks = [0, 6, 12, 18, 24].map((h) => {
     const t = from + (h / 24) * span;
     const anchor = h === 0 ? 'start' : h === 24 ? 'end' : 'middle';
-    return `<text x="${x(t)}" y="${mid + 78}" font-size="11" fill="#555" text-anchor="${anchor}">${hhmm(t)}</text>`;
+    return `<text x="${x(t)}" y="${mid + 78}" font-size="11" fill="#555" text-anchor="${anchor}">${hhmm(t)}${h === 24 ? ' UTC' : ''}</text>`;
   });
   const totalIn = minutes.reduce((a, m) => a + m.bytesIn, 0);
   const totalOut = minutes.reduce((a, m) => a + m.bytesOut, 0);

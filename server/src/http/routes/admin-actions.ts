@@ -176,7 +176,11 @@ export default async function adminActionRoutes(app: FastifyInstance): Promise<v
         progress: engine.progress(f.id),
         traffic: engine.traffic(f.id),
         error: sync?.folderError(f.id) ?? null,
-        conflicts: f.paused || f.level === 'enc' ? [] : engine.listConflicts(f.id),
+        // The copy holds the version of the device that kept it aside (its own edit lost): name it.
+        conflicts: (f.paused || f.level === 'enc' ? [] : engine.listConflicts(f.id)).map((c) => ({
+          ...c,
+          versionOf: c.copy.keptBy === engine.device.slice(0, 7).toUpperCase() ? 'this NAS' : f.id.startsWith('device:') ? f.id.slice('device:'.length) : `peer ${c.copy.keptBy}`,
+        })),
         peers: engine.listPeers(f.id).map((p) => ({ device: p.device, address: p.address, level: p.level, bytesIn: p.bytesIn, bytesOut: p.bytesOut })),
       })),
     };
