@@ -83,6 +83,8 @@ describe('admin UI: sync, conflicts, charts, removing a device', () => {
     writeFiles(path.join(peerDir.dir, 'files'), { 'first.txt': 'first' });
     await peer.rescan('f');
     await waitFor(() => read(path.join(laptop(), 'first.txt')) === 'first', 30_000);
+    // Its sync link is up, so the device counts as online even before its agent reports.
+    await expect.poll(async () => ((await (await ownerFetch(t.dir, `${nas.url}/api/admin/devices`)).json()) as Array<{ online: boolean }>)[0]!.online, { timeout: 15_000 }).toBe(true);
     const row = page.locator('#sync-rows tr', { hasText: FOLDER });
     await row.getByRole('button', { name: 'Pause' }).click();
     await expect.poll(() => row.innerText(), { timeout: 15_000 }).toMatch(/paused/);

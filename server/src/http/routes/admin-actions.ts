@@ -65,7 +65,17 @@ export default async function adminActionRoutes(app: FastifyInstance): Promise<v
     for (const res of streams) res.end();
   });
 
-  app.get('/api/admin/devices', { schema: { querystring: NoQuery } }, async () => devicesView(app.nas.store));
+  // Online: its agent reported lately (devicesView), or its sync link is up right now; last
+  // contact is the latest of its report and the availability log.
+  app.get('/api/admin/devices', { schema: { querystring: NoQuery } }, async () => {
+    const engine = (app.nas.services.get('folder-sync') as NasFolderSync | undefined)?.syncEngine ?? null;
+    const linked = new Set((engine?.listPeers() ?? []).filter((p) => p.folderId.startsWith('device:')).map((p) => p.folderId.slice('device:'.length)));
+    const seen = new Map(app.nas.store.availability.spans(undefined, Date.now() - 90 * 86_400_000).map((s) => [s.device, s.to]));
+    return devicesView(app.nas.store).map((d) => {
+      const last = Math.max(d.lastContact ?? 0, seen.get(d.name) ?? 0, linked.has(d.name) ? Date.now() : 0);
+      return { ...d, online: d.online || linked.has(d.name), lastContact: last > 0 ? last : null, syncLinked: linked.has(d.name) };
+    });
+  });
 
   app.post<{ Body: { name: string; limitMb: number | null } }>(
     '/api/admin/devices',
