@@ -698,7 +698,9 @@
     var params = new URLSearchParams(location.search);
     if (location.protocol === 'http:' || location.protocol === 'https:') {
       api.base = location.origin; api.ok = true;
-      loadScript('/agent.js', function () {});
+      // Only the NAS's own /agent.js (served to its logged-in owner) sets BURROW_NAS: then the page
+      // links back to the admin UI. A plain link: it carries no credential, and "/" asks for a login.
+      loadScript('/agent.js', function () { if (window.BURROW_NAS) $('admin-link').hidden = false; });
       return;
     }
     var override = params.get('agent') || recall('burrow.agent');

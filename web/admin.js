@@ -136,6 +136,30 @@ async function setLimit(name, current) {
   await refresh();
 }
 
+async function removeDevice(name) {
+  if (!confirm('Remove the device ' + name + '? Syncing with it stops and its links go; the store keeps every file, and what only ' + name + ' held goes to the trash.')) return;
+  const st = await send('DELETE', '/api/admin/devices/' + encodeURIComponent(name));
+  if (st.state !== 'done') throw new Error('Not removed: ' + (st.reason || st.state));
+  await refresh();
+}
+
+// One strip per device; the <img> elements are kept while the device list stays the same.
+function renderAvailability(devices, version) {
+  const box = document.getElementById('availability');
+  const names = (devices || []).map((d) => d.name);
+  if ([...box.querySelectorAll('img')].map((i) => i.dataset.device).join('\n') !== names.join('\n')) {
+    box.replaceChildren(...names.map((n) => {
+      const img = el('img');
+      img.dataset.device = n;
+      img.alt = 'When ' + n + ' was reachable over the last 7 days';
+      img.width = 400;
+      return img;
+    }));
+    if (names.length === 0) box.replaceChildren(el('p', 'No devices yet.', 'empty'));
+  }
+  for (const img of box.querySelectorAll('img')) img.src = '/api/admin/charts/availability/' + encodeURIComponent(img.dataset.device) + '.svg?days=7&v=' + version;
+}
+
 function renderDevices(devices) {
   devices = devices || []; // an older NAS without the admin device API: show none rather than fail the page
   fillRows(
@@ -143,7 +167,7 @@ function renderDevices(devices) {
     devices.map((d) => {
       const contact = el('span', (d.online ? 'online' : 'offline') + ', last contact ' + ago(d.lastContact), d.online ? 'online' : 'offline');
       contact.title = d.lastContact ? when(d.lastContact) : 'its agent has not reported yet';
-      return [d.name, d.files, bytes(d.bytes), d.quotaBytes ? bytes(d.quotaBytes) : 'none', contact, d.pinned && d.pinned.length ? d.pinned.join(', ') : 'nothing', group(button('Join / QR', () => showJoin(d.name)), button('Set limit', () => setLimit(d.name, d.quotaBytes)))];
+      return [d.name, d.files, bytes(d.bytes), d.quotaBytes ? bytes(d.quotaBytes) : 'none', contact, d.pinned && d.pinned.length ? d.pinned.join(', ') : 'nothing', group(button('Join / QR', () => showJoin(d.name)), button('Set limit', () => setLimit(d.name, d.quotaBytes)), button('Remove', () => removeDevice(d.name), 'danger'))];
     }),
     'No devices yet: add one above.',
   );
@@ -191,7 +215,7 @@ async function restore(item) {
 function renderTrash(items) {
   fillRows(
     document.getElementById('trash-rows'),
-    (items || []).map((i) => ['files/' + i.originalPath, i.kind + ', ' + i.files + ' files, ' + bytes(i.bytes), new Date(i.trashedAt).toLocaleString(), new Date(i.expiresAt).toLocaleString(), group(button('Restore', () => restore(i)))]),
+    (items || []).map((i) => [(i.kind === 'removed-device' ? '' : 'files/') + i.originalPath, i.kind + ', ' + i.files + ' files, ' + bytes(i.bytes), new Date(i.trashedAt).toLocaleString(), new Date(i.expiresAt).toLocaleString(), group(button('Restore', () => restore(i)))]),
     'The trash is empty.',
   );
   document.getElementById('trash-empty').disabled = !items || items.length === 0;
@@ -208,18 +232,44 @@ function showJob(p) {
   document.getElementById('run-' + p.job).disabled = p.state === 'running';
 }
 
+async function setPaused(folder, paused) {
+  await send('POST', '/api/admin/sync/' + (paused ? 'pause' : 'resume'), { folder });
+  await refresh();
+}
+
+async function keepSide(folder, c, keep) {
+  const name = keep === 'copy' ? c.copy.path : c.original.path;
+  const other = keep === 'copy' ? (c.original ? c.original.path : null) : c.copy.path;
+  if (!confirm('Keep ' + name + (other ? '? ' + other + ' goes to the trash (you can restore it there).' : '?'))) return;
+  await send('POST', '/api/admin/sync/conflicts/keep', { folder, copy: c.copy.path, keep });
+  await refresh();
+}
+
+function version(v) {
+  return v ? bytes(v.size) + ', ' + when(v.mtime) : 'gone';
+}
+
 function renderSync(s) {
-  document.getElementById('sync-state').textContent = !s ? '' : s.running ? 'The sync engine serves ' + s.folders.length + ' folders.' : 'The sync engine is not running: ' + s.error;
+  const folders = (s && s.folders) || [];
+  const paused = folders.filter((f) => f.paused).length;
+  document.getElementById('sync-state').textContent = !s ? '' : s.running ? 'The sync engine serves ' + folders.length + ' folders' + (paused ? ' (' + paused + ' paused)' : '') + '.' : 'The sync engine is not running: ' + s.error;
   fillRows(
     document.getElementById('sync-rows'),
-    ((s && s.folders) || []).map((f) => {
+    folders.map((f) => {
       const p = f.progress;
-      const progress = p.inSync ? 'in sync' : bytes(p.bytesDone) + ' done, ' + bytes(p.bytesLeft) + ' (' + p.filesLeft + ' files) left';
+      const progress = f.paused ? el('span', 'paused', 'paused') : p.inSync ? 'in sync' : bytes(p.bytesDone) + ' done, ' + bytes(p.bytesLeft) + ' (' + p.filesLeft + ' files) left';
       const peers = f.peers.length ? f.peers.map((x) => x.address + ' (' + x.level + ', in ' + bytes(x.bytesIn) + ', out ' + bytes(x.bytesOut) + ')').join('; ') : 'no peer connected';
-      return [el('span', f.id, 'share-id'), f.mode, progress, bytes(p.rate) + '/s', peers];
+      const moved = f.traffic ? 'in ' + bytes(f.traffic.bytesIn) + ', out ' + bytes(f.traffic.bytesOut) : '—';
+      const error = f.error ? el('span', f.error.message + (f.error.peer ? ' (' + f.error.peer + ')' : '') + ', ' + ago(f.error.at), 'message') : el('span', 'none', 'empty');
+      const act = f.id.startsWith('catalogue:') ? el('span', '—', 'empty') : group(f.paused ? button('Resume', () => setPaused(f.id, false)) : button('Pause', () => setPaused(f.id, true)));
+      const row = [el('span', f.id, 'share-id'), f.mode, progress, f.paused ? '—' : bytes(p.rate) + '/s', moved, peers, error, act];
+      return row;
     }),
     'No folder is served.',
   );
+  const conflicts = [];
+  for (const f of folders) for (const c of f.conflicts || []) conflicts.push([el('span', f.id, 'share-id'), c.original ? c.original.path : c.copy.path, version(c.original), version(c.copy) + ', the version of ' + (c.versionOf || c.copy.keptBy), group(...(c.original ? [button('Keep this (winner)', () => keepSide(f.id, c, 'original'))] : []), button('Keep the one aside', () => keepSide(f.id, c, 'copy')))]);
+  fillRows(document.getElementById('conflict-rows'), conflicts, 'No conflicts.');
 }
 
 async function stopTorrent(t) {
@@ -269,7 +319,10 @@ async function refresh() {
     document.getElementById('chart-storage').src = '/api/admin/charts/storage.svg?v=' + chartVersion;
     document.getElementById('chart-device-limits').src = '/api/admin/charts/device-limits.svg?v=' + chartVersion;
     document.getElementById('chart-dedupe-saved').src = '/api/admin/charts/dedupe-saved.svg?v=' + chartVersion;
-    renderDevices(await getJson('/api/admin/devices'));
+    document.getElementById('chart-sync-activity').src = '/api/admin/charts/sync-activity.svg?v=' + chartVersion;
+    const devices = await getJson('/api/admin/devices');
+    renderDevices(devices);
+    renderAvailability(devices, chartVersion);
     renderSync(await getJson('/api/admin/sync'));
     renderShares(await getJson('/api/admin/shares'), await getJson('/api/admin/shares/revoked'));
     const jobs = await getJson('/api/jobs');
@@ -324,7 +377,7 @@ function listen() {
     showJob(p);
     if (p.state !== 'running') refreshSoon();
   });
-  for (const name of ['request-updated', 'links-changed', 'worklist-changed', 'admin-changed', 'tick']) es.addEventListener(name, refreshSoon);
+  for (const name of ['request-updated', 'links-changed', 'worklist-changed', 'admin-changed', 'sync-activity', 'tick']) es.addEventListener(name, refreshSoon);
 }
 
 document.getElementById('device-add').addEventListener('submit', async (ev) => {

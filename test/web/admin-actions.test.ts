@@ -112,7 +112,7 @@ describe('admin UI runs the NAS', () => {
     // The laptop's agent reports (as the sync service records it); the next event refreshes the page.
     new SecretsRepo(nas.ctx.store.db).saveReport({ device: 'laptop', limit_bytes: null, free_bytes: 1e9, used_bytes: 0, admin_quota_bytes: 100 * 1024 * 1024, agent_version: '0.1.0' });
     nas.ctx.events.emit('links-changed', { device: 'laptop' });
-    await expect.poll(() => page.locator('#device-rows tr', { hasText: 'laptop' }).innerText()).toMatch(/online, last contact \d+ s ago\s+Music/);
+    await expect.poll(() => page.locator('#device-rows tr', { hasText: 'laptop' }).innerText(), { timeout: 15_000 }).toMatch(/online, last contact \d+ s ago\s+Music/);
     // A limit set after the agent reported is the one its later reports are capped by.
     promptAnswers.push('60');
     const laptop = page.locator('#device-rows tr', { hasText: 'laptop' });
@@ -207,7 +207,7 @@ describe('admin UI runs the NAS', () => {
   it('lists every folder the sync engine serves with its progress and peers', async () => {
     const row = page.locator('#sync-rows tr', { hasText: 'device:phone' });
     await row.waitFor();
-    expect(await row.innerText()).toMatch(/send-receive\s+(in sync|.+ left)\s+.*\/s\s+no peer connected/);
+    expect(await row.innerText()).toMatch(/send-receive\s+(in sync|.+ left)\s+.*\/s\s+in .+, out .+\s+no peer connected\s+none\s+Pause/);
     expect(await page.locator('#sync-rows').innerText()).toContain('catalogue:catalogue');
     await shoot('sync');
   });

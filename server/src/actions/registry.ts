@@ -14,6 +14,7 @@ import { torrentOnceAction } from './torrent-once.js';
 import { adoptAction } from './adopt.js';
 import { adoptShareAction } from './adopt-share.js';
 import { moveFinishAction } from './move-finish.js';
+import { removeDeviceAction } from './remove-device.js';
 import { BurrowError } from '../errors.js';
 import { refuse } from './plan.js';
 
@@ -28,7 +29,7 @@ export type RequestAction = (typeof REQUEST_ACTIONS)[number];
  * action refuses it: one request would otherwise destroy, share, get, move or delete everything
  * (destroy-folder "" wiped the store and every device; get "" would put the whole NAS on a phone).
  */
-export const TOP_OF_STORE_OK: ReadonlySet<string> = new Set(['mkdir', 'revoke', 'revoke-share', 'adopt-share']);
+export const TOP_OF_STORE_OK: ReadonlySet<string> = new Set(['mkdir', 'revoke', 'revoke-share', 'adopt-share', 'remove-device']);
 
 function refusingTop(a: Action): Action {
   if (TOP_OF_STORE_OK.has(a.name)) return a;
@@ -46,7 +47,7 @@ function refusingTop(a: Action): Action {
 
 /** The one registry of actions (git-annex's habit: one module per command, one list of them all). */
 export const ACTIONS: ReadonlyMap<string, Action> = new Map(
-  [getAction, deleteAction, destroyAction, destroyFolderAction, moveAction, mkdirAction, shareAction, revokeAction, shareFolderAction, revokeShareAction, torrentAction, torrentOnceAction, adoptAction, autoGetAction, adoptShareAction, moveFinishAction].map(
+  [getAction, deleteAction, destroyAction, destroyFolderAction, moveAction, mkdirAction, shareAction, revokeAction, shareFolderAction, revokeShareAction, torrentAction, torrentOnceAction, adoptAction, autoGetAction, adoptShareAction, moveFinishAction, removeDeviceAction].map(
     (a) => [a.name, refusingTop(a)],
   ),
 );

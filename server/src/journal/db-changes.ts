@@ -4,6 +4,7 @@ import type { TrashRepo } from '../store/trash-repo.js';
 import type { MoveWaitsRepo } from '../store/move-waits-repo.js';
 import type { ShareAdoptionsRepo } from '../store/share-adoptions-repo.js';
 import type { RequestsRepo } from '../store/requests-repo.js';
+import type { DevicesRepo } from '../store/devices-repo.js';
 
 /**
  * Database changes an action makes. They are applied in the same transaction that marks the
@@ -23,7 +24,8 @@ export type DbChange =
   | { db: 'trash-restored'; id: string; at: number }
   | { db: 'move-wait'; requestId: string; source: string; path: string; targets: string[]; files: string[]; deadlineAt: number }
   | { db: 'move-finish'; requestId: string; state: 'done' | 'failed'; reason: string | null; result: Record<string, unknown> | null }
-  | { db: 'share-adopted'; shareId: string; path: string; ino: number; bytes: number; at: number };
+  | { db: 'share-adopted'; shareId: string; path: string; ino: number; bytes: number; at: number }
+  | { db: 'device-remove'; device: string; reason: string; at: number };
 
 export interface DbRepos {
   subscriptions: SubscriptionsRepo;
@@ -32,6 +34,7 @@ export interface DbRepos {
   moveWaits: MoveWaitsRepo;
   shareAdoptions: ShareAdoptionsRepo;
   requests: RequestsRepo;
+  devices: DevicesRepo;
 }
 
 export function applyDbChange(c: DbChange, r: DbRepos): void {
@@ -71,5 +74,7 @@ export function applyDbChange(c: DbChange, r: DbRepos): void {
       }
     case 'share-adopted':
       return r.shareAdoptions.record({ share_id: c.shareId, path: c.path, ino: c.ino, bytes: c.bytes, adopted_at: c.at });
+    case 'device-remove':
+      return r.devices.removeEverywhere(c.device, c.reason, c.at);
   }
 }

@@ -31,6 +31,7 @@ export class NasFolderSync implements NasService, FolderSync {
   private repo: SecretsRepo | null = null;
   private poll: NodeJS.Timeout | null = null;
   private lastError: string | null = null;
+  private folderErrors = new Map<string, { message: string; peer: string | null; at: number }>();
 
   async open(ctx: NasContext): Promise<void> {
     this.ctx = ctx;
@@ -40,6 +41,7 @@ export class NasFolderSync implements NasService, FolderSync {
     engine.on('fileDeleted', (e) => this.onReceived(e));
     engine.on('error', (e) => {
       this.lastError = e.error.message;
+      if (e.folderId) this.folderErrors.set(e.folderId, { message: e.error.message, peer: e.peer ?? null, at: Date.now() });
       ctx.log.warn({ folder: e.folderId, peer: e.peer, err: e.error.message }, 'sync');
     });
     if (!ctx.config.sync.enabled) {
@@ -85,6 +87,11 @@ export class NasFolderSync implements NasService, FolderSync {
     return this.lastError;
   }
 
+  /** The last error the engine reported for a folder (a peer's bad message, a file it could not write). */
+  folderError(folderId: string): { message: string; peer: string | null; at: number } | null {
+    return this.folderErrors.get(folderId) ?? null;
+  }
+
   async addFolder(kind: Kind, name: string, absPath: string, mode: 'send-receive' | 'send-only' | 'receive-only'): Promise<FolderSecrets> {
     const engine = this.mustEngine();
     const secrets = ensureFolderSecrets(this.repo!, kind, name);
@@ -127,9 +134,16 @@ export class NasFolderSync implements NasService, FolderSync {
 
   private async syncDeviceList(): Promise<void> {
     const ctx = this.ctx!;
-    for (const d of ctx.store.devices.list()) {
+    const devices = ctx.store.devices.list();
+    // A removed device's folder (remove-device stops it first; this poll may have added it again meanwhile).
+    const names = new Set(devices.map((d) => d.name));
+    for (const f of this.engine?.listFolders() ?? []) {
+      if (f.id.startsWith('device:') && !names.has(f.id.slice('device:'.length))) await this.removeFolder('device', f.id.slice('device:'.length));
+    }
+    for (const d of devices) {
       if (!this.engine) return;
-      if (!this.engine.listFolders().some((f) => f.id === folderId('device', d.name))) {
+      // devices/<d>/ missing: being removed (remove-device moved it to the trash), or not made yet.
+      if (!this.engine.listFolders().some((f) => f.id === folderId('device', d.name)) && fs.existsSync(ctx.layout.device(d.name))) {
         await this.addFolder('device', d.name, ctx.layout.device(d.name), 'send-receive');
         // A device registered by another process (`burrow device add`): republish, so the
         // catalogue lists it and its folder gets .burrow/device.js.

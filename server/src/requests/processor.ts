@@ -94,7 +94,7 @@ export class RequestProcessor {
       store: d.store,
       journal: this.journalRepo,
       requests: this.requests,
-      repos: { subscriptions: this.subscriptions, shares: this.shares, trash: this.trash, moveWaits: d.store.moveWaits, shareAdoptions: d.store.shareAdoptions, requests: this.requests },
+      repos: { subscriptions: this.subscriptions, shares: this.shares, trash: this.trash, moveWaits: d.store.moveWaits, shareAdoptions: d.store.shareAdoptions, requests: this.requests, devices: d.store.devices },
       env: {
         root: d.layout.root,
         get folderSync() {

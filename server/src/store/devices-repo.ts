@@ -49,4 +49,18 @@ export class DevicesRepo {
   setQuota(name: string, quotaBytes: number | null): void {
     this.db.prepare('UPDATE devices SET quota_bytes = ? WHERE name = ?').run(quotaBytes, name);
   }
+
+  /**
+   * Forget a device everywhere the database names it (remove-device's commit): its row, its
+   * subscriptions, links, usage, pins, agent report, worklist offset, availability log and index entries. Its
+   * pending requests fail with `reason`; finished requests stay as history.
+   */
+  removeEverywhere(name: string, reason: string, now = Date.now()): void {
+    for (const table of ['subscriptions', 'subscription_exclusions', 'device_links', 'device_usage', 'pins', 'sync_device_reports', 'worklist_offsets', 'device_availability'])
+      this.db.prepare(`DELETE FROM ${table} WHERE device = ?`).run(name);
+    // Its folder is in the trash now: the index forgets the whole area at once.
+    this.db.prepare('DELETE FROM entries WHERE area = ?').run(`device:${name}`);
+    this.db.prepare("UPDATE requests SET state = 'failed', reason = ?, updated_at = ? WHERE device = ? AND state = 'pending'").run(reason, now, name);
+    this.db.prepare('DELETE FROM devices WHERE name = ?').run(name);
+  }
 }

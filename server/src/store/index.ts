@@ -13,6 +13,7 @@ import { PinsRepo } from './pins-repo.js';
 import { JobsRepo } from './jobs-repo.js';
 import { MoveWaitsRepo } from './move-waits-repo.js';
 import { ShareAdoptionsRepo } from './share-adoptions-repo.js';
+import { SyncActivityRepo, AvailabilityRepo } from './activity-repo.js';
 
 export interface Store {
   db: Db;
@@ -27,6 +28,8 @@ export interface Store {
   jobs: JobsRepo;
   moveWaits: MoveWaitsRepo;
   shareAdoptions: ShareAdoptionsRepo;
+  syncActivity: SyncActivityRepo;
+  availability: AvailabilityRepo;
   /** Run fn in one transaction (nested calls become savepoints). */
   tx<T>(fn: () => T): T;
   close(): void;
@@ -47,6 +50,8 @@ export function openStore(dbFile: string, opts: { readonly?: boolean } = {}): St
     jobs: new JobsRepo(db),
     moveWaits: new MoveWaitsRepo(db),
     shareAdoptions: new ShareAdoptionsRepo(db),
+    syncActivity: new SyncActivityRepo(db),
+    availability: new AvailabilityRepo(db),
     tx: <T>(fn: () => T): T => db.transaction(fn)(),
     close: () => db.close(),
   };
@@ -66,4 +71,5 @@ export * from './shares-repo.js';
 export * from './trash-repo.js';
 export * from './move-waits-repo.js';
 export * from './share-adoptions-repo.js';
+export * from './activity-repo.js';
 export { openDb, type Db } from './db.js';

@@ -13,6 +13,8 @@ import { parseSecret, type SecretLevel } from './secrets/index.js';
 import { SyncError } from './errors.js';
 import { Folder, type LocalChange, type FileDeletedEvent, type FileEvent, type FolderErrorEvent, type FolderMode, type FolderSyncedEvent, type Progress } from './model/folder.js';
 import { DhtDiscovery, LanDiscovery } from './discovery/index.js';
+import { PausedFolders } from './model/pause.js';
+import { keepConflictSide, listConflicts, type ConflictInfo, type DiscardVersion, type KeepSide } from './model/conflicts.js';
 
 export interface SyncEngineOptions {
   /** Where the engine keeps its own state (device key, one SQLite index database per folder). */
@@ -52,6 +54,14 @@ export interface FolderInfo {
   level: SecretLevel;
   /** Hex of the public folder identity (safe to show). */
   publicId: string;
+  /** Paused by the host: not served, not dialled, nothing applied (see pauseFolder). */
+  paused: boolean;
+}
+
+/** Bytes a folder's connections moved since the engine opened (closed connections included). */
+export interface FolderTraffic {
+  bytesIn: number;
+  bytesOut: number;
 }
 
 export interface PeerInfo {
@@ -117,6 +127,11 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
   private closing = false;
   private pendingSockets = new Set<net.Socket>();
   private pendingPerHost = new Map<string, number>();
+  /** How each open or paused folder was added, so resume can open it again. */
+  private added = new Map<string, AddFolderOptions & { publicId: string }>();
+  private paused: PausedFolders | null = null;
+  /** Bytes of connections that closed, per folder id; open ones are added when asked. */
+  private closedTraffic = new Map<string, FolderTraffic>();
 
   constructor(opts: SyncEngineOptions) {
     super();
@@ -142,6 +157,8 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
     await fs.promises.mkdir(this.opts.stateDir, { recursive: true });
     this.identity = await loadIdentity(path.join(this.opts.stateDir, 'device.json'));
     this.deviceId = this.identity.device;
+    this.paused = new PausedFolders(this.opts.stateDir);
+    this.paused.load();
     const server = net.createServer((sock) => this.onInbound(sock));
     this.server = server;
     await new Promise<void>((res, rej) => {
@@ -186,6 +203,7 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
     this.pendingPerHost.clear();
     await Promise.all([...this.folders.values()].map((f) => f.close()));
     this.folders.clear();
+    this.added.clear();
     this.byPublicId.clear();
     await this.dht?.close();
     await this.lan?.close();
@@ -198,7 +216,19 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
     const keys = parseSecret(o.secret);
     const publicId = keys.folderId.toString('hex');
     const id = o.id ?? publicId;
-    if (this.folders.has(id) || this.byPublicId.has(publicId)) throw new SyncError('FOLDER_EXISTS', `folder ${id} is already added`);
+    if (this.folders.has(id) || this.byPublicId.has(publicId) || this.added.has(id)) throw new SyncError('FOLDER_EXISTS', `folder ${id} is already added`);
+    this.added.set(id, { ...o, id, publicId });
+    if (this.paused?.has(publicId)) return this.pausedInfo(id)!;
+    try {
+      return await this.openFolder(o, id, keys);
+    } catch (err) {
+      this.added.delete(id);
+      throw err;
+    }
+  }
+
+  private async openFolder(o: AddFolderOptions, id: string, keys: ReturnType<typeof parseSecret>): Promise<FolderInfo> {
+    const publicId = keys.folderId.toString('hex');
     const folder = new Folder({
       id,
       path: o.path,
@@ -219,7 +249,7 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
       for (const a of list) this.addCandidate(id, a, 'exchange');
     });
     await folder.open();
-    if (this.closing) {
+    if (this.closing || !this.added.has(id)) {
       await folder.close();
       throw new SyncError('CLOSED', 'engine closed');
     }
@@ -235,8 +265,17 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
 
   /** Stop serving a folder at once: its connections close before this resolves. */
   async removeFolder(id: string): Promise<void> {
+    const a = this.added.get(id);
+    if (!a) throw new SyncError('UNKNOWN_FOLDER', `no folder ${id}`);
+    this.added.delete(id);
+    if (this.paused?.has(a.publicId)) await this.paused.set(a.publicId, false);
+    await this.closeFolder(id);
+  }
+
+  /** Close an open folder (a paused one is closed already). */
+  private async closeFolder(id: string): Promise<void> {
     const f = this.folders.get(id);
-    if (!f) throw new SyncError('UNKNOWN_FOLDER', `no folder ${id}`);
+    if (!f) return;
     this.folders.delete(id);
     this.byPublicId.delete(f.keys.folderId.toString('hex'));
     this.candidates.delete(id);
@@ -244,12 +283,91 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
     await f.close();
   }
 
+  /** Every folder added, open or paused, in the order added. */
   listFolders(): FolderInfo[] {
-    return [...this.folders.values()].map((f) => this.info(f));
+    return [...this.added.keys()].map((id) => {
+      const f = this.folders.get(id);
+      return f ? this.info(f) : this.pausedInfo(id)!;
+    });
   }
 
   private info(f: Folder): FolderInfo {
-    return { id: f.id, path: f.root, mode: f.mode, level: f.keys.level, publicId: f.keys.folderId.toString('hex') };
+    return { id: f.id, path: f.root, mode: f.mode, level: f.keys.level, publicId: f.keys.folderId.toString('hex'), paused: false };
+  }
+
+  private pausedInfo(id: string): FolderInfo | undefined {
+    const a = this.added.get(id);
+    if (!a) return undefined;
+    return { id, path: a.path, mode: a.mode, level: parseSecret(a.secret).level, publicId: a.publicId, paused: true };
+  }
+
+  isPaused(folderId: string): boolean {
+    const a = this.added.get(folderId);
+    if (!a) throw new SyncError('UNKNOWN_FOLDER', `no folder ${folderId}`);
+    return !this.folders.has(folderId);
+  }
+
+  /**
+   * Pause a folder: its connections close, it is no longer dialled or served, its watcher stops
+   * and nothing is applied to it until resumeFolder. Kept across restarts (stateDir/paused.json).
+   * Local changes made meanwhile are found by the scan that resume starts with.
+   */
+  async pauseFolder(folderId: string): Promise<void> {
+    const a = this.added.get(folderId);
+    if (!a) throw new SyncError('UNKNOWN_FOLDER', `no folder ${folderId}`);
+    await this.paused!.set(a.publicId, true);
+    await this.closeFolder(folderId);
+  }
+
+  /** Resume a paused folder: it opens (scanning what changed meanwhile) and dials its peers again. */
+  async resumeFolder(folderId: string): Promise<void> {
+    const a = this.added.get(folderId);
+    if (!a) throw new SyncError('UNKNOWN_FOLDER', `no folder ${folderId}`);
+    await this.paused!.set(a.publicId, false);
+    if (!this.folders.has(folderId)) await this.openFolder(a, folderId, parseSecret(a.secret));
+  }
+
+  /** Bytes received and sent for a folder since the engine opened. */
+  traffic(folderId: string): FolderTraffic {
+    if (!this.added.has(folderId)) throw new SyncError('UNKNOWN_FOLDER', `no folder ${folderId}`);
+    const t = { ...(this.closedTraffic.get(folderId) ?? { bytesIn: 0, bytesOut: 0 }) };
+    for (const l of this.folders.get(folderId)?.links ?? []) {
+      if (l.conn.closed) continue;
+      t.bytesIn += l.conn.bytesIn;
+      t.bytesOut += l.conn.bytesOut;
+    }
+    return t;
+  }
+
+  /** Count a connection's bytes into its folder's total once it closes. */
+  private attach(f: Folder, conn: Connection): void {
+    conn.once('close', () => {
+      const t = this.closedTraffic.get(f.id) ?? { bytesIn: 0, bytesOut: 0 };
+      t.bytesIn += conn.bytesIn;
+      t.bytesOut += conn.bytesOut;
+      this.closedTraffic.set(f.id, t);
+    });
+    f.attach(conn);
+  }
+
+  /** Conflict copies in a plaintext folder, with both versions as they are on disk. */
+  listConflicts(folderId: string): ConflictInfo[] {
+    const f = this.folder(folderId);
+    const paths: string[] = [];
+    for (const e of f.listFiles()) if (e.path && !e.deleted) paths.push(e.path);
+    return listConflicts(f.root, paths);
+  }
+
+  /**
+   * Keep one version of a conflict: `discard` (the host's) takes the other out of the folder;
+   * keeping the copy renames it to the original name. Then the folder rescans, so the kept
+   * version goes out as a new local edit (it descends from the winner, so every peer takes it).
+   */
+  async keepConflict(folderId: string, copyPath: string, keep: KeepSide, discard: DiscardVersion): Promise<void> {
+    const f = this.folder(folderId);
+    if (!this.listConflicts(folderId).some((c) => c.copy.path === copyPath)) throw new SyncError('NOT_A_CONFLICT', `${copyPath} is not a conflict copy in ${folderId}`);
+    const changed = await keepConflictSide(f.root, copyPath, keep, discard);
+    await f.scan(changed.map((r) => path.join(f.root, r)));
   }
 
   listPeers(folderId?: string): PeerInfo[] {
@@ -274,6 +392,7 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
 
   progress(folderId: string): Progress {
     const f = this.folders.get(folderId);
+    if (!f && this.added.has(folderId)) return { bytesDone: 0, bytesLeft: 0, filesLeft: 0, rate: 0, inSync: false };
     if (!f) throw new SyncError('UNKNOWN_FOLDER', `no folder ${folderId}`);
     return f.progress();
   }
@@ -281,6 +400,7 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
   /** Rescan a folder now (for hosts that just changed files in it). */
   async rescan(folderId: string): Promise<void> {
     const f = this.folders.get(folderId);
+    if (!f && this.added.has(folderId)) return; // paused: resume scans
     if (!f) throw new SyncError('UNKNOWN_FOLDER', `no folder ${folderId}`);
     await f.scan();
   }
@@ -297,6 +417,7 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
 
   private folder(folderId: string): Folder {
     const f = this.folders.get(folderId);
+    if (!f && this.added.has(folderId)) throw new SyncError('PAUSED', `folder ${folderId} is paused`);
     if (!f) throw new SyncError('UNKNOWN_FOLDER', `no folder ${folderId}`);
     return f;
   }
@@ -311,6 +432,7 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
   /** Device ids of the connected peers that hold the current version of a file (plaintext folders). */
   peersHolding(folderId: string, rel: string): string[] {
     const f = this.folders.get(folderId);
+    if (!f && this.added.has(folderId)) return []; // paused: no peer is connected
     if (!f) throw new SyncError('UNKNOWN_FOLDER', `no folder ${folderId}`);
     return f.peersHolding(rel);
   }
@@ -376,7 +498,7 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
           conn.destroy();
           return;
         }
-        f.attach(conn);
+        this.attach(f, conn);
       },
       (e: Error) => {
         settled();
@@ -437,7 +559,7 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
           conn.destroy();
           return;
         }
-        f.attach(conn);
+        this.attach(f, conn);
       },
       () => {
         c.dialing = false;

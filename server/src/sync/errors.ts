@@ -15,6 +15,8 @@ export type SyncErrorCode =
   | 'UNKNOWN_FOLDER'
   | 'FOLDER_EXISTS'
   | 'CLOSED'
+  | 'PAUSED'
+  | 'NOT_A_CONFLICT'
   | 'IO';
 
 export class SyncError extends Error {

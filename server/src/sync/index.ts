@@ -15,6 +15,9 @@
  *   engine.on('fileChanged', (e) => adopt(e.folderId, e.path, e.version));    // a peer's version is now on disk
  *   engine.on('fileDeleted', (e) => forget(e.folderId, e.path));
  *   engine.on('folderSynced', (e) => ...);                                   // in sync with every connected peer
+ *   await engine.pauseFolder('devices/laptop'); await engine.resumeFolder('devices/laptop'); // kept across restarts
+ *   engine.listConflicts(id); await engine.keepConflict(id, copy, 'copy', moveToTrash);     // conflict copies
+ *   engine.traffic(id);                                                      // bytes in/out since open
  *   await engine.removeFolder('devices/laptop');                             // revoke: connections close first
  *   await engine.close();
  *
@@ -24,8 +27,10 @@
  * file and renamed over the target, so other hard links keep the old content.
  */
 export { SyncEngine } from './engine.js';
-export type { SyncEngineOptions, AddFolderOptions, FolderInfo, PeerInfo, SyncEngineEvents, CandidateInfo, CandidateSource } from './engine.js';
+export type { SyncEngineOptions, AddFolderOptions, FolderInfo, FolderTraffic, PeerInfo, SyncEngineEvents, CandidateInfo, CandidateSource } from './engine.js';
 export type { FolderMode, LocalChange, FileEvent, FileDeletedEvent, FolderSyncedEvent, FolderErrorEvent, Progress } from './model/folder.js';
+export type { ConflictInfo, ConflictVersion, KeepSide, DiscardVersion } from './model/conflicts.js';
+export { parseConflictCopy } from './model/conflicts.js';
 export { newFolderSecrets, parseSecret, deriveSecret, secretLevel, secretsFromReadWrite } from './secrets/index.js';
 export type { FolderSecrets, FolderKeys, SecretLevel } from './secrets/index.js';
 export { SyncError } from './errors.js';

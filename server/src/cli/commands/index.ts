@@ -19,6 +19,7 @@ export const commandModules: Array<{ names: string[]; load: () => Promise<{ regi
   { names: ['balance'], load: () => import('./balance.js') },
   { names: ['pin', 'unpin', 'pins'], load: () => import('./pin.js') },
   { names: ['device'], load: () => import('./device-set.js') },
+  { names: ['device'], load: () => import('./device-remove.js') },
   { names: ['request'], load: () => import('./request.js') },
   { names: ['trash'], load: () => import('./trash.js') },
   { names: ['share'], load: () => import('./share.js') },
@@ -28,6 +29,7 @@ export const commandModules: Array<{ names: string[]; load: () => Promise<{ regi
   { names: ['sync'], load: () => import('./sync.js') },
   { names: ['secrets'], load: () => import('./secrets.js') },
   { names: ['password'], load: () => import('./password.js') },
+  { names: ['availability'], load: () => import('./availability.js') },
 ];
 
 /** The modules for this command line: the named command's, or all of them (help, typos, no command). */

@@ -21,7 +21,7 @@ import type { BalancerService } from '../../jobs/balancer-service.js';
 import type { NasFolderSync } from '../../nas-sync/service.js';
 
 /** Events of the NAS bus the admin page hears about (see nas-context.ts), plus the admin's own. */
-const FORWARDED = ['request-updated', 'links-changed', 'worklist-changed', 'admin-changed', 'job-progress'] as const;
+const FORWARDED = ['request-updated', 'links-changed', 'worklist-changed', 'admin-changed', 'job-progress', 'sync-activity'] as const;
 const NoQuery = Type.Object({}, { additionalProperties: false });
 const DeviceParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 64 }) });
 const LimitMb = Type.Union([Type.Null(), Type.Number({ minimum: 0, maximum: 1e12 })]);
@@ -65,7 +65,17 @@ export default async function adminActionRoutes(app: FastifyInstance): Promise<v
     for (const res of streams) res.end();
   });
 
-  app.get('/api/admin/devices', { schema: { querystring: NoQuery } }, async () => devicesView(app.nas.store));
+  // Online: its agent reported lately (devicesView), or its sync link is up right now; last
+  // contact is the latest of its report and the availability log.
+  app.get('/api/admin/devices', { schema: { querystring: NoQuery } }, async () => {
+    const engine = (app.nas.services.get('folder-sync') as NasFolderSync | undefined)?.syncEngine ?? null;
+    const linked = new Set((engine?.listPeers() ?? []).filter((p) => p.folderId.startsWith('device:')).map((p) => p.folderId.slice('device:'.length)));
+    const seen = new Map(app.nas.store.availability.spans(undefined, Date.now() - 90 * 86_400_000).map((s) => [s.device, s.to]));
+    return devicesView(app.nas.store).map((d) => {
+      const last = Math.max(d.lastContact ?? 0, seen.get(d.name) ?? 0, linked.has(d.name) ? Date.now() : 0);
+      return { ...d, online: d.online || linked.has(d.name), lastContact: last > 0 ? last : null, syncLinked: linked.has(d.name) };
+    });
+  });
 
   app.post<{ Body: { name: string; limitMb: number | null } }>(
     '/api/admin/devices',
@@ -158,8 +168,8 @@ export default async function adminActionRoutes(app: FastifyInstance): Promise<v
     return reply.code(202).send({ job, state: 'running' });
   });
 
-  // Every folder the sync engine serves, its connected peers and progress. The engine has no
-  // pause/resume, so neither has this page.
+  // Every folder the sync engine serves (or has paused), its connected peers, progress, bytes,
+  // last error and conflict copies; pausing and conflicts are in admin-sync.ts.
   app.get('/api/admin/sync', { schema: { querystring: NoQuery } }, async () => {
     const sync = app.nas.services.get('folder-sync') as NasFolderSync | undefined;
     const engine = sync?.syncEngine ?? null;
@@ -172,7 +182,15 @@ export default async function adminActionRoutes(app: FastifyInstance): Promise<v
         id: f.id,
         path: f.path.startsWith(root + '/') ? f.path.slice(root.length + 1) : f.path,
         mode: f.mode,
+        paused: f.paused,
         progress: engine.progress(f.id),
+        traffic: engine.traffic(f.id),
+        error: sync?.folderError(f.id) ?? null,
+        // The copy holds the version of the device that kept it aside (its own edit lost): name it.
+        conflicts: (f.paused || f.level === 'enc' ? [] : engine.listConflicts(f.id)).map((c) => ({
+          ...c,
+          versionOf: c.copy.keptBy === engine.device.slice(0, 7).toUpperCase() ? 'this NAS' : f.id.startsWith('device:') ? f.id.slice('device:'.length) : `peer ${c.copy.keptBy}`,
+        })),
         peers: engine.listPeers(f.id).map((p) => ({ device: p.device, address: p.address, level: p.level, bytesIn: p.bytesIn, bytesOut: p.bytesOut })),
       })),
     };
