@@ -3,6 +3,8 @@ import type { IndexChangedEvent } from '../index/indexer.js';
 import { Publisher, type PublishStats } from './publish.js';
 import { WorkerPublisher } from './worker-publisher.js';
 import { deviceRequestRows } from './build.js';
+import { MAX_INCREMENTAL_CHANGES } from './incremental.js';
+import type { ScanChange } from '../index/scanner.js';
 
 /**
  * The catalogue publisher as a NAS service ('catalogue'): publishes at open, then once per
@@ -25,8 +27,19 @@ export class CatalogueService implements NasService {
   lastStats: PublishStats | null = null;
   /** How many publishes ran (tests check that bursts coalesce). */
   publishCount = 0;
+  /** Index changes not yet handed to a publish; the next publish re-reads only these paths. */
+  private changes: ScanChange[] = [];
+  /** The next publish must build in full: at start, after a failure, or when changes were not all seen. */
+  private fullNext = true;
   private readonly onChange = (ev?: IndexChangedEvent) => {
     if (ev && Array.isArray(ev.changes) && ev.changes.length === 0) return;
+    if (!ev || !Array.isArray(ev.changes)) this.fullNext = true;
+    else if (!this.fullNext) {
+      for (const c of ev.changes) this.changes.push({ area: c.area, path: c.path });
+      // So many changes are cheaper to publish in full than to track.
+      if (this.changes.length > MAX_INCREMENTAL_CHANGES) this.fullNext = true;
+    }
+    if (this.fullNext) this.changes = [];
     this.schedule();
   };
   private readonly onAny = () => this.schedule();
@@ -42,13 +55,14 @@ export class CatalogueService implements NasService {
     setImmediate(() => this.schedule(0));
   }
 
-  /** Publish now (after any publish already running) and return what it wrote. */
+  /** Publish now (after any publish already running), in full, and return what it wrote. */
   async publishNow(): Promise<PublishStats> {
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = null;
     }
     while (this.running) await this.running.catch(() => undefined);
+    this.fullNext = true;
     return this.run();
   }
 
@@ -59,7 +73,7 @@ export class CatalogueService implements NasService {
    * pause (a big sync) keeps at most one core busy with them and never blocks the event loop.
    */
   private nextDelay(): number {
-    return Math.max(this.ctx?.config.catalogue.debounceMs ?? 300, this.lastStats?.elapsedMs ?? 0);
+    return Math.max(this.ctx?.config.catalogue.debounceMs ?? 100, this.lastStats?.elapsedMs ?? 0);
   }
 
   private schedule(delay = this.nextDelay()): void {
@@ -103,14 +117,26 @@ export class CatalogueService implements NasService {
     const service = ctx.services.get('requests') as Partial<RequestStatusSource> | undefined;
     const requests = typeof service?.recentForDevice === 'function' ? (service as RequestStatusSource) : undefined;
     const trashDays = ctx.config.trash.retentionDays;
+    // The changes this publish covers: any arriving from now on are the next one's. Handed over
+    // before the publish reads the index, so a change it also sees is merely read twice.
+    const changes = this.fullNext ? null : this.changes;
+    this.changes = [];
+    this.fullNext = false;
     let stats: PublishStats;
-    if (this.worker) {
-      // Device names and request rows are a few small queries: read here, sent as data.
-      const devices = ctx.store.devices.list().map((d) => d.name);
-      const requestRows = devices.map((d) => [d, deviceRequestRows(requests, d)] as [string, ReturnType<typeof deviceRequestRows>]);
-      stats = await this.worker.publish({ root: ctx.layout.root, dbFile: ctx.store.db.name, devices, requestRows, trashDays });
-    } else {
-      stats = this.publisher!.publish({ store: ctx.store, trashDays, requests });
+    try {
+      if (this.worker) {
+        // Device names and request rows are a few small queries: read here, sent as data.
+        const devices = ctx.store.devices.list().map((d) => d.name);
+        const requestRows = devices.map((d) => [d, deviceRequestRows(requests, d)] as [string, ReturnType<typeof deviceRequestRows>]);
+        stats = await this.worker.publish({ root: ctx.layout.root, dbFile: ctx.store.db.name, devices, requestRows, trashDays, changes });
+      } else {
+        stats = this.publisher!.publish({ store: ctx.store, trashDays, requests, changes });
+      }
+    } catch (err) {
+      // Whatever the worker kept may not match the disk or the index any more.
+      this.fullNext = true;
+      this.changes = [];
+      throw err;
     }
     this.lastStats = stats;
     this.publishCount++;
