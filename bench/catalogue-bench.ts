@@ -246,7 +246,7 @@ async function benchSize(browser: Browser, files: number): Promise<SizeResult> {
       adds.push(s.writtenBytes);
       changeMs.push(s.elapsedMs);
       modes.add(s.mode);
-      log(`  add ${p}: ${s.mode} publish ${s.elapsedMs} ms, rewrote ${s.writtenFiles} files, ${kib(s.writtenBytes)} (${s.written.join(' ')})`);
+      log(`  add ${p}: ${s.mode} publish ${s.elapsedMs} ms (render ${s.phases.renderMs}, write ${s.phases.writeMs}; ${s.rowsRead} rows read), rewrote ${s.writtenFiles} files, ${kib(s.writtenBytes)} (${s.written.join(' ')})`);
     }
     // One file's device set changes (the phone gets a file).
     const devs: number[] = [];
@@ -261,7 +261,7 @@ async function benchSize(browser: Browser, files: number): Promise<SizeResult> {
       devs.push(s.writtenBytes);
       changeMs.push(s.elapsedMs);
       modes.add(s.mode);
-      log(`  phone gets ${p}: ${s.mode} publish ${s.elapsedMs} ms, rewrote ${s.writtenFiles} files, ${kib(s.writtenBytes)}`);
+      log(`  phone gets ${p}: ${s.mode} publish ${s.elapsedMs} ms (render ${s.phases.renderMs}, write ${s.phases.writeMs}; ${s.rowsRead} rows read), rewrote ${s.writtenFiles} files, ${kib(s.writtenBytes)}`);
     }
 
     // Our page, from file://, as the device "laptop" would open it.

@@ -51,7 +51,7 @@ interface Nas {
   r: OpenRoot;
   ctx: NasContext;
   svc: RequestsService;
-  catalogue: (NasService & { publishCount: number; lastStats: { elapsedMs: number; writtenBytes: number; writtenFiles: number; mode: string } | null }) | null;
+  catalogue: (NasService & { publishCount: number; lastStats: { elapsedMs: number; writtenBytes: number; writtenFiles: number; mode: string; phases: { renderMs: number; writeMs: number } } | null }) | null;
   close(): Promise<void>;
 }
 
@@ -132,6 +132,8 @@ async function latency(size: number, tmp: string): Promise<Record<string, string
   const published: number[] = [];
   const pubCost: number[] = [];
   const pubBytes: number[] = [];
+  const pubRender: number[] = [];
+  const pubWrite: number[] = [];
   const pubModes = new Map<string, number>();
   for (let i = 0; i < REQUESTS; i++) {
     const name = `real-${String(i).padStart(4, '0')}.txt`;
@@ -161,6 +163,8 @@ async function latency(size: number, tmp: string): Promise<Record<string, string
       const st = nas.catalogue!.lastStats!;
       pubCost.push(st.elapsedMs);
       pubBytes.push(st.writtenBytes);
+      pubRender.push(st.phases.renderMs);
+      pubWrite.push(st.phases.writeMs);
       pubModes.set(st.mode, (pubModes.get(st.mode) ?? 0) + 1);
     } else {
       while (!doneAt) await tick();
@@ -180,6 +184,7 @@ async function latency(size: number, tmp: string): Promise<Record<string, string
     onePublish: pubMs !== undefined ? ms(pubMs) : 'n/a',
     pubCost: pubCost.length ? `${ms(median(pubCost))} / ${ms(pct(pubCost, 95))}` : 'n/a',
     pubBytes: pubBytes.length ? `${(median(pubBytes) / 1024).toFixed(1)} KiB / ${(pct(pubBytes, 95) / 1024).toFixed(1)} KiB` : 'n/a',
+    pubPhases: pubRender.length ? `${ms(median(pubRender))} + ${ms(median(pubWrite))}` : 'n/a',
     pubModes: [...pubModes].map(([m, n]) => `${n} ${m}`).join(', ') || 'n/a',
     firstPublish: firstPublishMs !== null ? ms(firstPublishMs) : 'n/a',
   };
@@ -246,8 +251,8 @@ try {
   const out: string[] = [];
   out.push(`## Requests (${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores, Node ${process.version})`, '');
   out.push(`### Worklist line → link → catalogue published (${REQUESTS} get requests one at a time; "requests timed to publish" = how many of them also waited for the publish)`, '');
-  out.push('| indexed files | link p50 | link p95 | published p50 | published p95 | requests timed to publish | publish cost p50 / p95 | bytes written per publish p50 / p95 | publish modes | first (full) publish |', '|---|---|---|---|---|---|---|---|---|---|');
-  for (const r of rows) out.push(`| ${r.size} | ${r.linkP50} | ${r.linkP95} | ${r.pubP50} | ${r.pubP95} | ${r.pubN} | ${r.pubCost} | ${r.pubBytes} | ${r.pubModes} | ${r.firstPublish} |`);
+  out.push('| indexed files | link p50 | link p95 | published p50 | published p95 | requests timed to publish | publish cost p50 / p95 | of which render + write (p50) | bytes written per publish p50 / p95 | publish modes | first (full) publish |', '|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const r of rows) out.push(`| ${r.size} | ${r.linkP50} | ${r.linkP95} | ${r.pubP50} | ${r.pubP95} | ${r.pubN} | ${r.pubCost} | ${r.pubPhases} | ${r.pubBytes} | ${r.pubModes} | ${r.firstPublish} |`);
   if (!WITH_CATALOGUE) out.push('', '(catalogue publisher not running in this run: link latency alone)');
   if (folder) {
     out.push('', `### get of a ${FOLDER_FILES.toLocaleString()}-file folder (100 folders) vs cp -al, ${REPS} repetitions`, '');

@@ -38,6 +38,8 @@ export interface BuiltCatalogue {
   state: CatalogueState;
   /** Files (relative to catalogue/) this publish no longer produces; an incremental publish names them. */
   removed: string[];
+  /** How many index rows of files/ it read. */
+  rowsRead: number;
 }
 
 const repos = new WeakMap<object, CatalogueRepo>();
@@ -208,10 +210,10 @@ export function buildCatalogueData(input: BuildInput): BuiltCatalogue {
   const shares = new SharesRepo(input.store.db).list({ active: true });
   const shareHeld = shareHoldings(repo, shares);
   const cutter = new ShardCutter(every, () => false, 'suffix');
-  renderRun(repo, cutter, input.devices, shareHeld, '');
+  const run = renderRun(repo, cutter, input.devices, shareHeld, '');
   const state: CatalogueState = { every, devices: [...input.devices], sharesKey: sharesKeyOf(shares), shares, shareHeld, shards: cutter.shards };
   const files = new Map<string, string>();
   for (const [name, body] of cutter.contents) files.set(shardFile(name), body);
   const sum = renderSmallFiles(files, state, input, repo);
-  return { files, fileCount: sum.files, dirCount: sum.dirs, bytes: sum.bytes, chunks: state.shards.length, state, removed: [] };
+  return { files, fileCount: sum.files, dirCount: sum.dirs, bytes: sum.bytes, chunks: state.shards.length, state, removed: [], rowsRead: run.rows };
 }

@@ -84,6 +84,7 @@ export function updateCatalogueData(prev: CatalogueState, input: BuildInput & { 
   const shards: Shard[] = [];
   const contents = new Map<string, string>();
   const replaced: string[] = [];
+  let rowsRead = 0;
   let next = 0; // the first old shard neither copied nor replaced yet
   let k = 0; // the first change not yet inside a re-read stretch
   while (k < stretches.length) {
@@ -107,6 +108,7 @@ export function updateCatalogueData(prev: CatalogueState, input: BuildInput & { 
       // Past every change and on an old start: the rest is what it was.
       return j < old.length && old[j]!.first === p && compareUtf8(p, hiMax) >= 0 ? 'stop' : 'go';
     });
+    rowsRead += run.rows;
     if (i > 0 && run.first !== old[i]!.first) throw new NeedFullBuild('a shard start vanished');
     const end = run.stopped ? j : old.length;
     for (let x = i; x < end; x++) replaced.push(old[x]!.name);
@@ -127,5 +129,5 @@ export function updateCatalogueData(prev: CatalogueState, input: BuildInput & { 
   const sum = renderSmallFiles(files, state, input, repo);
   const removed = [...new Set(replaced)].filter((n) => !names.has(n)).map(shardFile);
   for (const d of removedDevices) removed.push(`devices/${d}.js`);
-  return { files, fileCount: sum.files, dirCount: sum.dirs, bytes: sum.bytes, chunks: shards.length, state, removed };
+  return { files, fileCount: sum.files, dirCount: sum.dirs, bytes: sum.bytes, chunks: shards.length, state, removed, rowsRead };
 }
