@@ -26,6 +26,8 @@ const CHANGE_REPS = Number(arg('change-reps', '7'));
 const NAIVE_REPS = (files: number) => Number(arg('naive-reps', files > 200_000 ? '1' : String(REPS)));
 const NAIVE_TIMEOUT_MS = Number(arg('naive-timeout', '300')) * 1000;
 const CHUNK_EVERY = args.includes('--chunk-every') ? Number(arg('chunk-every', '0')) : undefined;
+/** --no-page: publish figures only (no Chromium), for a quick run at 1M on a loaded machine. */
+const WITH_PAGE = !args.includes('--no-page');
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 const median = (xs: number[]) => {
@@ -192,6 +194,11 @@ async function measureSearch(page: Page, queries: string[]): Promise<number[]> {
 interface SizeResult {
   files: number;
   publishMs: number;
+  changeMsMedian: number;
+  changeCpuMedian: number;
+  changeCpuMax: number;
+  changeMsMax: number;
+  changeModes: string;
   totalBytes: number;
   chunks: number;
   addBytes: number;
@@ -231,14 +238,28 @@ async function benchSize(browser: Browser, files: number): Promise<SizeResult> {
     // One file added, at random places in the tree.
     const rand = rng(7);
     const adds: number[] = [];
+    const changeMs: number[] = [];
+    /** CPU time of the same publishes (this thread does nothing else meanwhile): their cost without the machine's load. */
+    const changeCpu: number[] = [];
+    const timed = (f: () => PublishStats): PublishStats => {
+      const c0 = process.cpuUsage();
+      const s = f();
+      const c = process.cpuUsage(c0);
+      changeCpu.push((c.user + c.system) / 1000);
+      return s;
+    };
+    const modes = new Set<string>();
     let ino = 10_000_000;
     for (let i = 0; i < CHANGE_REPS; i++) {
       const near = paths[Math.floor(rand() * paths.length)]!;
       const p = near.replace(/\.jpg$/, `-new${i}.jpg`);
       r.store.entries.upsert(row('files', p, 'file', 123_456, ino++, 1.7e12));
-      const s = publisher.publish(input);
+      // The index's change feed names the path, as the indexer's 'changed' event does on a NAS.
+      const s = timed(() => publisher.publish({ ...input, changes: [{ area: 'files', path: p }] }));
       adds.push(s.writtenBytes);
-      log(`  add ${p}: rewrote ${s.writtenFiles} files, ${kib(s.writtenBytes)} (${s.written.join(' ')})`);
+      changeMs.push(s.elapsedMs);
+      modes.add(s.mode);
+      log(`  add ${p}: ${s.mode} publish ${s.elapsedMs} ms (render ${s.phases.renderMs}, write ${s.phases.writeMs}; ${s.rowsRead} rows read), rewrote ${s.writtenFiles} files, ${kib(s.writtenBytes)} (${s.written.join(' ')})`);
     }
     // One file's device set changes (the phone gets a file).
     const devs: number[] = [];
@@ -249,11 +270,18 @@ async function benchSize(browser: Browser, files: number): Promise<SizeResult> {
       while (onPhone.get(p)) p = paths[Math.floor(rand() * paths.length)]!;
       const e = byPath.get(p) as { ino: number; size: number; mtime_ms: number };
       r.store.entries.upsert(row('device:phone', p, 'file', e.size, e.ino, e.mtime_ms));
-      const s = publisher.publish(input);
+      const s = timed(() => publisher.publish({ ...input, changes: [{ area: 'device:phone', path: p }] }));
       devs.push(s.writtenBytes);
-      log(`  phone gets ${p}: rewrote ${s.writtenFiles} files, ${kib(s.writtenBytes)}`);
+      changeMs.push(s.elapsedMs);
+      modes.add(s.mode);
+      log(`  phone gets ${p}: ${s.mode} publish ${s.elapsedMs} ms (render ${s.phases.renderMs}, write ${s.phases.writeMs}; ${s.rowsRead} rows read), rewrote ${s.writtenFiles} files, ${kib(s.writtenBytes)}`);
     }
 
+    if (!WITH_PAGE) {
+      r.close();
+      const none: BrowserFigures = { firstRowMs: NaN, firstFrameMs: NaN, loadedMs: NaN, heapMiB: NaN };
+      return { files, publishMs: median(publishTimes), changeMsMedian: median(changeMs), changeCpuMedian: median(changeCpu), changeCpuMax: Math.max(...changeCpu), changeMsMax: Math.max(...changeMs), changeModes: [...modes].join('+'), totalBytes: full.totalBytes, chunks: full.chunks, addBytes: median(adds), addBytesMax: Math.max(...adds), deviceBytes: median(devs), deviceBytesMax: Math.max(...devs), ours: none, searchMedianMs: NaN, searchP95Ms: NaN, searchMaxMs: NaN, naiveBytes: 0, naive: null };
+    }
     // Our page, from file://, as the device "laptop" would open it.
     const url = pathToFileURL(path.join(r.layout.catalogue, 'catalogue.html')).href + '?device=laptop';
     const ourRuns: BrowserFigures[] = [];
@@ -300,6 +328,11 @@ async function benchSize(browser: Browser, files: number): Promise<SizeResult> {
     return {
       files,
       publishMs: median(publishTimes),
+      changeMsMedian: median(changeMs),
+      changeCpuMedian: median(changeCpu),
+      changeCpuMax: Math.max(...changeCpu),
+      changeMsMax: Math.max(...changeMs),
+      changeModes: [...modes].join('+'),
       totalBytes: full.totalBytes,
       chunks: full.chunks,
       addBytes: median(adds),
@@ -319,12 +352,12 @@ async function benchSize(browser: Browser, files: number): Promise<SizeResult> {
 }
 
 async function main(): Promise<void> {
-  const browser = await chromium.launch({ executablePath: process.env.BURROW_CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const browser = WITH_PAGE ? await chromium.launch({ executablePath: process.env.BURROW_CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS }) : (null as unknown as Browser);
   const results: SizeResult[] = [];
   try {
     for (const n of SIZES) results.push(await benchSize(browser, n));
   } finally {
-    await browser.close();
+    await browser?.close();
   }
   const out: string[] = [];
   out.push(`## Catalogue benchmark (${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores, Node ${process.version}, medians of ${REPS} runs; changes: medians of ${CHANGE_REPS})`);
@@ -335,10 +368,13 @@ async function main(): Promise<void> {
   for (const x of results) {
     const f = x.files.toLocaleString('en-US');
     const nv = x.naive;
-    out.push(`| ${f} | publish time | ${(x.publishMs / 1000).toFixed(2)} s | — | — | |`);
+    out.push(`| ${f} | publish time, full build | ${(x.publishMs / 1000).toFixed(2)} s | — | — | |`);
+    out.push(`| ${f} | publish time after one change (${x.changeModes}; median / max) | ${x.changeMsMedian.toFixed(1)} / ${x.changeMsMax.toFixed(1)} ms | — | ${ratio(x.publishMs, x.changeMsMedian)} faster than full | milliseconds |`);
+    out.push(`| ${f} | CPU time of that publish (median / max) | ${x.changeCpuMedian.toFixed(1)} / ${x.changeCpuMax.toFixed(1)} ms | — | — | |`);
     out.push(`| ${f} | total bytes | ${mib(x.totalBytes)} (${x.chunks} shards) | ${mib(x.naiveBytes)} | ${ratio(x.naiveBytes, x.totalBytes)} | |`);
     out.push(`| ${f} | bytes rewritten, one file added | ${kib(x.addBytes)} (${((100 * x.addBytes) / x.totalBytes).toFixed(2)} %; max ${kib(x.addBytesMax)}) | ${mib(x.naiveBytes)} | ${ratio(x.naiveBytes, x.addBytes)} | ≤ 1 % and ≤ 256 KiB |`);
     out.push(`| ${f} | bytes rewritten, one file's devices change | ${kib(x.deviceBytes)} (${((100 * x.deviceBytes) / x.totalBytes).toFixed(2)} %; max ${kib(x.deviceBytesMax)}) | ${mib(x.naiveBytes)} | ${ratio(x.naiveBytes, x.deviceBytes)} | ≤ 1 % and ≤ 256 KiB |`);
+    if (!WITH_PAGE) continue;
     out.push(`| ${f} | navigation → first rows in the DOM (file://) | ${x.ours.firstRowMs.toFixed(0)} ms | ${nv ? nv.firstRowMs.toFixed(0) + ' ms' : 'not run'} | ${nv ? ratio(nv.firstRowMs, x.ours.firstRowMs) : '—'} | |`);
     out.push(`| ${f} | navigation → first rows painted (first-contentful-paint) | ${x.ours.firstFrameMs.toFixed(0)} ms | ${nv ? nv.firstFrameMs.toFixed(0) + ' ms' : 'not run'} | ${nv ? ratio(nv.firstFrameMs, x.ours.firstFrameMs) : '—'} | ≤ 1.5 s at 1M |`);
     const notDone = `not finished after ${NAIVE_TIMEOUT_MS / 1000} s`;

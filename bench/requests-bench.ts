@@ -30,8 +30,8 @@ const arg = (name: string, dflt: string) => {
 };
 const SIZES = arg('sizes', '100000,1000000').split(',').map(Number).filter((n) => n > 0);
 const REQUESTS = Number(arg('requests', '200'));
-/** A publish at 1M files takes seconds, so by default only the first 15 requests there wait for one. */
-const publishRequests = (size: number) => Number(arg('publish-requests', String(size >= 1_000_000 ? Math.min(15, REQUESTS) : REQUESTS)));
+/** Publishes after a few changes are incremental (milliseconds), so by default every request waits for its publish. */
+const publishRequests = (_size: number) => Number(arg('publish-requests', String(REQUESTS)));
 const REPS = Number(arg('reps', '5'));
 const FOLDER_FILES = Number(arg('folder-files', '10000'));
 /** --no-catalogue: link latency alone, without the publisher sharing the event loop. */
@@ -51,7 +51,7 @@ interface Nas {
   r: OpenRoot;
   ctx: NasContext;
   svc: RequestsService;
-  catalogue: (NasService & { publishCount: number; lastStats: { elapsedMs: number } | null }) | null;
+  catalogue: (NasService & { publishCount: number; lastStats: { elapsedMs: number; writtenBytes: number; writtenFiles: number; mode: string; phases: { renderMs: number; writeMs: number } } | null }) | null;
   close(): Promise<void>;
 }
 
@@ -121,13 +121,20 @@ async function latency(size: number, tmp: string): Promise<Record<string, string
   const wl = worklistPath(nas.r.layout, 'phone');
   fs.mkdirSync(path.dirname(wl), { recursive: true });
   nas.svc.pollAll();
+  let firstPublishMs: number | null = null;
   if (nas.catalogue) {
     const t0 = performance.now();
     while (nas.catalogue.publishCount < 1) await new Promise((r) => setTimeout(r, 20));
+    firstPublishMs = nas.catalogue.lastStats?.elapsedMs ?? null;
     log(`  first publish at ${size.toLocaleString()}: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }
   const link: number[] = [];
   const published: number[] = [];
+  const pubCost: number[] = [];
+  const pubBytes: number[] = [];
+  const pubRender: number[] = [];
+  const pubWrite: number[] = [];
+  const pubModes = new Map<string, number>();
   for (let i = 0; i < REQUESTS; i++) {
     const name = `real-${String(i).padStart(4, '0')}.txt`;
     const target = path.join(nas.r.layout.device('phone'), name);
@@ -153,6 +160,12 @@ async function latency(size: number, tmp: string): Promise<Record<string, string
     if (measurePublish) {
       while (!doneAt || cat.publishCount <= countAtDone) await new Promise((r) => setTimeout(r, 1));
       published.push(performance.now() - t0);
+      const st = nas.catalogue!.lastStats!;
+      pubCost.push(st.elapsedMs);
+      pubBytes.push(st.writtenBytes);
+      pubRender.push(st.phases.renderMs);
+      pubWrite.push(st.phases.writeMs);
+      pubModes.set(st.mode, (pubModes.get(st.mode) ?? 0) + 1);
     } else {
       while (!doneAt) await tick();
     }
@@ -169,6 +182,11 @@ async function latency(size: number, tmp: string): Promise<Record<string, string
     pubP95: published.length ? ms(pct(published, 95)) : 'n/a',
     pubN: String(published.length),
     onePublish: pubMs !== undefined ? ms(pubMs) : 'n/a',
+    pubCost: pubCost.length ? `${ms(median(pubCost))} / ${ms(pct(pubCost, 95))}` : 'n/a',
+    pubBytes: pubBytes.length ? `${(median(pubBytes) / 1024).toFixed(1)} KiB / ${(pct(pubBytes, 95) / 1024).toFixed(1)} KiB` : 'n/a',
+    pubPhases: pubRender.length ? `${ms(median(pubRender))} + ${ms(median(pubWrite))}` : 'n/a',
+    pubModes: [...pubModes].map(([m, n]) => `${n} ${m}`).join(', ') || 'n/a',
+    firstPublish: firstPublishMs !== null ? ms(firstPublishMs) : 'n/a',
   };
 }
 
@@ -233,8 +251,8 @@ try {
   const out: string[] = [];
   out.push(`## Requests (${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores, Node ${process.version})`, '');
   out.push(`### Worklist line → link → catalogue published (${REQUESTS} get requests one at a time; "requests timed to publish" = how many of them also waited for the publish)`, '');
-  out.push('| indexed files | link p50 | link p95 | published p50 | published p95 | requests timed to publish | one publish (last) |', '|---|---|---|---|---|---|---|');
-  for (const r of rows) out.push(`| ${r.size} | ${r.linkP50} | ${r.linkP95} | ${r.pubP50} | ${r.pubP95} | ${r.pubN} | ${r.onePublish} |`);
+  out.push('| indexed files | link p50 | link p95 | published p50 | published p95 | requests timed to publish | publish cost p50 / p95 | of which render + write (p50) | bytes written per publish p50 / p95 | publish modes | first (full) publish |', '|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const r of rows) out.push(`| ${r.size} | ${r.linkP50} | ${r.linkP95} | ${r.pubP50} | ${r.pubP95} | ${r.pubN} | ${r.pubCost} | ${r.pubPhases} | ${r.pubBytes} | ${r.pubModes} | ${r.firstPublish} |`);
   if (!WITH_CATALOGUE) out.push('', '(catalogue publisher not running in this run: link latency alone)');
   if (folder) {
     out.push('', `### get of a ${FOLDER_FILES.toLocaleString()}-file folder (100 folders) vs cp -al, ${REPS} repetitions`, '');

@@ -102,7 +102,7 @@ export async function startNas(root: string, opts: { syncPort?: number; netns?: 
       .replace(/^( {2}port:) 7421$/m, `$1 ${port}`)
       .replace(/^( {2}dht:) true$/m, '$1 false')
       .replace(/^( {2}lan:) true$/m, '$1 false')
-      .replace(/^( {2}debounceMs:) 300$/m, '$1 50');
+      .replace(/^( {2}debounceMs:) 100$/m, '$1 50');
     fs.writeFileSync(cfgFile, cfg);
   }
   const p = await background(['start', '--root', root, '--port', '0', '--host', '127.0.0.1'], /admin UI and API: (http:\/\/\S+?)\/?\s/, {}, opts.netns);

@@ -125,4 +125,34 @@ describe('the catalogue publishes on a worker thread', () => {
     expect(svc.workerThreadId).toBe(worker);
     expect(decodeCatalogue(nas!.ctx.layout.catalogue).entries.map((e) => e.path).sort()).toEqual(['a.txt', 'b.txt']);
   });
+
+  test('publishes after index changes are incremental on the kept build; a worker that dies takes it along, and the next is full', async () => {
+    f = makeFixture();
+    f.write('a.txt');
+    f.rescan();
+    const svc = await start();
+    const until = async (cond: () => boolean) => {
+      const end = Date.now() + 30_000;
+      while (!cond()) {
+        if (Date.now() > end) throw new Error('timed out');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    const publishAfter = async (name: string) => {
+      const before = svc.publishCount;
+      f!.write(name);
+      nas!.ctx.indexer.refresh([path.join(nas!.ctx.layout.files, name)]);
+      await until(() => svc.publishCount > before && decodeCatalogue(nas!.ctx.layout.catalogue).entries.some((e) => e.path === name));
+      return svc.lastStats!;
+    };
+    expect((await publishAfter('b.txt')).mode).toBe('incremental');
+    // kill the worker thread as a crash would (mid-publish or between): its kept build is gone.
+    const worker = (svc as unknown as { worker: { worker: { terminate(): Promise<number> } | null } }).worker;
+    await worker.worker!.terminate();
+    await until(() => worker.worker === null);
+    const after = await publishAfter('c.txt');
+    expect(after.mode).toBe('full');
+    expect((await publishAfter('d.txt')).mode).toBe('incremental');
+    expect(decodeCatalogue(nas!.ctx.layout.catalogue).entries.map((e) => e.path).sort()).toEqual(['a.txt', 'b.txt', 'c.txt', 'd.txt']);
+  });
 });

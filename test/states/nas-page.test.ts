@@ -32,7 +32,7 @@ beforeAll(async () => {
       .replace(/^( {2}port:) 7421$/m, '$1 0')
       .replace(/^( {2}dht:) true$/m, '$1 false')
       .replace(/^( {2}lan:) true$/m, '$1 false')
-      .replace(/^( {2}debounceMs:) 300$/m, '$1 50'),
+      .replace(/^( {2}debounceMs:) 100$/m, '$1 50'),
   );
   const r = openRoot(root);
   addDevice(r, 'phone', null);

@@ -1,14 +1,13 @@
-import crypto from 'node:crypto';
 import type { Store } from '../store/index.js';
 import { CatalogueRepo } from '../store/catalogue-repo.js';
 import { SharesRepo, type ShareRow } from '../store/shares-repo.js';
 import type { RequestStatusSource } from '../nas-context.js';
-import { FIELD_SEP, RECORD_FIELDS, escapePathPart, isBoundary, jsCall, sharedPrefixLength } from './record-format.js';
+import { jsCall } from './record-format.js';
+import { ShardCutter, TOP_LIMIT, shardFile, summarize, type Shard } from './shards.js';
 
 /** On average one shard per this many records (about 7 KB; backup boundaries cap them near 20 KB): small enough that one change rewrites little. */
 export const DEFAULT_CHUNK_EVERY = 384;
-/** The first-draw summary lists at most this many top-level entries. */
-export const TOP_LIMIT = 300;
+export { TOP_LIMIT };
 /** Requests per device shown in its request shard. */
 export const REQUESTS_PER_DEVICE = 200;
 
@@ -35,10 +34,16 @@ export interface BuiltCatalogue {
   dirCount: number;
   bytes: number;
   chunks: number;
+  /** What the next publish starts from. */
+  state: CatalogueState;
+  /** Files (relative to catalogue/) this publish no longer produces; an incremental publish names them. */
+  removed: string[];
+  /** How many index rows of files/ it read. */
+  rowsRead: number;
 }
 
 const repos = new WeakMap<object, CatalogueRepo>();
-function repoOf(store: Store): CatalogueRepo {
+export function repoOf(store: Store): CatalogueRepo {
   let r = repos.get(store.db);
   if (!r) repos.set(store.db, (r = new CatalogueRepo(store.db)));
   return r;
@@ -86,9 +91,9 @@ export function compareUtf8(a: string, b: string): number {
 class DeviceHoldings {
   private readonly cursors: Array<{ name: string; it: Iterator<string>; cur: string | undefined }>;
 
-  constructor(repo: CatalogueRepo, devices: string[]) {
+  constructor(repo: CatalogueRepo, devices: string[], from = '') {
     this.cursors = [...devices].sort().map((name) => {
-      const it = repo.deviceFilePaths(name)[Symbol.iterator]();
+      const it = repo.deviceFilePaths(name, from)[Symbol.iterator]();
       return { name, it, cur: it.next().value as string | undefined };
     });
   }
@@ -109,7 +114,7 @@ class DeviceHoldings {
 }
 
 /** Which active shares hold each store path: a share of files/<P> holds P's own path, or P/<rest> where its folder has <top>/<rest>. */
-function shareHoldings(repo: CatalogueRepo, shares: ShareRow[]): Map<string, string[]> {
+export function shareHoldings(repo: CatalogueRepo, shares: ShareRow[]): Map<string, string[]> {
   const byId = new Map(shares.map((s) => [s.id, s]));
   const out = new Map<string, string[]>();
   for (const [id, rel] of repo.shareFiles()) {
@@ -129,11 +134,69 @@ function shareHoldings(repo: CatalogueRepo, shares: ShareRow[]): Map<string, str
   return out;
 }
 
-interface TopAggregate {
-  size: number;
-  count: number;
-  mtime: number;
-  held: Map<string, number>;
+/**
+ * What the publisher keeps between publishes so the next one re-reads only what changed: every
+ * shard's start, name and share of the summary, and what the holders were computed from.
+ */
+export interface CatalogueState {
+  every: number;
+  devices: string[];
+  /** The active shares as far as the catalogue depends on them; any change means a full build. */
+  sharesKey: string;
+  shares: ShareRow[];
+  shareHeld: Map<string, string[]>;
+  shards: Shard[];
+}
+
+export const sharesKeyOf = (shares: ShareRow[]): string => JSON.stringify(shares.map((s) => [s.id, s.source_path, s.limit_mb]));
+
+/** Render a path-ordered run of store rows from `from` into the cutter; `stop` may end it early at a shard boundary. */
+export function renderRun(
+  repo: CatalogueRepo,
+  cutter: ShardCutter,
+  devices: string[],
+  shareHeld: ReadonlyMap<string, string[]>,
+  from: string,
+  visit?: (p: string, cut: boolean) => 'stop' | 'go',
+): { rows: number; first: string | undefined; stopped: boolean } {
+  const devHeld = new DeviceHoldings(repo, devices, from);
+  let rows = 0;
+  let first: string | undefined;
+  let stopped = false;
+  try {
+    for (const [p, kind, size, mtimeMs] of repo.filesSorted(from)) {
+      if (rows === 0) first = p;
+      const cut = cutter.cutsAt(p);
+      if (visit && visit(p, cut) === 'stop') {
+        stopped = true;
+        break;
+      }
+      rows++;
+      const held = kind === 'file' ? [...devHeld.at(p), ...(shareHeld.get(p) ?? []).map((id) => '+' + id)].join('/') : '';
+      cutter.add(p, kind, size, mtimeMs, held, cut);
+    }
+  } finally {
+    devHeld.close();
+  }
+  cutter.flush();
+  return { rows, first, stopped };
+}
+
+/** The small files every publish renders again: the manifest, the summary and each device's request shard. */
+export function renderSmallFiles(files: Map<string, string>, state: CatalogueState, input: BuildInput, repo: CatalogueRepo): ReturnType<typeof summarize> {
+  const sum = summarize(state.shards);
+  // Every active share with what it shares, so the menu offers [revoke] / [revoke share] only on
+  // the entry a share belongs to: [id, path, "ro" (share) or "rw" (share-folder)].
+  const shareList = state.shares.map((s) => [s.id, s.source_path, s.limit_mb === null ? 'ro' : 'rw']);
+  files.set('data/index.js', jsCall('BURROW_INDEX', { v: 1, chunks: state.shards.map((s) => s.name), devices: input.devices, trashDays: input.trashDays, shares: shareList }));
+  files.set('data/summary.js', jsCall('BURROW_SUMMARY', { files: sum.files, dirs: sum.dirs, bytes: sum.bytes, top: sum.top, topComplete: sum.top.length < TOP_LIMIT, features: { ...PUBLISHED_FEATURES } }));
+  // The third argument tells the device's agent how far the NAS has read its worklist: a request
+  // read but no longer listed has finished (open requests are always listed first).
+  const readTo = repo.worklistOffsets();
+  for (const d of input.devices) {
+    files.set(`devices/${d}.js`, jsCall('BURROW_REQUESTS', d, input.requestRows?.get(d) ?? deviceRequestRows(input.requests, d), { worklistReadTo: readTo.get(d) ?? 0 }));
+  }
+  return sum;
 }
 
 /**
@@ -146,87 +209,11 @@ export function buildCatalogueData(input: BuildInput): BuiltCatalogue {
   const repo = repoOf(input.store);
   const shares = new SharesRepo(input.store.db).list({ active: true });
   const shareHeld = shareHoldings(repo, shares);
-  const devHeld = new DeviceHoldings(repo, input.devices);
+  const cutter = new ShardCutter(every, () => false, 'suffix');
+  const run = renderRun(repo, cutter, input.devices, shareHeld, '');
+  const state: CatalogueState = { every, devices: [...input.devices], sharesKey: sharesKeyOf(shares), shares, shareHeld, shards: cutter.shards };
   const files = new Map<string, string>();
-  const chunkNames: string[] = [];
-  const top: Array<[string, string, number, number, number, string]> = [];
-  const topAgg = new Map<string, TopAggregate>();
-  let fileCount = 0;
-  let dirCount = 0;
-  let bytes = 0;
-
-  let parts: string[] = [];
-  let chunkName = '0';
-  let prev = '';
-  const flush = () => {
-    if (parts.length === 0) return;
-    let name = chunkName;
-    for (let n = 2; files.has(`data/c-${name}.js`); n++) name = `${chunkName}-${n}`;
-    chunkNames.push(name);
-    files.set(`data/c-${name}.js`, jsCall('BURROW_CHUNK', name, parts.join(FIELD_SEP)));
-    parts = [];
-    prev = '';
-  };
-
-  try {
-    for (const [p, kind, size, mtimeMs] of repo.filesSorted()) {
-      if (isBoundary(p, every, parts.length / RECORD_FIELDS)) {
-        flush();
-        chunkName = crypto.createHash('sha1').update(p).digest('hex').slice(0, 12);
-      }
-      const held = kind === 'file' ? [...devHeld.at(p), ...(shareHeld.get(p) ?? []).map((id) => '+' + id)].join('/') : '';
-      const mtime = Math.floor(mtimeMs / 1000);
-      const plen = sharedPrefixLength(prev, p);
-      parts.push(plen.toString(36), escapePathPart(p.slice(plen)), kind === 'dir' ? 'd' : 'f', kind === 'dir' ? '' : size.toString(36), mtime.toString(36), held);
-      prev = p;
-
-      const slash = p.indexOf('/');
-      if (slash < 0) {
-        if (top.length < TOP_LIMIT) top.push([p, kind === 'dir' ? 'd' : 'f', kind === 'dir' ? 0 : size, mtime, 0, held]);
-        if (kind === 'dir' && !topAgg.has(p)) topAgg.set(p, { size: 0, count: 0, mtime, held: new Map() });
-      }
-      if (kind === 'dir') {
-        dirCount++;
-        continue;
-      }
-      fileCount++;
-      bytes += size;
-      if (slash >= 0) {
-        const agg = topAgg.get(p.slice(0, slash));
-        if (agg) {
-          agg.size += size;
-          agg.count++;
-          if (mtime > agg.mtime) agg.mtime = mtime;
-          if (held) for (const h of held.split('/')) agg.held.set(h, (agg.held.get(h) ?? 0) + 1);
-        }
-      }
-    }
-  } finally {
-    devHeld.close();
-  }
-  flush();
-
-  // Top-level folders carry their whole subtree's size, file count, newest date and holders
-  // (a holder listed with "=" holds every file, without it only some).
-  for (const row of top) {
-    const agg = row[1] === 'd' ? topAgg.get(row[0]) : undefined;
-    if (!agg) continue;
-    row[2] = agg.size;
-    row[3] = agg.mtime;
-    row[4] = agg.count;
-    row[5] = [...agg.held].map(([h, n]) => (n === agg.count ? '=' : '') + h).sort().join('/');
-  }
-
-  // Every active share with what it shares, so the menu offers [revoke] / [revoke share] only on
-  // the entry a share belongs to: [id, path, "ro" (share) or "rw" (share-folder)].
-  const shareList = shares.map((s) => [s.id, s.source_path, s.limit_mb === null ? 'ro' : 'rw']);
-  files.set('data/index.js', jsCall('BURROW_INDEX', { v: 1, chunks: chunkNames, devices: input.devices, trashDays: input.trashDays, shares: shareList }));
-  files.set('data/summary.js', jsCall('BURROW_SUMMARY', { files: fileCount, dirs: dirCount, bytes, top, topComplete: top.length < TOP_LIMIT, features: { ...PUBLISHED_FEATURES } }));
-  // The third argument tells the device's agent how far the NAS has read its worklist: a request
-  // read but no longer listed has finished (open requests are always listed first).
-  const readTo = repo.worklistOffsets();
-  for (const d of input.devices) {
-    files.set(`devices/${d}.js`, jsCall('BURROW_REQUESTS', d, input.requestRows?.get(d) ?? deviceRequestRows(input.requests, d), { worklistReadTo: readTo.get(d) ?? 0 }));
-  }
-  return { files, fileCount, dirCount, bytes, chunks: chunkNames.length };
+  for (const [name, body] of cutter.contents) files.set(shardFile(name), body);
+  const sum = renderSmallFiles(files, state, input, repo);
+  return { files, fileCount: sum.files, dirCount: sum.dirs, bytes: sum.bytes, chunks: state.shards.length, state, removed: [], rowsRead: run.rows };
 }

@@ -8,7 +8,8 @@ import type { PublishJob, PublishReply } from './worker-publisher.js';
 /**
  * Worker thread: runs catalogue publishes off the NAS event loop. It reads the index through its
  * own read-only connection to the same WAL database (a snapshot taken when the publish starts)
- * and keeps its Publisher between jobs, so unchanged shards are still recognised without a read.
+ * and keeps its Publisher between jobs: the previous build, so a job that brings the changed
+ * paths re-reads only those. A new worker (after a crash) has none and builds in full.
  */
 let store: Store | null = null;
 let storeFile = '';
@@ -39,6 +40,7 @@ parentPort!.on('message', (job: PublishJob) => {
       trashDays: job.trashDays,
       agentPort: job.agentPort,
       chunkEvery: job.chunkEvery,
+      changes: job.changes,
     });
     reply = { id: job.id, ok: true, stats };
   } catch (err) {

@@ -3,6 +3,11 @@ import type { IndexChangedEvent } from '../index/indexer.js';
 import { Publisher, type PublishStats } from './publish.js';
 import { WorkerPublisher } from './worker-publisher.js';
 import { deviceRequestRows } from './build.js';
+import { MAX_INCREMENTAL_CHANGES } from './incremental.js';
+import type { ScanChange } from '../index/scanner.js';
+
+/** The wait before a publish after a quiet spell: enough to take a click's few events together. */
+const QUICK_MS = 20;
 
 /**
  * The catalogue publisher as a NAS service ('catalogue'): publishes at open, then once per
@@ -19,14 +24,26 @@ export class CatalogueService implements NasService {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<PublishStats> | null = null;
   private again = false;
-  /** When the first change arrived during the running publish: its wait counts toward the next delay. */
-  private againSince = 0;
   private closed = false;
+  /** When the last publish started (performance.now()); -Infinity before the first. */
+  private lastStart = -Infinity;
   lastStats: PublishStats | null = null;
+  private readonly lastTook = { full: 0, incremental: 0 };
   /** How many publishes ran (tests check that bursts coalesce). */
   publishCount = 0;
+  /** Index changes not yet handed to a publish; the next publish re-reads only these paths. */
+  private changes: ScanChange[] = [];
+  /** The next publish must build in full: at start, after a failure, or when changes were not all seen. */
+  private fullNext = true;
   private readonly onChange = (ev?: IndexChangedEvent) => {
     if (ev && Array.isArray(ev.changes) && ev.changes.length === 0) return;
+    if (!ev || !Array.isArray(ev.changes)) this.fullNext = true;
+    else if (!this.fullNext) {
+      for (const c of ev.changes) this.changes.push({ area: c.area, path: c.path });
+      // So many changes are cheaper to publish in full than to track.
+      if (this.changes.length > MAX_INCREMENTAL_CHANGES) this.fullNext = true;
+    }
+    if (this.fullNext) this.changes = [];
     this.schedule();
   };
   private readonly onAny = () => this.schedule();
@@ -42,30 +59,34 @@ export class CatalogueService implements NasService {
     setImmediate(() => this.schedule(0));
   }
 
-  /** Publish now (after any publish already running) and return what it wrote. */
+  /** Publish now (after any publish already running), in full, and return what it wrote. */
   async publishNow(): Promise<PublishStats> {
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = null;
     }
     while (this.running) await this.running.catch(() => undefined);
+    this.fullNext = true;
     return this.run();
   }
 
   /**
-   * The wait before a publish, counted from the first change it will show: the configured
-   * debounce, but never shorter than the last publish took, so a big catalogue's publishes
-   * coalesce more changes each. Publishes run on their own thread, so a store that changes without
-   * pause (a big sync) keeps at most one core busy with them and never blocks the event loop.
+   * The least time between the starts of two publishes: the configured debounce, but never
+   * shorter than the last publish of the kind that comes next took (a full build after a flood of
+   * changes is seconds at 1M files, an incremental one milliseconds), so publishes keep at most
+   * half a core busy while the store changes without pause, and never block the event loop.
    */
   private nextDelay(): number {
-    return Math.max(this.ctx?.config.catalogue.debounceMs ?? 300, this.lastStats?.elapsedMs ?? 0);
+    return Math.max(this.ctx?.config.catalogue.debounceMs ?? 100, this.fullNext ? this.lastTook.full : this.lastTook.incremental);
   }
 
-  private schedule(delay = this.nextDelay()): void {
+  private schedule(delay?: number): void {
     if (this.closed) return;
+    // Publishes start at most once per delay. After a quiet spell one starts almost at once (a
+    // click's request, link and index change arrive within milliseconds of each other); in a
+    // burst the next waits until a delay has passed since the last one started.
+    delay ??= Math.max(Math.min(QUICK_MS, this.nextDelay()), this.lastStart + this.nextDelay() - performance.now());
     if (this.running) {
-      if (!this.again) this.againSince = performance.now();
       this.again = true;
       return;
     }
@@ -86,7 +107,7 @@ export class CatalogueService implements NasService {
           this.again = false;
           // The publish runs off the event loop, so changes keep arriving during it; they have
           // already waited while it ran, and waiting the full delay again would double their latency.
-          this.schedule(Math.max(0, this.nextDelay() - (performance.now() - this.againSince)));
+          this.schedule(Math.max(0, this.lastStart + this.nextDelay() - performance.now()));
         }
       });
     this.running = p;
@@ -103,16 +124,30 @@ export class CatalogueService implements NasService {
     const service = ctx.services.get('requests') as Partial<RequestStatusSource> | undefined;
     const requests = typeof service?.recentForDevice === 'function' ? (service as RequestStatusSource) : undefined;
     const trashDays = ctx.config.trash.retentionDays;
+    this.lastStart = performance.now();
+    // The changes this publish covers: any arriving from now on are the next one's. Handed over
+    // before the publish reads the index, so a change it also sees is merely read twice.
+    const changes = this.fullNext ? null : this.changes;
+    this.changes = [];
+    this.fullNext = false;
     let stats: PublishStats;
-    if (this.worker) {
-      // Device names and request rows are a few small queries: read here, sent as data.
-      const devices = ctx.store.devices.list().map((d) => d.name);
-      const requestRows = devices.map((d) => [d, deviceRequestRows(requests, d)] as [string, ReturnType<typeof deviceRequestRows>]);
-      stats = await this.worker.publish({ root: ctx.layout.root, dbFile: ctx.store.db.name, devices, requestRows, trashDays });
-    } else {
-      stats = this.publisher!.publish({ store: ctx.store, trashDays, requests });
+    try {
+      if (this.worker) {
+        // Device names and request rows are a few small queries: read here, sent as data.
+        const devices = ctx.store.devices.list().map((d) => d.name);
+        const requestRows = devices.map((d) => [d, deviceRequestRows(requests, d)] as [string, ReturnType<typeof deviceRequestRows>]);
+        stats = await this.worker.publish({ root: ctx.layout.root, dbFile: ctx.store.db.name, devices, requestRows, trashDays, changes });
+      } else {
+        stats = this.publisher!.publish({ store: ctx.store, trashDays, requests, changes });
+      }
+    } catch (err) {
+      // Whatever the worker kept may not match the disk or the index any more.
+      this.fullNext = true;
+      this.changes = [];
+      throw err;
     }
     this.lastStats = stats;
+    this.lastTook[stats.mode] = stats.elapsedMs;
     this.publishCount++;
     ctx.log.debug({ ...stats, written: stats.written.length }, 'catalogue published');
     return stats;

@@ -3,6 +3,7 @@ import { workerScript } from '../util/worker-script.js';
 import { BurrowError } from '../errors.js';
 import type { PublishStats } from './publish.js';
 import type { RequestRow } from './build.js';
+import type { ScanChange } from '../index/scanner.js';
 
 /** One publish as sent to the worker: plain data only. */
 export interface PublishJob {
@@ -14,6 +15,8 @@ export interface PublishJob {
   trashDays: number;
   agentPort?: number | undefined;
   chunkEvery?: number | undefined;
+  /** The index changes since the previous job, or null for a full build (see PublishInput.changes). */
+  changes: ScanChange[] | null;
 }
 
 export type PublishReply =

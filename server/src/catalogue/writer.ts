@@ -25,6 +25,9 @@ const OWNED = [
 export class CatalogueWriter {
   /** sha1 of what we last wrote per file, so an unchanged shard costs no disk read. */
   private readonly digests = new Map<string, string>();
+  /** Size of every file the catalogue holds, so an incremental write can still report the total. */
+  private readonly sizes = new Map<string, number>();
+  private totalBytes = 0;
   /** Every write and removal goes through anchored-fs, held inside catalogue/. */
   private readonly fs: AnchoredDir;
 
@@ -32,22 +35,59 @@ export class CatalogueWriter {
     this.fs = anchoredAt(dir);
   }
 
+  /** Write a whole catalogue: every file it produces; any owned file it does not is removed. */
   write(files: Map<string, string>): WriteStats {
+    return this.guarded(() => this.writeAll(files));
+  }
+
+  /**
+   * Write part of a catalogue (an incremental publish): these files, in the same safe order, then
+   * remove the named files that no longer belong to it.
+   */
+  writeDelta(files: Map<string, string>, removed: readonly string[]): WriteStats {
+    return this.guarded(() => {
+      const stats = this.writeFiles(files);
+      for (const rel of removed) {
+        if (files.has(rel)) continue;
+        if (this.fs.lstat(rel)) this.fs.unlink(rel);
+        this.forget(rel);
+        stats.removedFiles++;
+      }
+      return this.withTotals(stats);
+    });
+  }
+
+  private guarded(fn: () => WriteStats): WriteStats {
     try {
-      return this.writeAll(files);
+      return fn();
     } catch (err) {
       // After a failed write the disk may hold anything; the next publish checks every file again.
       this.digests.clear();
+      this.sizes.clear();
+      this.totalBytes = 0;
       throw err;
     }
   }
 
-  private writeAll(files: Map<string, string>): WriteStats {
-    const stats: WriteStats = { totalFiles: files.size, totalBytes: 0, writtenFiles: 0, writtenBytes: 0, removedFiles: 0, written: [] };
+  private forget(rel: string): void {
+    this.digests.delete(rel);
+    this.totalBytes -= this.sizes.get(rel) ?? 0;
+    this.sizes.delete(rel);
+  }
+
+  private withTotals(stats: WriteStats): WriteStats {
+    stats.totalFiles = this.sizes.size;
+    stats.totalBytes = this.totalBytes;
+    return stats;
+  }
+
+  private writeFiles(files: Map<string, string>): WriteStats {
+    const stats: WriteStats = { totalFiles: 0, totalBytes: 0, writtenFiles: 0, writtenBytes: 0, removedFiles: 0, written: [] };
     const order = [...files.keys()].sort((a, b) => rank(a) - rank(b));
     for (const rel of order) {
       const buf = Buffer.from(files.get(rel)!);
-      stats.totalBytes += buf.length;
+      this.totalBytes += buf.length - (this.sizes.get(rel) ?? 0);
+      this.sizes.set(rel, buf.length);
       const digest = crypto.createHash('sha1').update(buf).digest('hex');
       if (this.digests.get(rel) === digest) continue;
       if (this.fs.writeFileAtomic(rel, buf, { skipIfSame: true })) {
@@ -57,6 +97,12 @@ export class CatalogueWriter {
       }
       this.digests.set(rel, digest);
     }
+    return stats;
+  }
+
+  private writeAll(files: Map<string, string>): WriteStats {
+    for (const rel of [...this.sizes.keys()]) if (!files.has(rel)) this.forget(rel);
+    const stats = this.writeFiles(files);
     for (const { dir, match } of OWNED) {
       let names: string[];
       try {
@@ -68,11 +114,11 @@ export class CatalogueWriter {
         const rel = `${dir}/${name}`;
         if (!match(name) || files.has(rel)) continue;
         if (this.fs.lstat(rel)) this.fs.unlink(rel);
-        this.digests.delete(rel);
+        this.forget(rel);
         stats.removedFiles++;
       }
     }
-    return stats;
+    return this.withTotals(stats);
   }
 }
 

@@ -28,7 +28,7 @@ export const ConfigSchema = Type.Object(
     ),
     catalogue: Type.Object(
       {
-        debounceMs: Type.Integer({ minimum: 0, maximum: 60000, default: 300 }),
+        debounceMs: Type.Integer({ minimum: 0, maximum: 60000, default: 100 }),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -31,8 +31,9 @@ index:
   reconcileMinutes: 360
 
 catalogue:
-  # Coalesce index changes for this long (ms) into one catalogue publish.
-  debounceMs: 300
+  # Coalesce index changes for this long (ms) into one catalogue publish (a publish after a
+  # few changes re-reads only those paths, so it is cheap; this is most of a click's wait).
+  debounceMs: 100
 
 trash:
   # Destroyed files are kept in .burrow/trash for this many days (burrow trash list|restore).
