@@ -32,6 +32,8 @@ export interface ScanOptions {
    * and insert without conflict handling. Found out by scanArea itself when not given.
    */
   bulk?: boolean;
+  /** lstats of paths (absolute) taken an instant ago by whoever made them: used instead of an lstat. */
+  known?: ReadonlyMap<string, fs.Stats>;
   /** Test seam: runs after each readdir, before its entries are stat'ed (a race made deterministic). */
   afterReaddir?: (absDir: string, names: string[]) => void;
 }
@@ -74,6 +76,7 @@ export function scanArea(store: Store, area: string, absDir: string, startRel = 
     });
   };
   const none: StoredChild[] = [];
+  const known = opts.known !== undefined && opts.known.size > 0 ? opts.known : undefined;
   const stack: string[] = [startRel];
   let sinceProgress = 0;
   while (stack.length > 0) {
@@ -110,7 +113,7 @@ export function scanArea(store: Store, area: string, absDir: string, startRel = 
       let st: fs.Stats | undefined;
       let row: EntryRow | null = null;
       try {
-        st = fs.lstatSync(childAbs, { throwIfNoEntry: false });
+        st = known?.get(childAbs) ?? fs.lstatSync(childAbs, { throwIfNoEntry: false });
       } catch (err) {
         row = errorRow(area, childRel, err);
         stats.errors++;
@@ -133,8 +136,9 @@ export function scanArea(store: Store, area: string, absDir: string, startRel = 
       }
       if (old === undefined) {
         stats.added++;
-        if (bulk) pendingNew.push(row);
-        else pendingUpserts.push(row);
+        // Not among the folder's stored children, so not in the table at all (a row's parent
+        // is always its path's folder): a plain INSERT, batched, is enough.
+        pendingNew.push(row);
         if (opts.onChange) opts.onChange({ area, path: childRel });
       } else if (!sameRow(storedToRow(area, rel, old), row)) {
         stats.changed++;
