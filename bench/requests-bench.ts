@@ -190,7 +190,14 @@ async function latency(size: number, tmp: string): Promise<Record<string, string
   };
 }
 
-async function folderGet(tmp: string): Promise<{ burrow: number[]; cp: number[] }> {
+/** CPU time (user + system, ms) a child reported through GNU time's `-f '%U %S'` on its last stderr line. */
+function cpuOfTimed(stderr: string): number {
+  const last = stderr.trim().split('\n').pop() ?? '';
+  const [u, s] = last.split(' ').map(Number);
+  return ((u ?? NaN) + (s ?? NaN)) * 1000;
+}
+
+async function folderGet(tmp: string): Promise<{ burrow: number[]; cp: number[]; burrowCpu: number[]; cpCpu: number[] }> {
   const root = path.join(tmp, 'folder');
   initRoot(root);
   {
@@ -209,18 +216,25 @@ async function folderGet(tmp: string): Promise<{ burrow: number[]; cp: number[] 
   const nas = await openNas(root, false);
   const burrow: number[] = [];
   const cp: number[] = [];
+  const burrowCpu: number[] = [];
+  const cpCpu: number[] = [];
   for (let i = 0; i < REPS; i++) {
     const cpDest = path.join(nas.r.layout.root, `cp-al-${i}`);
     const runCp = () => {
       const t0 = performance.now();
-      const res = spawnSync('cp', ['-al', path.join(nas.r.layout.files, 'big'), cpDest]);
+      // GNU time reports cp's own CPU time: on a loaded machine the steadier figure.
+      const res = spawnSync('/usr/bin/time', ['-f', '%U %S', 'cp', '-al', path.join(nas.r.layout.files, 'big'), cpDest], { encoding: 'utf8' });
       if (res.status !== 0) throw new Error(`cp -al failed: ${res.stderr}`);
       cp.push(performance.now() - t0);
+      cpCpu.push(cpuOfTimed(res.stderr));
     };
     const runGet = async () => {
       const t0 = performance.now();
+      const c0 = process.cpuUsage();
       const st = await nas.svc.submit({ id: `bench-folder-${i}`, device: `dev${i}`, action: 'get', path: 'big' }, 'http').done;
       burrow.push(performance.now() - t0);
+      const c = process.cpuUsage(c0);
+      burrowCpu.push((c.user + c.system) / 1000);
       if (st.state !== 'done') throw new Error(`get failed: ${st.reason}`);
     };
     // Alternate the order, so neither always runs with the warmer cache.
@@ -236,7 +250,7 @@ async function folderGet(tmp: string): Promise<{ burrow: number[]; cp: number[] 
   }
   await nas.close();
   fs.rmSync(root, { recursive: true, force: true });
-  return { burrow, cp };
+  return { burrow, cp, burrowCpu, cpCpu };
 }
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'burrow-requests-bench-'));
@@ -249,7 +263,7 @@ try {
     rows.push(await latency(size, tmp));
   }
   const out: string[] = [];
-  out.push(`## Requests (${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores, Node ${process.version})`, '');
+  out.push(`## Requests (${new Date().toISOString().slice(0, 16)} UTC, ${os.cpus().length} cores, Node ${process.version}, load average ${os.loadavg().map((x) => x.toFixed(1)).join(" / ")} at the end)`, "");
   out.push(`### Worklist line → link → catalogue published (${REQUESTS} get requests one at a time; "requests timed to publish" = how many of them also waited for the publish)`, '');
   out.push('| indexed files | link p50 | link p95 | published p50 | published p95 | requests timed to publish | publish cost p50 / p95 | of which render + write (p50) | bytes written per publish p50 / p95 | publish modes | first (full) publish |', '|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) out.push(`| ${r.size} | ${r.linkP50} | ${r.linkP95} | ${r.pubP50} | ${r.pubP95} | ${r.pubN} | ${r.pubCost} | ${r.pubPhases} | ${r.pubBytes} | ${r.pubModes} | ${r.firstPublish} |`);
@@ -260,6 +274,7 @@ try {
     out.push(`| burrow get (processor, journal, links, index refresh) | ${ms(median(folder.burrow))} | ${ms(Math.min(...folder.burrow))} | ${ms(Math.max(...folder.burrow))} |`);
     out.push(`| cp -al | ${ms(median(folder.cp))} | ${ms(Math.min(...folder.cp))} | ${ms(Math.max(...folder.cp))} |`);
     out.push(`| ratio (burrow / cp -al, medians) | ${(median(folder.burrow) / median(folder.cp)).toFixed(2)}x | | |`);
+    out.push(`| CPU time: burrow / cp -al (medians) | ${ms(median(folder.burrowCpu))} / ${ms(median(folder.cpCpu))} = ${(median(folder.burrowCpu) / median(folder.cpCpu)).toFixed(2)}x | | |`);
   }
   process.stdout.write(out.join('\n') + '\n');
 } finally {

@@ -27,6 +27,19 @@ describe('get', () => {
     expect(fx.proc.subscriptions.subscribersOf('photos/new.jpg')).toEqual(['phone']);
   });
 
+  it('records a folder get\'s links in the index exactly as an lstat of each sees them', async () => {
+    fx = await makeFixture({ files: { 'photos/a.jpg': 'a', 'photos/2020/b.jpg': 'bb', 'photos/2020/c.jpg': 'ccc' } });
+    const st = await fx.run('get', 'photos');
+    expect(st.state).toBe('done');
+    for (const rel of ['photos/a.jpg', 'photos/2020/b.jpg', 'photos/2020/c.jpg']) {
+      const row = fx.r.store.entries.get(deviceArea('phone'), rel);
+      const disk = fs.lstatSync(fx.dev('phone', rel));
+      expect(row).toMatchObject({ kind: 'file', parent: rel.slice(0, rel.lastIndexOf('/')), size: disk.size, ino: disk.ino, dev: disk.dev, nlink: disk.nlink, mtime_ms: disk.mtimeMs, mode: disk.mode });
+      expect(disk.nlink).toBe(2);
+    }
+    expect(fx.r.store.entries.get(deviceArea('phone'), 'photos/2020')?.kind).toBe('dir');
+  });
+
   it('is idempotent: a second get reports the file already there', async () => {
     fx = await makeFixture({ files: { 'a.txt': 'a' } });
     await fx.run('get', 'a.txt');

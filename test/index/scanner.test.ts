@@ -86,6 +86,25 @@ describe('scan', () => {
     expect(r.store.entries.get('files', 'd/vanishing.txt')).toBeUndefined();
   });
 
+  it('a first scan bulk-loads and rebuilds the secondary indexes; a crash during it leaves the index empty and whole', () => {
+    writeFiles(r.layout.files, { 'a/1.txt': '1', 'a/b/2.txt': '22', 'c/3.txt': '333' });
+    const indexes = () => (r.store.db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'entries' AND sql IS NOT NULL ORDER BY name").pluck().all() as string[]);
+    const before = indexes();
+    expect(before.length).toBeGreaterThan(0);
+    // A crash in the middle of the load (an exception out of the walk) rolls back rows and the index drop.
+    expect(() => scanRoot(r.store, r.layout, { afterReaddir: (dir) => { if (dir.endsWith('/b')) throw new Error('killed'); } })).toThrow('killed');
+    expect(r.store.entries.isEmpty()).toBe(true);
+    expect(indexes()).toEqual(before);
+    const stats = scanRoot(r.store, r.layout);
+    expect(stats.added).toBe(6);
+    expect(indexes()).toEqual(before);
+    expect(r.store.entries.get('files', 'a/b/2.txt')?.size).toBe(2);
+    expect(r.store.entries.childrenRaw('files', 'a').map((c) => c[0]).sort()).toEqual(['a/1.txt', 'a/b']);
+    // The second pass is a reconcile (upserts), not a bulk load: nothing changed.
+    const again = scanRoot(r.store, r.layout);
+    expect(again.added + again.changed + again.removed).toBe(0);
+  });
+
   it('records a permission-denied folder with its error and goes on', () => {
     writeFiles(r.layout.files, { 'open/ok.txt': 'ok', 'locked/hidden.txt': 'h', 'zz/after.txt': 'after' });
     r.close();

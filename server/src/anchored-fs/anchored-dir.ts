@@ -346,14 +346,15 @@ export class AnchoredDir {
    * Hard-link `fromRel` to `toRel`. link(2) never follows a symlink as the source's last name, but a
    * link to a symlink would carry that symlink into a synced folder: such a result is removed and refused.
    */
-  link(fromRel: string, toRel: string): void {
-    this.withTwo(fromRel, toRel, false, (from, to) => {
+  link(fromRel: string, toRel: string): fs.Stats {
+    return this.withTwo(fromRel, toRel, false, (from, to) => {
       fs.linkSync(from, to);
       const st = fs.lstatSync(to);
       if (!st.isFile()) {
         fs.unlinkSync(to);
         throw new AnchoredFsError('ESYMLINK', fromRel, `"${fromRel}" is not a regular file (a symbolic link?); it was not linked.`);
       }
+      return st; // the new link as it was made: the index can record it without another lstat
     });
   }
 

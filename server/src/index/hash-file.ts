@@ -59,13 +59,25 @@ export function fullHashFd(fd: number, buf: Buffer = scratchBuffer()): Buffer {
  * Both hashes of a file that fits the buffer, from a single read: the partial hash is computed
  * over the same bytes partialHashFd would read. Returns null if the file is not `size` bytes
  * long any more (it grew or shrank since fstat), so the caller can report the change.
+ * `whole` says the read itself proved the file ended at `size` (it asked for one byte more and
+ * got a short read), so the caller needs no second fstat for it.
  */
-function bothHashesSmall(fd: number, size: number, buf: Buffer): { partial: Buffer; full: Buffer } | null {
+function bothHashesSmall(fd: number, size: number, buf: Buffer): { partial: Buffer; full: Buffer; whole: boolean } | null {
+  const want = Math.min(buf.length, size + 1);
   let got = 0;
-  while (got < size) {
-    const n = fs.readSync(fd, buf, got, size - got, got);
-    if (n === 0) break;
+  let whole = false;
+  while (got < want) {
+    const n = fs.readSync(fd, buf, got, want - got, got);
+    if (n === 0) {
+      whole = true;
+      break;
+    }
     got += n;
+    // A short read of a regular file is its end: one read call for a small file, not two.
+    if (got < want) {
+      whole = true;
+      break;
+    }
   }
   if (got !== size) return null;
   // One-shot crypto.hash skips a Hash object per digest, which shows at 200k small files;
@@ -80,7 +92,7 @@ function bothHashesSmall(fd: number, size: number, buf: Buffer): { partial: Buff
     buf.copy(p, len, tailStart, size);
     len += size - tailStart;
   }
-  return { partial: crypto.hash('sha256', p.subarray(0, len), 'buffer'), full: crypto.hash('sha256', buf.subarray(0, size), 'buffer') };
+  return { partial: crypto.hash('sha256', p.subarray(0, len), 'buffer'), full: crypto.hash('sha256', buf.subarray(0, size), 'buffer'), whole };
 }
 
 let partialScratch: Buffer | null = null;
@@ -106,16 +118,22 @@ export function hashFile(file: string, wantFull: boolean): FileHashes {
     const buf = scratchBuffer();
     let partial: Buffer;
     let full: Buffer | null = null;
+    let whole = false;
     if (wantFull && st.size <= buf.length) {
       const both = bothHashesSmall(fd, st.size, buf);
       if (!both) throw changedError(file);
-      ({ partial, full } = both);
+      ({ partial, full, whole } = both);
     } else {
       partial = partialHashFd(fd, st.size, buf);
       if (wantFull) full = fullHashFd(fd, buf);
     }
-    const after = fs.fstatSync(fd);
-    if (after.size !== st.size || after.mtimeMs !== st.mtimeMs) throw changedError(file);
+    // Read in one call and proven to end at st.size: a second fstat would only catch a writer
+    // that changed the bytes in place during that one read, and such a write moves the mtime,
+    // which the index sees and which makes this hash (stored under the old mtime) stale.
+    if (!whole) {
+      const after = fs.fstatSync(fd);
+      if (after.size !== st.size || after.mtimeMs !== st.mtimeMs) throw changedError(file);
+    }
     return { size: st.size, mtime_ms: st.mtimeMs, partial, full };
   } finally {
     fs.closeSync(fd);

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import path from 'node:path';
+import type fs from 'node:fs';
 import type { Logger } from 'pino';
 import type { Store } from '../store/index.js';
 import { FILES_AREA, deviceArea, shareArea } from '../store/entries-repo.js';
@@ -74,8 +75,12 @@ export class Indexer extends EventEmitter {
     return stats;
   }
 
-  /** Re-read these absolute paths now (a folder: its whole subtree). */
-  refresh(absPaths: string[]): ScanChange[] {
+  /**
+   * Re-read these absolute paths now (a folder: its whole subtree). `known` gives lstats taken
+   * an instant ago by whoever just made those paths (the links of a get), used instead of
+   * stat-ing them again.
+   */
+  refresh(absPaths: string[], known?: ReadonlyMap<string, fs.Stats>): ScanChange[] {
     const changes: ScanChange[] = [];
     this.store.tx(() => {
       for (const abs of absPaths) {
@@ -83,7 +88,7 @@ export class Indexer extends EventEmitter {
         if (!where) continue;
         const { area, rel, areaDir } = where;
         if (rel === '' || isIgnored(area, rel)) {
-          if (rel === '') scanArea(this.store, area, areaDir, '', { onChange: (c) => changes.push(c) });
+          if (rel === '') scanArea(this.store, area, areaDir, '', { onChange: (c) => changes.push(c), known });
           continue;
         }
         const row = statRow(area, rel, abs);
@@ -102,7 +107,7 @@ export class Indexer extends EventEmitter {
           this.store.entries.upsert(row);
           changes.push({ area, path: rel });
         }
-        if (row.kind === 'dir') scanArea(this.store, area, areaDir, rel, { onChange: (c) => changes.push(c) });
+        if (row.kind === 'dir') scanArea(this.store, area, areaDir, rel, { onChange: (c) => changes.push(c), known });
       }
     });
     if (changes.length > 0) this.emitChanges(changes);

@@ -27,6 +27,13 @@ export interface ScanOptions {
   onChange?: (c: ScanChange) => void;
   /** Rows written per transaction. */
   batchSize?: number;
+  /**
+   * The area is known to hold no rows (a first scan): skip the per-folder lookup of stored rows
+   * and insert without conflict handling. Found out by scanArea itself when not given.
+   */
+  bulk?: boolean;
+  /** lstats of paths (absolute) taken an instant ago by whoever made them: used instead of an lstat. */
+  known?: ReadonlyMap<string, fs.Stats>;
   /** Test seam: runs after each readdir, before its entries are stat'ed (a race made deterministic). */
   afterReaddir?: (absDir: string, names: string[]) => void;
 }
@@ -49,19 +56,27 @@ export function scanArea(store: Store, area: string, absDir: string, startRel = 
   const elapsedBefore = stats.elapsedMs;
   const batchSize = opts.batchSize ?? 4000;
   const { entries } = store;
+  const bulk = opts.bulk ?? entries.areaIsEmpty(area);
   let pendingUpserts: EntryRow[] = [];
+  let pendingNew: EntryRow[] = [];
   let pendingRemovals: string[] = [];
   const flush = () => {
-    if (pendingUpserts.length === 0 && pendingRemovals.length === 0) return;
+    if (pendingUpserts.length === 0 && pendingRemovals.length === 0 && pendingNew.length === 0) return;
     const ups = pendingUpserts;
     const rms = pendingRemovals;
+    const news = pendingNew;
     pendingUpserts = [];
     pendingRemovals = [];
+    pendingNew = [];
     store.tx(() => {
       for (const r of rms) entries.remove(area, r);
+      entries.insertNew(news);
+      // After the new rows: an unreadable folder's error row replaces the row its parent wrote.
       for (const u of ups) entries.upsert(u);
     });
   };
+  const none: StoredChild[] = [];
+  const known = opts.known !== undefined && opts.known.size > 0 ? opts.known : undefined;
   const stack: string[] = [startRel];
   let sinceProgress = 0;
   while (stack.length > 0) {
@@ -78,10 +93,14 @@ export function scanArea(store: Store, area: string, absDir: string, startRel = 
       if (rel !== '') pendingUpserts.push(errorRow(area, rel, err));
       continue;
     }
+    // A bulk load inserts in key order (names sorted, folders walked in order), so the
+    // (area, path) index grows at its end instead of splitting pages all over.
+    if (bulk) dirents.sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
+    const subdirsAt = stack.length;
     if (opts.afterReaddir) opts.afterReaddir(abs, dirents.map((d) => d.name));
     // Stored children as compact tuples keyed by path: no row objects for what did not change.
     const stored = new Map<string, StoredChild>();
-    for (const r of entries.childrenRaw(area, rel)) stored.set(r[0], r);
+    for (const r of bulk ? none : entries.childrenRaw(area, rel)) stored.set(r[0], r);
     const relPrefix = rel === '' ? '' : rel + '/';
     const absPrefix = abs.endsWith('/') ? abs : abs + '/';
     for (let i = 0; i < dirents.length; i++) {
@@ -94,7 +113,7 @@ export function scanArea(store: Store, area: string, absDir: string, startRel = 
       let st: fs.Stats | undefined;
       let row: EntryRow | null = null;
       try {
-        st = fs.lstatSync(childAbs, { throwIfNoEntry: false });
+        st = known?.get(childAbs) ?? fs.lstatSync(childAbs, { throwIfNoEntry: false });
       } catch (err) {
         row = errorRow(area, childRel, err);
         stats.errors++;
@@ -117,7 +136,9 @@ export function scanArea(store: Store, area: string, absDir: string, startRel = 
       }
       if (old === undefined) {
         stats.added++;
-        pendingUpserts.push(row);
+        // Not among the folder's stored children, so not in the table at all (a row's parent
+        // is always its path's folder): a plain INSERT, batched, is enough.
+        pendingNew.push(row);
         if (opts.onChange) opts.onChange({ area, path: childRel });
       } else if (!sameRow(storedToRow(area, rel, old), row)) {
         stats.changed++;
@@ -126,12 +147,13 @@ export function scanArea(store: Store, area: string, absDir: string, startRel = 
         if (opts.onChange) opts.onChange({ area, path: childRel });
       }
     }
+    if (bulk) reverseTail(stack, subdirsAt); // popped first = smallest name
     for (const gone of stored.keys()) {
       stats.removed++;
       pendingRemovals.push(gone);
       opts.onChange?.({ area, path: gone });
     }
-    if (pendingUpserts.length + pendingRemovals.length >= batchSize) flush();
+    if (pendingUpserts.length + pendingRemovals.length + pendingNew.length >= batchSize) flush();
     if (opts.onProgress && ++sinceProgress >= 64) {
       sinceProgress = 0;
       stats.elapsedMs = elapsedBefore + performance.now() - t0;
@@ -141,6 +163,10 @@ export function scanArea(store: Store, area: string, absDir: string, startRel = 
   flush();
   stats.elapsedMs = elapsedBefore + performance.now() - t0;
   return stats;
+}
+
+function reverseTail<T>(xs: T[], from: number): void {
+  for (let i = from, j = xs.length - 1; i < j; i++, j--) [xs[i], xs[j]] = [xs[j]!, xs[i]!];
 }
 
 /** Every area of a root: files/, each devices/<d>/ and each shared/<s>/. Areas whose folder is gone are dropped. */
@@ -171,6 +197,17 @@ export function scanRoot(store: Store, layout: RootLayout, opts: ScanOptions = {
       opts.onChange?.({ area: stale, path: '' });
     }
   }
-  for (const a of areas) scanArea(store, a.area, a.dir, '', opts, stats);
+  if (!store.entries.isEmpty()) {
+    for (const a of areas) scanArea(store, a.area, a.dir, '', opts, stats);
+    return stats;
+  }
+  // A first scan: bulk-load every area in one transaction with the secondary indexes dropped,
+  // then build them once over the sorted rows (cheaper than keeping them up to date row by row).
+  // A crash rolls the whole load back, indexes included; readers see the index only complete.
+  store.tx(() => {
+    const rebuild = store.entries.dropSecondaryIndexes();
+    for (const a of areas) scanArea(store, a.area, a.dir, '', { ...opts, bulk: true }, stats);
+    rebuild();
+  });
   return stats;
 }

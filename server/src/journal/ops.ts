@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { Stats } from 'node:fs';
 import type { FolderSync } from '../nas-context.js';
 import { anchoredAt, type AnchoredDir } from '../anchored-fs/index.js';
 import { BurrowError } from '../errors.js';
@@ -26,6 +27,11 @@ export type Op =
 export interface OpEnv {
   root: string;
   folderSync: FolderSync | undefined;
+  /**
+   * Where given, each link step leaves the new link's lstat here (root-relative path → stats),
+   * so the index refresh after the action records it instead of stat-ing it again.
+   */
+  linked?: Map<string, Stats>;
 }
 
 const abs = (env: OpEnv, rel: string) => path.join(env.root, rel);
@@ -74,7 +80,8 @@ export async function applyOp(op: Op, env: OpEnv): Promise<void> {
     }
     case 'link': {
       try {
-        A.link(op.from, op.to); // the common case, without a stat first
+        const st = A.link(op.from, op.to); // the common case, without a stat first
+        env.linked?.set(op.to, st);
         return;
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
@@ -85,7 +92,7 @@ export async function applyOp(op: Op, env: OpEnv): Promise<void> {
       if (target && source && target.ino === source.ino && target.dev === source.dev) return;
       if (target) throw stepError('PATH_TAKEN', `Cannot link ${op.to}: a different file is already there.`, 'Nothing was overwritten; move that file away and try again.');
       if (!source) throw stepError('SOURCE_GONE', `Cannot link ${op.to}: ${op.from} is gone.`, 'It was moved or removed while the request ran; refresh the catalogue and try again.');
-      A.link(op.from, op.to);
+      env.linked?.set(op.to, A.link(op.from, op.to));
       return;
     }
     case 'unlink': {

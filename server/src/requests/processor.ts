@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { Stats } from 'node:fs';
 import type { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { RootLayout } from '../root/layout.js';
@@ -33,7 +34,7 @@ export interface ProcessorDeps {
    * Re-read these absolute paths into the index (the indexer's refresh). `ownLinks` are the
    * device paths the action itself just linked, which need no adoption check.
    */
-  refresh(absPaths: string[], ownLinks: ReadonlySet<string>): void;
+  refresh(absPaths: string[], ownLinks: ReadonlySet<string>, known?: ReadonlyMap<string, Stats>): void;
 }
 
 export interface Submitted {
@@ -73,6 +74,12 @@ export class RequestProcessor {
   readonly trash: TrashRepo;
   private readonly journal: LinkJournal;
   /**
+   * The journal's link steps leave each new link's lstat here; the refresh after the request
+   * records those links from it instead of stat-ing them again (a 10,000-file get made 10,000
+   * more lstat calls). Requests run one at a time, so it is emptied after each one.
+   */
+  private readonly linkedStats = new Map<string, Stats>();
+  /**
    * Request ids waiting to run, run one at a time by `pump`. A plain array, not a promise chain:
    * V8 walks a pending chain to build an error's async stack, so 100,000 queued requests made
    * every thrown error cost up to a third of a second.
@@ -97,6 +104,7 @@ export class RequestProcessor {
       repos: { subscriptions: this.subscriptions, shares: this.shares, trash: this.trash, moveWaits: d.store.moveWaits, shareAdoptions: d.store.shareAdoptions, requests: this.requests, devices: d.store.devices },
       env: {
         root: d.layout.root,
+        linked: this.linkedStats,
         get folderSync() {
           return services.get('folder-sync') as FolderSync | undefined;
         },
@@ -292,16 +300,27 @@ export class RequestProcessor {
     if (plan && plan.refresh.length > 0) {
       try {
         const own = new Set<string>();
-        if (outcome.state === 'done')
-          for (const step of plan.steps) for (const op of step) if ((op.op === 'link' || op.op === 'replace') && op.to.startsWith('devices/')) own.add(path.join(this.d.layout.root, op.to));
+        const known = new Map<string, Stats>();
+        for (const step of plan.steps)
+          for (const op of step) {
+            if (op.op !== 'link' && op.op !== 'replace') continue;
+            const st = op.op === 'link' ? this.linkedStats.get(op.to) : undefined;
+            if (st) this.linkedStats.delete(op.to);
+            if (outcome.state !== 'done' || !op.to.startsWith('devices/')) continue;
+            const abs = path.join(this.d.layout.root, op.to);
+            own.add(abs);
+            if (st) known.set(abs, st);
+          }
         this.d.refresh(
           plan.refresh.map((p) => path.join(this.d.layout.root, p)),
           own,
+          known,
         );
       } catch (err) {
         this.d.log.warn({ err, request: id }, 'index refresh after a request failed; the next reconcile repairs it');
       }
     }
+    this.linkedStats.clear();
     if (outcome.state === 'done' && plan) {
       for (const device of plan.touched.devices) this.d.events.emit('links-changed', { device });
       for (const share of plan.touched.shares) this.d.events.emit('links-changed', { share });

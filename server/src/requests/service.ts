@@ -57,10 +57,10 @@ export class RequestsService implements NasService, RequestStatusSource {
       log: ctx.log.child({ part: 'requests' }),
       services: ctx.services,
       events: ctx.events,
-      refresh: (p, own) => {
+      refresh: (p, own, known) => {
         this.ownLinks = own;
         try {
-          ctx.indexer.refresh(p);
+          ctx.indexer.refresh(p, known);
         } finally {
           this.ownLinks = null;
         }

@@ -26,6 +26,9 @@ export interface EntryRow {
  */
 export type StoredChild = [string, EntryKind, number, number, number, number, number, number, number, number, string | null, string | null];
 
+/** Rows per multi-row INSERT of a bulk load (15 columns each, well under SQLite's 32,766 parameters). */
+const INSERT_CHUNK = 64;
+
 export const FILES_AREA = 'files';
 export const deviceArea = (name: string): string => `device:${name}`;
 export const shareArea = (id: string): string => `share:${id}`;
@@ -53,6 +56,9 @@ export class EntriesRepo {
   private readonly getStmt;
   private readonly holdersStmt;
   private readonly areaCountStmt;
+  private readonly insertStmt;
+  private readonly insertChunkStmt;
+  private readonly anyInAreaStmt;
 
   constructor(readonly db: Db) {
     this.upsertStmt = db.prepare(`
@@ -70,6 +76,71 @@ export class EntriesRepo {
     this.getStmt = db.prepare('SELECT * FROM entries WHERE area = ? AND path = ?');
     this.holdersStmt = db.prepare("SELECT area, path FROM entries WHERE dev = ? AND ino = ? AND kind = 'file' AND area != 'files'");
     this.areaCountStmt = db.prepare("SELECT kind, count(*) AS n, coalesce(sum(size), 0) AS bytes FROM entries WHERE area = ? GROUP BY kind");
+    const cols = '(area, path, parent, kind, size, mtime_ms, ino, dev, nlink, mode, uid, gid, link_target, error, seen_at)';
+    const one = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+    this.insertStmt = db.prepare(`INSERT INTO entries ${cols} VALUES ${one}`);
+    this.insertChunkStmt = db.prepare(`INSERT INTO entries ${cols} VALUES ${new Array<string>(INSERT_CHUNK).fill(one).join(', ')}`);
+    this.anyInAreaStmt = db.prepare('SELECT 1 FROM entries WHERE area = ? LIMIT 1').pluck();
+  }
+
+  /** Does the index hold nothing for this area yet (a first scan)? */
+  areaIsEmpty(area: string): boolean {
+    return this.anyInAreaStmt.get(area) === undefined;
+  }
+
+  isEmpty(): boolean {
+    return this.db.prepare('SELECT 1 FROM entries LIMIT 1').pluck().get() === undefined;
+  }
+
+  /**
+   * Insert rows known to be new (a first scan of an empty area): no conflict handling, and
+   * INSERT_CHUNK rows per statement, because at 200k rows the per-statement call was a
+   * large share of the scan.
+   */
+  insertNew(rows: EntryRow[], seenAt = 0): void {
+    let i = 0;
+    const args: Array<string | number | null> = new Array<string | number | null>(INSERT_CHUNK * 15);
+    for (; i + INSERT_CHUNK <= rows.length; i += INSERT_CHUNK) {
+      for (let j = 0; j < INSERT_CHUNK; j++) {
+        const r = rows[i + j]!;
+        const o = j * 15;
+        args[o] = r.area;
+        args[o + 1] = r.path;
+        args[o + 2] = r.parent;
+        args[o + 3] = r.kind;
+        args[o + 4] = r.size;
+        args[o + 5] = r.mtime_ms;
+        args[o + 6] = r.ino;
+        args[o + 7] = r.dev;
+        args[o + 8] = r.nlink;
+        args[o + 9] = r.mode;
+        args[o + 10] = r.uid;
+        args[o + 11] = r.gid;
+        args[o + 12] = r.link_target;
+        args[o + 13] = r.error;
+        args[o + 14] = seenAt;
+      }
+      this.insertChunkStmt.run(args);
+    }
+    for (; i < rows.length; i++) {
+      const r = rows[i]!;
+      this.insertStmt.run(r.area, r.path, r.parent, r.kind, r.size, r.mtime_ms, r.ino, r.dev, r.nlink, r.mode, r.uid, r.gid, r.link_target, r.error, seenAt);
+    }
+  }
+
+  /**
+   * Drop the entries table's secondary indexes for a bulk load into an empty table, returning
+   * what rebuilds them (their SQL as stored, so later migrations' changes are kept). Call both
+   * inside one transaction: a crash rolls the drop back with the rows.
+   */
+  dropSecondaryIndexes(): () => void {
+    const defs = this.db
+      .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'entries' AND sql IS NOT NULL")
+      .all() as Array<{ name: string; sql: string }>;
+    for (const d of defs) this.db.exec(`DROP INDEX "${d.name.replaceAll('"', '""')}"`);
+    return () => {
+      for (const d of defs) this.db.exec(d.sql);
+    };
   }
 
   upsert(row: EntryRow, seenAt = 0): void {
