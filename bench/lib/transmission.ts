@@ -1,11 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
+import type { NetnsBridge } from './netns-bridge.js';
 
 /**
  * Debian's transmission-cli as a stock BitTorrent client for the tests and the benchmark:
  * its own config dir with DHT, LPD, PEX, uTP and port mapping off, bound to 127.0.0.1, so it
- * talks to nothing but the sources in the .torrent. It never exits by itself; `-f` runs a script
+ * talks to nothing but the sources in the .torrent (web seed, tracker, the peers it lists). It never exits by itself; `-f` runs a script
  * when the download completes, which touches a marker file we wait for.
  */
 export interface Download {
@@ -15,7 +16,8 @@ export interface Download {
   log: string;
 }
 
-export async function transmissionDownload(torrent: string, dir: string, timeoutMs: number): Promise<Download> {
+/** With `bridge`, the client runs inside that network namespace (to reach the NAS as a peer). */
+export async function transmissionDownload(torrent: string, dir: string, timeoutMs: number, bridge?: NetnsBridge): Promise<Download> {
   fs.rmSync(dir, { recursive: true, force: true });
   const cfg = path.join(dir, 'cfg');
   const out = path.join(dir, 'out');
@@ -29,9 +31,12 @@ export async function transmissionDownload(torrent: string, dir: string, timeout
       'pex-enabled': false,
       'utp-enabled': false,
       'port-forwarding-enabled': false,
-      'bind-address-ipv4': '127.0.0.1',
+      'bind-address-ipv4': bridge ? bridge.ip : '127.0.0.1',
       'bind-address-ipv6': '::1',
-      'peer-port': 0,
+      // A tracker refuses port 0 in an announce; the client only dials out here, so any port does.
+      'peer-port-random-on-start': true,
+      'peer-port-random-low': 20000,
+      'peer-port-random-high': 60000,
       'message-level': 2,
     }),
   );
@@ -39,7 +44,9 @@ export async function transmissionDownload(torrent: string, dir: string, timeout
   const script = path.join(dir, 'done.sh');
   fs.writeFileSync(script, `#!/bin/sh\ntouch '${marker}'\n`, { mode: 0o755 });
   const started = Date.now();
-  const child = spawn('transmission-cli', ['-g', cfg, '-w', out, '-f', script, torrent], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const args = ['-g', cfg, '-w', out, '-f', script, torrent];
+  const [cmd, argv] = bridge ? bridge.wrap('transmission-cli', args) : ['transmission-cli', args];
+  const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stdout!.on('data', (d) => (log += d));
   child.stderr!.on('data', (d) => (log += d));

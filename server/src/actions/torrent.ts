@@ -17,7 +17,7 @@ function torrentActionOf(name: 'torrent' | 'torrent-once'): Action {
     name,
     summary: once
       ? 'make a private one-time .torrent of a file or folder: the NAS serves it for one complete download, then never again'
-      : 'make a .torrent of a file or folder, served by the NAS (web seed) to anyone who has it',
+      : 'make a .torrent of a file or folder, served by the NAS (web seed, tracker, peer wire) to anyone who has it',
     pathIn: 'files',
     needsDevice: false,
     needsConfirm: false,
@@ -34,6 +34,7 @@ function torrentActionOf(name: 'torrent' | 'torrent-once'): Action {
         magnet: made.magnet,
         infoHash: r.info_hash,
         webSeed: made.webSeed,
+        announce: made.announce,
         pieceLength: r.piece_length,
         pieces: r.pieces,
         bytes: r.total_bytes,

@@ -72,6 +72,11 @@ export const ConfigSchema = Type.Object(
         host: Type.String({ default: '0.0.0.0' }),
         port: Type.Integer({ minimum: 1, maximum: 65535, default: 7425 }),
         publicUrl: Type.String({ default: '' }),
+        /** Connections from outside at once, over web seed, tracker and peer wire together. */
+        maxConnections: Type.Integer({ minimum: 1, maximum: 10000, default: 64 }),
+        maxConnectionsPerAddress: Type.Integer({ minimum: 1, maximum: 1000, default: 8 }),
+        /** Upload cap for the peer wire, KiB/s; 0 = none. */
+        uploadLimitKiBps: Type.Integer({ minimum: 0, default: 0 }),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -74,12 +74,19 @@ sync:
 
 torrent:
   # The listener that serves torrents ([create torrent], burrow torrent) to people outside the
-  # home: a BEP 19 web seed with HTTP Range requests. It listens only while a torrent is active.
+  # home, all on this one TCP port: a BEP 19 web seed (HTTP Range), an HTTP tracker
+  # (/tr/<passkey>/announce) and the NAS seeding over the BitTorrent peer wire. It listens only
+  # while a torrent is active.
   host: 0.0.0.0
   port: 7425
   # The address written into each .torrent (e.g. http://home.example.org:7425). Empty = this
-  # machine's LAN address and torrent.port; forward that port on your router.
+  # machine's LAN address and torrent.port; forward that port (TCP) on your router.
   publicUrl: ""
+  # Caps for outside peers: connections at once (all paths), per address, and the peer-wire
+  # upload rate in KiB/s (0 = no cap).
+  maxConnections: 64
+  maxConnectionsPerAddress: 8
+  uploadLimitKiBps: 0
 
 log:
   # trace | debug | info | warn | error | silent

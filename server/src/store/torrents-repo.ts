@@ -32,11 +32,14 @@ export interface TorrentRow {
   created_by: string;
   created_at: number;
   stopped_at: number | null;
+  /** A 1-time torrent: distinct bytes the NAS has sent its recipient (null for a public one). */
+  once_covered?: number | null;
 }
 
-export type NewTorrent = Omit<TorrentRow, 'state' | 'stop_reason' | 'downloads' | 'bytes_served' | 'stopped_at'>;
+export type NewTorrent = Omit<TorrentRow, 'state' | 'stop_reason' | 'downloads' | 'bytes_served' | 'stopped_at' | 'once_covered'>;
 
-const LIST_COLUMNS = 'id, kind, source_path, name, info_hash, token, piece_length, pieces, total_bytes, files, state, stop_reason, downloads, bytes_served, created_by, created_at, stopped_at';
+const LIST_COLUMNS = `id, kind, source_path, name, info_hash, token, piece_length, pieces, total_bytes, files, state, stop_reason, downloads, bytes_served, created_by, created_at, stopped_at,
+  (SELECT covered_bytes FROM torrent_once_ledger l WHERE l.torrent_id = torrents.id) AS once_covered`;
 
 /** Torrents the NAS made and serves (migrations/008_torrents.sql). */
 export class TorrentsRepo {

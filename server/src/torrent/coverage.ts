@@ -5,7 +5,17 @@
 export class Coverage {
   private spans: Array<[number, number]> = [];
 
-  constructor(readonly total: number) {}
+  constructor(
+    readonly total: number,
+    spans: Array<[number, number]> = [],
+  ) {
+    for (const [a, b] of spans) this.add(a, b);
+  }
+
+  /** The merged spans, for the 1-time ledger in SQLite. */
+  get spanList(): Array<[number, number]> {
+    return this.spans.map(([a, b]) => [a, b]);
+  }
 
   add(start: number, end: number): void {
     if (end <= start) return;

@@ -6,18 +6,20 @@ import { collectSourceFiles, unchanged } from './source-files.js';
 import { pieceLengthFor } from './piece-length.js';
 import { hashPieces } from './hash-pieces.js';
 import { buildMetainfo, magnetLink } from './metainfo.js';
-import { torrentBaseUrl, torrentFileUrl, webSeedUrl } from './public-url.js';
+import { announceUrl, torrentBaseUrl, torrentFileUrl, webSeedUrl } from './public-url.js';
 import { BurrowError } from '../errors.js';
 
 export interface MadeTorrent {
   row: NewTorrent;
   magnet: string;
   webSeed: string;
+  announce: string;
   torrentUrl: string;
 }
 
 /**
- * Hash files/<rel> into a .torrent whose only source is the NAS's web seed. The files are
+ * Hash files/<rel> into a .torrent whose sources are the NAS's web seed and its tracker (which
+ * lists the NAS itself as the seed). The files are
  * listed (size, mtime, inode) before hashing and checked again after: a file written while it
  * was hashed would give pieces that match nothing, so that is refused.
  */
@@ -33,6 +35,9 @@ export async function makeTorrent(filesRoot: string, rel: string, kind: TorrentK
   const id = crypto.randomBytes(6).toString('hex');
   const base = torrentBaseUrl(config);
   const webSeed = webSeedUrl(base, token);
+  // The web-seed token is also the tracker passkey: one secret per torrent, and a 1-time
+  // torrent is made for one recipient, so its passkey is that recipient's.
+  const announce = announceUrl(base, token);
   const name = path.basename(rel);
   const meta = buildMetainfo({
     name,
@@ -42,6 +47,7 @@ export async function makeTorrent(filesRoot: string, rel: string, kind: TorrentK
     pieces,
     private: kind === 'once',
     webSeed,
+    announce,
     createdBy: 'Burrow',
     creationDate: now,
     comment: kind === 'once' ? 'One-time torrent: the NAS serves it for one complete download.' : undefined,
@@ -63,8 +69,9 @@ export async function makeTorrent(filesRoot: string, rel: string, kind: TorrentK
       created_by: createdBy,
       created_at: now.getTime(),
     },
-    magnet: magnetLink(meta.infoHash, name, src.totalBytes, webSeed, torrentUrl),
+    magnet: magnetLink(meta.infoHash, name, src.totalBytes, webSeed, torrentUrl, announce),
     webSeed,
+    announce,
     torrentUrl,
   };
 }

@@ -12,6 +12,8 @@ export interface MetainfoInput {
   private: boolean;
   /** BEP 19 web seed: for a folder, clients append <name>/<path>. */
   webSeed: string;
+  /** The NAS's HTTP tracker, with the passkey in its path. */
+  announce: string;
   createdBy: string;
   creationDate: Date;
   comment?: string;
@@ -35,6 +37,7 @@ export function buildMetainfo(m: MetainfoInput): Metainfo {
   const infoBytes = Buffer.from(bencode.encode(info as never));
   const infoHash = crypto.createHash('sha1').update(infoBytes).digest('hex');
   const top: Record<string, unknown> = {
+    announce: m.announce,
     'created by': m.createdBy,
     'creation date': Math.floor(m.creationDate.getTime() / 1000),
     info,
@@ -45,10 +48,10 @@ export function buildMetainfo(m: MetainfoInput): Metainfo {
 }
 
 /**
- * A magnet link (BEP 9): info hash, name, size, the web seed (ws) and where the .torrent
+ * A magnet link (BEP 9): info hash, name, size, the tracker (tr), the web seed (ws) and where the .torrent
  * itself can be fetched (xs), since a web seed cannot hand out the metadata a magnet lacks.
  */
-export function magnetLink(infoHash: string, name: string, totalBytes: number, webSeed: string, torrentUrl: string): string {
-  const q = [`xt=urn:btih:${infoHash}`, `dn=${encodeURIComponent(name)}`, `xl=${totalBytes}`, `ws=${encodeURIComponent(webSeed)}`, `xs=${encodeURIComponent(torrentUrl)}`];
+export function magnetLink(infoHash: string, name: string, totalBytes: number, webSeed: string, torrentUrl: string, announce: string): string {
+  const q = [`xt=urn:btih:${infoHash}`, `dn=${encodeURIComponent(name)}`, `xl=${totalBytes}`, `tr=${encodeURIComponent(announce)}`, `ws=${encodeURIComponent(webSeed)}`, `xs=${encodeURIComponent(torrentUrl)}`];
   return `magnet:?${q.join('&')}`;
 }

@@ -21,3 +21,4 @@ export function torrentBaseUrl(config: BurrowConfig): string {
 
 export const webSeedUrl = (base: string, token: string) => `${base}/ws/${token}/`;
 export const torrentFileUrl = (base: string, token: string) => `${base}/t/${token}.torrent`;
+export const announceUrl = (base: string, passkey: string) => `${base}/tr/${passkey}/announce`;

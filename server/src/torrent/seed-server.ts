@@ -1,9 +1,11 @@
 import fs from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net from 'node:net';
 import type { Logger } from 'pino';
+import type { AnchoredDir } from '../anchored-fs/index.js';
 import type { TorrentFile } from '../store/torrents-repo.js';
-import { Coverage } from './coverage.js';
+import { mismatch, type PieceReader } from './piece-reader.js';
+import { plainIp } from './rate-limit.js';
 
 /** What the listener needs to know of one active torrent. */
 export interface Served {
@@ -12,10 +14,11 @@ export interface Served {
   name: string;
   single: boolean;
   token: string;
+  infoHash: string;
+  pieceLength: number;
   totalBytes: number;
-  files: Array<TorrentFile & { abs: string; offset: number; inner: string }>;
-  /** Per client address: which bytes it was sent. A 'once' torrent has at most one client. */
-  clients: Map<string, Coverage>;
+  files: Array<TorrentFile & { offset: number; inner: string }>;
+  reader: PieceReader;
 }
 
 export interface SeedHooks {
@@ -23,18 +26,22 @@ export interface SeedHooks {
   /** Why a token no longer serves (used once, stopped, file changed), or undefined if never known. */
   endedReason(token: string): string | undefined;
   metainfo(token: string): Buffer | undefined;
+  /** Null when `ip` may have bytes of `t`, else why not (a 1-time torrent's second recipient). */
+  admit(t: Served, ip: string): string | null;
   /** The file no longer matches its pieces: stop the torrent, with this reason. */
   changed(t: Served, reason: string): void;
-  served(t: Served, bytes: number): void;
-  /** One client has now been sent every byte. */
-  completed(t: Served, client: string): void;
+  /** Bytes [start, end) of the torrent went out to `ip`. */
+  sent(t: Served, ip: string, start: number, end: number): void;
+  /** GET /tr/<passkey>/<announce|scrape>: the tracker. */
+  tracker(req: http.IncomingMessage, res: http.ServerResponse, passkey: string, action: string): void;
+  /** A connection that opened with a BitTorrent handshake: the peer wire. */
+  peer(socket: net.Socket): void;
 }
 
-/** Whether the open file is still the one that was hashed (same inode, size and mtime). */
-function mismatch(st: fs.Stats, f: TorrentFile): string | null {
-  if (st.ino !== f.ino || st.dev !== f.dev) return `files/${f.path} was replaced by another file`;
-  if (st.size !== f.size || st.mtimeMs !== f.mtimeMs) return `files/${f.path} changed since its torrent was made`;
-  return null;
+export interface ListenerLimits {
+  /** Connections from outside at once (web seed, tracker and peer wire together). */
+  maxConnections: number;
+  maxConnectionsPerAddress: number;
 }
 
 function parseRange(h: string | undefined, size: number): [number, number] | 'bad' | null {
@@ -51,41 +58,80 @@ function parseRange(h: string | undefined, size: number): [number, number] | 'ba
 }
 
 /**
- * The NAS's listener for people outside the home: `GET /ws/<token>/<name>[/<path>]` is the
- * BEP 19 web seed (with HTTP Range), `GET /t/<token>.torrent` the .torrent. Before sending a
- * byte it checks that the file is still the one whose pieces were hashed, so it never serves
- * data that does not match the torrent; a changed file stops the torrent.
+ * The listener serves only GET and HEAD over HTTP; any connection that opens otherwise is a peer
+ * (a plain handshake starts with the byte 19, an encrypted one (MSE) with random key bytes).
+ */
+const HTTP_START = /^(GET |HEAD)$/;
+
+/**
+ * The NAS's listener for people outside the home, one TCP port for everything: a connection that
+ * opens with GET or HEAD goes to HTTP, any other (a BitTorrent handshake, plain or encrypted) to
+ * the peer wire. On HTTP, where
+ * `GET /ws/<token>/<name>[/<path>]` is the BEP 19 web seed (with HTTP Range), `GET /t/<token>.torrent`
+ * the .torrent and `GET /tr/<passkey>/announce` the tracker. Before sending a byte the web seed
+ * checks that the file is still the one whose pieces were hashed; a changed file stops the torrent.
  */
 export class SeedServer {
-  private server: http.Server | undefined;
+  private server: net.Server | undefined;
+  private readonly http: http.Server;
+  private readonly perAddress = new Map<string, number>();
 
   constructor(
     private readonly hooks: SeedHooks,
+    private readonly store: AnchoredDir,
+    private readonly limits: ListenerLimits,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.http = http.createServer((req, res) => this.handle(req, res));
+    this.http.keepAliveTimeout = 30_000;
+  }
 
   get listening(): boolean {
     return this.server?.listening ?? false;
   }
 
   async listen(host: string, port: number): Promise<number> {
-    if (this.server) return (this.server.address() as AddressInfo).port;
-    const server = http.createServer((req, res) => this.handle(req, res));
-    server.keepAliveTimeout = 30_000;
+    if (this.server) return (this.server.address() as net.AddressInfo).port;
+    const server = net.createServer((socket) => this.accept(socket));
+    server.maxConnections = this.limits.maxConnections;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, host, () => (server.off('error', reject), resolve()));
     });
     this.server = server;
-    return (server.address() as AddressInfo).port;
+    return (server.address() as net.AddressInfo).port;
   }
 
   async close(): Promise<void> {
     const s = this.server;
     this.server = undefined;
     if (!s) return;
-    s.closeAllConnections();
+    this.http.closeAllConnections();
     await new Promise<void>((r) => s.close(() => r()));
+  }
+
+  private accept(socket: net.Socket): void {
+    const ip = plainIp(socket.remoteAddress);
+    const n = (this.perAddress.get(ip) ?? 0) + 1;
+    if (n > this.limits.maxConnectionsPerAddress) return void socket.destroy();
+    this.perAddress.set(ip, n);
+    socket.once('close', () => {
+      const left = (this.perAddress.get(ip) ?? 1) - 1;
+      if (left <= 0) this.perAddress.delete(ip);
+      else this.perAddress.set(ip, left);
+    });
+    socket.on('error', () => socket.destroy());
+    socket.setTimeout(60_000, () => socket.destroy());
+    const sniff = () => {
+      const head = socket.read(4) as Buffer | null;
+      if (!head) return; // fewer than 4 bytes so far
+      socket.off('readable', sniff);
+      socket.unshift(head);
+      socket.setTimeout(0);
+      if (HTTP_START.test(head.toString('latin1'))) this.http.emit('connection', socket);
+      else this.hooks.peer(socket);
+    };
+    socket.on('readable', sniff);
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -100,6 +146,8 @@ export class SeedServer {
     } catch {
       return fail(400, 'Bad URL.');
     }
+    const am = /^\/tr\/([0-9a-f]{32})\/(announce|scrape)$/.exec(pathname);
+    if (am) return this.hooks.tracker(req, res, am[1]!, am[2]!);
     const tm = /^\/t\/([0-9a-f]{32})\.torrent$/.exec(pathname);
     if (tm) {
       const meta = this.hooks.metainfo(tm[1]!);
@@ -117,12 +165,9 @@ export class SeedServer {
     }
     const f = t.files.find((x) => x.inner === wm[2]);
     if (!f) return fail(404, 'No such file in this torrent.');
-    const client = req.socket.remoteAddress ?? '?';
-    if (!t.clients.has(client)) {
-      // A one-time torrent belongs to the first client that asks for its bytes.
-      if (t.kind === 'once' && t.clients.size > 0) return fail(403, 'This one-time torrent is being downloaded by someone else.');
-      t.clients.set(client, new Coverage(t.totalBytes));
-    }
+    const ip = plainIp(req.socket.remoteAddress);
+    const refused = this.hooks.admit(t, ip);
+    if (refused) return fail(403, refused);
     const range = parseRange(req.headers.range, f.size);
     if (range === 'bad') {
       res.writeHead(416, { 'content-range': `bytes */${f.size}` });
@@ -131,8 +176,8 @@ export class SeedServer {
     const [start, end] = range ?? [0, f.size - 1];
     let fd: number;
     try {
-      // Opened without following a symlink put in its place; fstat then checks the very inode read.
-      fd = fs.openSync(f.abs, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+      // Opened without following a symlink anywhere on the way; fstat then checks the very inode read.
+      fd = this.store.openFile(f.path, fs.constants.O_RDONLY);
     } catch {
       this.hooks.changed(t, `files/${f.path} is gone (destroyed, deleted or moved)`);
       return fail(410, 'This torrent is no longer served: its file is gone.');
@@ -162,18 +207,10 @@ export class SeedServer {
     res.on('finish', () => {
       // A write that raced with this read: the client's piece check rejects those bytes, and
       // the torrent stops here, so nothing else goes out.
-      fs.stat(f.abs, (err, st) => {
+      fs.stat(this.store.base + '/' + f.path, (err, st) => {
         const late = err ? `files/${f.path} is gone (destroyed, deleted or moved)` : mismatch(st, f);
         if (late) return this.hooks.changed(t, late);
-        const bytes = end - start + 1;
-        this.hooks.served(t, bytes);
-        const cov = t.clients.get(client);
-        if (!cov) return;
-        cov.add(f.offset + start, f.offset + end + 1);
-        if (cov.complete()) {
-          t.clients.delete(client);
-          this.hooks.completed(t, client);
-        }
+        this.hooks.sent(t, ip, f.offset + start, f.offset + end + 1);
       });
     });
   }

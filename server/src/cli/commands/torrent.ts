@@ -11,11 +11,13 @@ type Listed = Omit<TorrentRow, 'metainfo' | 'token' | 'files'>;
 
 function line(t: Listed): string {
   const when = new Date(t.created_at).toISOString().replace('T', ' ').slice(0, 19);
-  return `${t.id}  ${t.kind === 'once' ? '1-time' : 'public'}  ${t.state}${t.stop_reason ? ` (${t.stop_reason})` : ''}  files/${t.source_path}  ${formatBytes(t.total_bytes)}  made ${when}  downloads ${t.downloads}  served ${formatBytes(t.bytes_served)}`;
+  return `${t.id}  ${t.kind === 'once' ? '1-time' : 'public'}  ${t.state}${t.stop_reason ? ` (${t.stop_reason})` : ''}  files/${t.source_path}  ${formatBytes(t.total_bytes)}  made ${when}  downloads ${t.downloads}  served ${formatBytes(t.bytes_served)}${
+    t.kind === 'once' ? `  recipient has ${Math.floor((100 * (t.once_covered ?? 0)) / t.total_bytes)}%` : ''
+  }`;
 }
 
 export function register(program: Command): void {
-  const cmd = program.command('torrent').description('make a .torrent of a file or folder that the NAS serves (web seed on torrent.port); list or stop them');
+  const cmd = program.command('torrent').description('make a .torrent of a file or folder that the NAS serves (web seed, tracker and peer wire on torrent.port); list or stop them');
   withRoot(cmd.command('make <path>', { isDefault: true }).description('make the torrent of files/<path> (the default: burrow torrent <path>)'))
     .option('--once', 'a private 1-time torrent: the NAS serves it for one complete download, then never again')
     .option('--device <name>', 'record it as made by this device')
