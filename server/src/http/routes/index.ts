@@ -6,6 +6,7 @@ import requestRoutes from './requests.js';
 import loginRoutes from './login.js';
 import torrentRoutes from './torrents.js';
 import adminActionRoutes from './admin-actions.js';
+import deviceAppRoutes from './device-app.js';
 
 /** Every HTTP route area, registered in this order. Add a module here to serve it. */
-export const routeModules: Array<(app: FastifyInstance) => Promise<void>> = [healthRoutes, loginRoutes, adminRoutes, adminActionRoutes, catalogueRoutes, requestRoutes, torrentRoutes];
+export const routeModules: Array<(app: FastifyInstance) => Promise<void>> = [healthRoutes, loginRoutes, adminRoutes, adminActionRoutes, catalogueRoutes, requestRoutes, torrentRoutes, deviceAppRoutes];
