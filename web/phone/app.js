@@ -19,7 +19,6 @@
   var HAVE_KEY = 'burrow.webapp.have';
   var PARTS_KEY = 'burrow.webapp.parts';
   var TICK_MS = 1500;
-  var WRITE_BATCH = 4 * 1024 * 1024;
   var REPORT_EVERY_MS = 60000;
 
   var device = (window.BURROW_DEVICE && window.BURROW_DEVICE.name) || '';
@@ -118,6 +117,20 @@
   }
 
   // ---- downloads ----------------------------------------------------------------------------
+  // Downloads run in a dedicated worker (download-worker.js), whose synchronous access handle
+  // writes each chunk straight into the part file.
+  var worker = null, lastShown = 0;
+  function inWorker(msg, onMessage) {
+    if (!worker) worker = new Worker(BASE + '/download-worker.js');
+    return new Promise(function (resolve) {
+      worker.onmessage = function (e) {
+        var m = e.data;
+        if (m.done !== undefined || m.error !== undefined || m.status !== undefined) resolve(m); else onMessage(m);
+      };
+      worker.onerror = function (e) { resolve({ error: 'the download worker failed: ' + (e.message || 'unknown'), got: msg.have }); };
+      worker.postMessage(msg);
+    });
+  }
   async function download(p, want) {
     var parts = await dirAt(['parts'], true);
     var fh = await parts.getFileHandle(partName(p), { create: true });
@@ -131,45 +144,20 @@
       state.quotaMessage = state.problems[p].message;
       return;
     }
-    var headers = {};
-    if (have > 0) { headers.Range = 'bytes=' + have + '-'; if (meta && meta.etag) headers['If-Range'] = meta.etag; }
-    var res = await fetch(BASE + '/api/file/' + enc(p), { headers: headers, credentials: 'same-origin', cache: 'no-store' });
-    if (res.status === 401) { revoked(); return; }
-    if (res.status === 404) { await removePart(p); return; } // unlinked meanwhile
-    if (res.status === 200) have = 0;
-    else if (res.status !== 206) throw new Error('HTTP ' + res.status);
-    state.parts[p] = { size: want.size, mtime: want.mtime, etag: res.headers.get('ETag') };
-    save(PARTS_KEY, state.parts);
-    var w = await fh.createWritable({ keepExistingData: have > 0 });
-    var got = have;
-    state.active = { path: p, got: got, size: want.size };
+    state.active = { path: p, got: have, size: want.size };
     markAll(); say();
-    try {
-      if (have > 0) await w.seek(have); else await w.truncate(0);
-      var reader = res.body.getReader();
-      var batch = [], batchBytes = 0, lastShown = 0;
-      var flush = async function () {
-        if (!batchBytes) return;
-        var buf = new Uint8Array(batchBytes), at = 0;
-        batch.forEach(function (c) { buf.set(c, at); at += c.length; });
-        batch = []; batchBytes = 0;
-        await w.write(buf);
-      };
-      for (;;) {
-        var c = await reader.read();
-        if (c.done) break;
-        batch.push(c.value); batchBytes += c.value.length; got += c.value.length;
-        if (batchBytes >= WRITE_BATCH) await flush();
-        state.active.got = got;
-        if (Date.now() - lastShown > 250) { lastShown = Date.now(); markAll(); say(); }
-      }
-      await flush();
-      await w.close();
-    } catch (e) {
-      // Keep what arrived (close commits it): the next attempt asks only for the rest.
-      try { await w.close(); } catch (e2) { try { await w.abort(); } catch (e3) { /* gone */ } }
+    var out = await inWorker({ url: BASE + '/api/file/' + enc(p), name: partName(p), have: have, etag: meta && meta.etag }, function (m) {
+      if (m.etag !== undefined) { state.parts[p] = { size: want.size, mtime: want.mtime, etag: m.etag }; save(PARTS_KEY, state.parts); }
+      if (m.progress !== undefined || m.got !== undefined) state.active.got = m.progress !== undefined ? m.progress : m.got;
+      if (Date.now() - lastShown > 250) { lastShown = Date.now(); markAll(); say(); }
+    });
+    var got = out.done !== undefined ? out.done : out.got;
+    if (out.status === 401) { state.active = null; revoked(); return; }
+    if (out.status === 404) { state.active = null; await removePart(p); return; } // unlinked meanwhile
+    if (out.status !== undefined) { state.active = null; throw new Error('HTTP ' + out.status); }
+    if (out.error !== undefined) {
       state.active = null;
-      if (isQuota(e)) {
+      if (out.quota) {
         await removePart(p);
         var est2 = await navigator.storage.estimate();
         state.problems[p] = { message: quotaMessage(p, want.size, est2), size: want.size, mtime: want.mtime };
@@ -177,7 +165,8 @@
         markAll(); say();
         return;
       }
-      throw e;
+      markAll(); say();
+      throw new TypeError(out.error); // cut: the next round resumes from what the part file holds
     }
     state.active = null;
     if (got !== want.size) { markAll(); say(); throw new Error(p + ': got ' + got + ' of ' + want.size + ' bytes'); }

@@ -30,6 +30,7 @@ declare module 'fastify' {
 const SHELL_FILES: Record<string, string> = {
   'app.js': 'text/javascript; charset=utf-8',
   'sw.js': 'text/javascript; charset=utf-8',
+  'download-worker.js': 'text/javascript; charset=utf-8',
   'manifest.webmanifest': 'application/manifest+json',
   'icon.svg': 'image/svg+xml',
 };
