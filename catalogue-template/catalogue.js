@@ -603,7 +603,14 @@
     if (t) h['X-Burrow-Token'] = t;
     // Served by the NAS: the logged-in owner's CSRF token (its /agent.js sets it), sent with the session cookie.
     if (window.BURROW_NAS && window.BURROW_NAS.csrf) h['X-CSRF-Token'] = window.BURROW_NAS.csrf;
+    // The phone's web app (web/phone/app.js): its device credential is a cookie; this header proves the app sent it.
+    if (window.BURROW_WEBAPP) h['X-Burrow-Device'] = '1';
     return h;
+  }
+  function creds() { return window.BURROW_NAS || window.BURROW_WEBAPP ? 'same-origin' : 'omit'; }
+  // Tell the web app (if any) that one of this page's requests moved on.
+  function told(rq) {
+    try { document.dispatchEvent(new CustomEvent('burrow-request', { detail: { id: rq.id, action: rq.action, path: rq.path, state: rq.state } })); } catch (e) { /* old browser */ }
   }
   function submit(action, x, args) {
     if (!api.base || (!api.ok && location.protocol === 'file:')) {
@@ -618,15 +625,26 @@
     var rq = { id: id, action: action, path: x.path, state: 'pending', updatedAt: Date.now(), x: x };
     localRequests[x.path] = rq;
     render();
-    fetch(api.base + '/api/requests', { method: 'POST', headers: headers(), body: JSON.stringify(body), credentials: window.BURROW_NAS ? 'same-origin' : 'omit' })
-      .then(function (res) {
+    var sent = function (res) {
         return res.text().then(function (t) {
           var j = null; try { j = JSON.parse(t); } catch (e) { /* not JSON */ }
           if (!res.ok) throw new Error((j && (j.message || (j.error && j.error.message) || j.error)) || ('HTTP ' + res.status));
           if (j && j.state) { rq.state = j.state; rq.reason = j.reason; }
-          render();
+          render(); told(rq);
           if (!afterDone(rq, x, j)) offerTorrent(j);
           poll(rq, 0);
+        });
+      };
+    var W = window.BURROW_WEBAPP;
+    fetch(api.base + '/api/requests', { method: 'POST', headers: headers(), body: JSON.stringify(body), credentials: creds() })
+      .then(sent, function (err) {
+        // The web app with the NAS out of reach: the request waits on this phone, shown as
+        // waiting, and the app sends it when the NAS answers again (then this page follows it).
+        if (!W || !W.queue) throw err;
+        rq.state = 'waiting'; rq.reason = 'the NAS is out of reach; sent when it is back'; rq.updatedAt = Date.now();
+        render();
+        W.queue(body, function (res) {
+          return sent(res).catch(function (e) { rq.state = 'failed'; rq.reason = String(e && e.message || e); rq.updatedAt = Date.now(); render(); told(rq); });
         });
       })
       .catch(function (err) {
@@ -685,10 +703,10 @@
     if (rq.state === 'failed' || tries > 600 || rq.shown) return;
     if (rq.state === 'done' && (rq.action !== 'share' || rq.noFriend || tries > 30)) return;
     setTimeout(function () {
-      fetch(api.base + '/api/requests/' + encodeURIComponent(rq.id), { headers: headers(), credentials: window.BURROW_NAS ? 'same-origin' : 'omit' })
+      fetch(api.base + '/api/requests/' + encodeURIComponent(rq.id), { headers: headers(), credentials: creds() })
         .then(function (res) { return res.ok ? res.json() : null; })
         .then(function (j) {
-          if (j && j.state) { rq.state = j.state; rq.reason = j.reason; rq.updatedAt = Date.now(); render(); if (!afterDone(rq, rq.x, j)) offerTorrent(j); }
+          if (j && j.state) { rq.state = j.state; rq.reason = j.reason; rq.updatedAt = Date.now(); render(); told(rq); if (!afterDone(rq, rq.x, j)) offerTorrent(j); }
           poll(rq, tries + 1);
         })
         .catch(function () { poll(rq, tries + 5); });
@@ -696,6 +714,7 @@
   }
   function detectApi() {
     var params = new URLSearchParams(location.search);
+    if (window.BURROW_WEBAPP) { api.base = location.origin + window.BURROW_WEBAPP.base; api.ok = true; return; }
     if (location.protocol === 'http:' || location.protocol === 'https:') {
       api.base = location.origin; api.ok = true;
       // Only the NAS's own /agent.js (served to its logged-in owner) sets BURROW_NAS: then the page

@@ -127,6 +127,21 @@ async function showJoin(name) {
   document.getElementById('join').hidden = false;
 }
 
+// A phone with nothing installed: a one-time link to open in its browser (the QR code to scan).
+async function showWebLink(name) {
+  const j = await send('POST', '/api/admin/devices/' + encodeURIComponent(name) + '/web-link', {});
+  document.getElementById('join-title').textContent = 'Phone link for ' + j.device + ' (works once, for 24 hours)' + (j.trusted ? '' : ': ' + j.origin + ' is not an HTTPS address a phone trusts; set http.publicUrl (README, "Add your phone or laptop")');
+  document.getElementById('join-string').textContent = j.url;
+  document.getElementById('join-qr').src = j.qr;
+  document.getElementById('join').hidden = false;
+}
+
+async function revokeWeb(name) {
+  if (!confirm('Sign out every browser (phone web app) of ' + name + ', and void its unused links? Files already on the phone stay there.')) return;
+  const j = await send('POST', '/api/admin/devices/' + encodeURIComponent(name) + '/web-revoke', {});
+  showBanner(j.revoked ? name + ': ' + j.revoked + ' browser credential(s) and link(s) revoked.' : name + ' had no browser signed in.');
+}
+
 async function setLimit(name, current) {
   const input = prompt('Storage limit for ' + name + ' in MiB (empty for no limit)', current ? String(Math.round(current / 1048576)) : '');
   if (input === null) return;
@@ -167,7 +182,7 @@ function renderDevices(devices) {
     devices.map((d) => {
       const contact = el('span', (d.online ? 'online' : 'offline') + ', last contact ' + ago(d.lastContact), d.online ? 'online' : 'offline');
       contact.title = d.lastContact ? when(d.lastContact) : 'its agent has not reported yet';
-      return [d.name, d.files, bytes(d.bytes), d.quotaBytes ? bytes(d.quotaBytes) : 'none', contact, d.pinned && d.pinned.length ? d.pinned.join(', ') : 'nothing', group(button('Join / QR', () => showJoin(d.name)), button('Set limit', () => setLimit(d.name, d.quotaBytes)), button('Remove', () => removeDevice(d.name), 'danger'))];
+      return [d.name, d.files, bytes(d.bytes), d.quotaBytes ? bytes(d.quotaBytes) : 'none', contact, d.pinned && d.pinned.length ? d.pinned.join(', ') : 'nothing', group(button('Join / QR', () => showJoin(d.name)), button('Phone link', () => showWebLink(d.name)), button('Sign out browsers', () => revokeWeb(d.name)), button('Set limit', () => setLimit(d.name, d.quotaBytes)), button('Remove', () => removeDevice(d.name), 'danger'))];
     }),
     'No devices yet: add one above.',
   );

@@ -9,6 +9,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authNas, everyRoute, type AuthFixture } from './fixture.js';
+import { isDeviceAreaPath } from '../../server/src/http/security/device-area.js';
 import { apiToken, ownerFetch, TEST_PASSWORD } from '../helpers/nas-auth.js';
 import { setAdminPassword } from '../../server/src/root/admin-password.js';
 import { layoutOf } from '../../server/src/root/layout.js';
@@ -60,7 +61,13 @@ describe('the NAS HTTP API without the owner', () => {
       const body = method === 'POST' ? JSON.stringify({ id: 'stranger-0001', device: 'phone', action: 'destroy', path: 'docs/a.txt', confirm: true }) : undefined;
       const r = await raw(method, `${f.nas.url}${url}`, body ? { 'content-type': 'application/json' } : { accept: 'text/html,*/*' }, body);
       const page = method === 'GET' && (url === '/' || url === '/catalogue' || url.endsWith('.html'));
-      if (page) {
+      if (isDeviceAreaPath(url.split('?')[0]!)) {
+        // The phone web app (test/web/phone-app.test.ts): its shell files hold no data; the rest needs a device credential.
+        seen.push(`${method} ${url} ${r.status}`);
+        if (/^\/app\/(app\.js|sw\.js|manifest\.webmanifest|icon\.svg)$/.test(url)) expect(r.status, url).toBe(200);
+        else expect([401, 302, 403], `${method} ${url}: ${r.body}`).toContain(r.status);
+        expect(r.body).not.toContain('a.txt');
+      } else if (page) {
         seen.push(`${method} ${url} ${r.status} ${r.headers.location}`);
         expect(r.status, `${method} ${url}`).toBe(303);
         expect(r.headers.location).toBe(`/login?next=${encodeURIComponent(url)}`);

@@ -13,6 +13,7 @@ export const ConfigSchema = Type.Object(
         tls: Type.Union([Type.Literal('auto'), Type.Literal('on'), Type.Literal('off')], { default: 'auto' }),
         allowPlainHttpOnNetwork: Type.Boolean({ default: false }),
         allowedHosts: Type.Array(Type.String({ minLength: 1, maxLength: 253 }), { default: [] }),
+        publicUrl: Type.String({ maxLength: 300, default: '' }),
       },
       { additionalProperties: false, default: {} },
     ),

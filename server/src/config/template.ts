@@ -17,6 +17,12 @@ http:
   # Extra names the NAS answers to in the Host header (e.g. the domain of your reverse proxy).
   # Any other name is refused (HTTP 421), which stops DNS-rebinding pages.
   allowedHosts: []
+  # The HTTPS address phones and other browsers use to reach this NAS, e.g.
+  # https://burrow.example.org (a reverse proxy such as Caddy with a real domain) or
+  # https://nas.tailnet-name.ts.net (a VPN with HTTPS names). Join links for the web app
+  # ("burrow device add <name> --web") start with it; its host name must also be in allowedHosts.
+  # Empty = the address this NAS serves on (a self-signed certificate: phones will refuse it).
+  publicUrl: ""
 
 index:
   # Watch files/ and devices/ for changes while running (per-folder inotify watches).

@@ -4,6 +4,8 @@ import { addDevice } from '../../devices/add-device.js';
 import { joinQr, joinStringFor, QR_MAX_COLUMNS } from '../../nas-sync/join.js';
 import { action, report, rootFrom, withRoot } from '../common.js';
 import { formatBytes } from '../../util/format-bytes.js';
+import { makeWebJoinLink, revokeWeb, terminalQr } from '../../devices/web-link.js';
+import { BurrowError } from '../../errors.js';
 
 /** The join QR code for a terminal, or a line saying why there is none (the string is printed anyway). */
 async function qrOrNote(join: string): Promise<string> {
@@ -19,10 +21,29 @@ export function register(program: Command): void {
       return n;
     })
     .option('--json', 'print one JSON document')
+    .option('--web', 'a browser device (a phone with nothing installed): print a one-time join link and its QR code instead of an agent join string; for a device that exists, a new link')
+    .option('--url <https-origin>', 'with --web: the HTTPS address the phone reaches the NAS at (default: http.publicUrl)')
     .action(
-      action(async (name: string, opts: { root?: string; quota?: number; json?: boolean }) => {
+      action(async (name: string, opts: { root?: string; quota?: number; json?: boolean; web?: boolean; url?: string }) => {
         const r = openRoot(rootFrom(opts));
         try {
+          if (opts.web) {
+            if (!r.store.devices.get(name)) addDevice(r, name, opts.quota ?? null);
+            const link = await makeWebJoinLink(r, name, opts.url);
+            const qr = !opts.json && process.stdout.isTTY ? await terminalQr(link.url) : '';
+            report(opts.json, link, () =>
+              [
+                `Open this link on ${name} (once; it expires ${new Date(link.expiresAt).toISOString().slice(0, 16).replace('T', ' ')} UTC):`,
+                link.url,
+                qr,
+                link.trusted
+                  ? 'The phone then keeps its catalogue and the files it gets in its browser; add it to the home screen to use it offline.'
+                  : `WARNING: ${link.origin} is not an address a phone's browser trusts (self-signed or plain HTTP), so the web app cannot install or work offline there. Set http.publicUrl to your reverse proxy's or VPN's HTTPS name (README, "Add your phone or laptop"), or pass --url.`,
+                `Sign it out later with: burrow device revoke-web ${name}`,
+              ].join('\n'),
+            );
+            return;
+          }
           const d = addDevice(r, name, opts.quota ?? null);
           const join = joinStringFor(r, d.name);
           const qr = !opts.json && process.stdout.isTTY ? await qrOrNote(join) : '';
@@ -43,6 +64,22 @@ export function register(program: Command): void {
           const join = joinStringFor(r, name);
           const qr = !opts.json && process.stdout.isTTY ? await qrOrNote(join) : '';
           report(opts.json, { name, join }, () => `${join}\n${qr}`);
+        } finally {
+          r.close();
+        }
+      }),
+    );
+  withRoot(device.command('revoke-web <name>').description("sign out every browser of this device (web app) and void its unused join links"))
+    .option('--json', 'print one JSON document')
+    .action(
+      action((name: string, opts: { root?: string; json?: boolean }) => {
+        const r = openRoot(rootFrom(opts));
+        try {
+          if (!r.store.devices.get(name)) throw new BurrowError('UNKNOWN_DEVICE', `There is no device called ${JSON.stringify(name)}.`, 'burrow device list shows them.');
+          const revoked = revokeWeb(r, name);
+          report(opts.json, { device: name, revoked }, () =>
+            revoked ? `${name}: ${revoked} browser credential(s) and join link(s) revoked; the web app there stops acting at its next contact.` : `${name} had no browser signed in and no unused join link.`,
+          );
         } finally {
           r.close();
         }

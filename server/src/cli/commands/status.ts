@@ -6,6 +6,7 @@ import { readHttpRuntime } from '../../http/listen.js';
 import { processAlive } from '../../util/process-alive.js';
 import { action, report, rootFrom, withRoot } from '../common.js';
 import { formatBytes } from '../../util/format-bytes.js';
+import { webCredentials } from '../../devices/web-join.js';
 
 export function register(program: Command): void {
   withRoot(program.command('status').description('what the index holds: files, bytes, hash progress, devices'))
@@ -19,7 +20,20 @@ export function register(program: Command): void {
           const found = readHttpRuntime(r.layout);
           const rt = found && processAlive(found.pid) ? found : undefined; // a NAS killed -9 leaves its file behind
           const http = { tls: tls !== undefined, fingerprint: tls?.fingerprint ?? null, running: rt ? `${rt.tls ? 'https' : 'http'}://${rt.host.includes(':') ? `[${rt.host}]` : rt.host}:${rt.port}` : null };
-          const s = { ...computeStatus(r.store, r.config), http };
+          const publicUrl = r.config.http.publicUrl || null;
+          let browsers: Array<{ device: string; kind: string }> = [];
+          try {
+            browsers = webCredentials(r.store.db).listLive(Date.now()).filter((c) => c.kind === 'credential');
+          } catch {
+            /* a root whose database predates migration 015 (status opens it read-only) */
+          }
+          const webApp = {
+            publicUrl,
+            // Phones need an HTTPS origin their browser trusts (service worker, storage): a proxy or a VPN name.
+            ready: publicUrl !== null && publicUrl.startsWith('https://'),
+            signedIn: [...new Set(browsers.map((c) => c.device))],
+          };
+          const s = { ...computeStatus(r.store, r.config), http, webApp };
           report(opts.json, s, () =>
             [
               `${s.files} files in ${s.folders} folders, ${formatBytes(s.bytes)}` + (s.errors ? `, ${s.errors} unreadable` : ''),
@@ -30,6 +44,9 @@ export function register(program: Command): void {
               ),
               ...(http.running ? [`web UI and API: ${http.running}`] : []),
               ...(tls ? [`TLS certificate SHA-256 fingerprint: ${tls.fingerprint}`] : []),
+              webApp.ready
+                ? `phones (web app): ${webApp.publicUrl}` + (webApp.signedIn.length ? `; signed in: ${webApp.signedIn.join(', ')}` : '')
+                : 'phones (web app): no trusted HTTPS address yet: set http.publicUrl to a reverse proxy (e.g. Caddy with a real domain) or a VPN HTTPS name; see README "Add your phone or laptop". Owner access on this machine stays plain HTTP on loopback.',
               s.torrents && s.torrents.active > 0
                 ? `torrents: ${s.torrents.active} active of ${s.torrents.total}; listener on ${s.torrents.host}:${s.torrents.port} while the NAS runs`
                 : `torrents: none active; listener (${s.torrents?.host}:${s.torrents?.port}) off until the first torrent`,

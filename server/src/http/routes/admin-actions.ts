@@ -3,6 +3,7 @@ import type { ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import QRCode from 'qrcode';
+import { makeWebJoinLink, revokeWeb } from '../../devices/web-link.js';
 import { addDevice } from '../../devices/add-device.js';
 import { validateDeviceName } from '../../devices/device-name.js';
 import { joinStringFor } from '../../nas-sync/join.js';
@@ -92,6 +93,18 @@ export default async function adminActionRoutes(app: FastifyInstance): Promise<v
     const name = validateDeviceName(req.params.name);
     const join = joinStringFor(app.nas, name);
     return reply.header('cache-control', 'no-store').send({ name, join, qr: await qrDataUrl(join) });
+  });
+
+  // A phone's one-time join link (the web app, issue 18), and signing its browsers out.
+  app.post<{ Params: { name: string } }>('/api/admin/devices/:name/web-link', { schema: { params: DeviceParams } }, async (req, reply) => {
+    const name = validateDeviceName(req.params.name);
+    if (!app.nas.store.devices.get(name)) throw errors.unknownDevice(name);
+    return reply.header('cache-control', 'no-store').send(await makeWebJoinLink(app.nas, name));
+  });
+  app.post<{ Params: { name: string } }>('/api/admin/devices/:name/web-revoke', { schema: { params: DeviceParams } }, async (req) => {
+    const name = validateDeviceName(req.params.name);
+    if (!app.nas.store.devices.get(name)) throw errors.unknownDevice(name);
+    return { device: name, revoked: revokeWeb(app.nas, name) };
   });
 
   app.put<{ Params: { name: string }; Body: { limitMb: number | null } }>(

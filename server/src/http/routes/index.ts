@@ -7,6 +7,7 @@ import loginRoutes from './login.js';
 import torrentRoutes from './torrents.js';
 import adminActionRoutes from './admin-actions.js';
 import adminSyncRoutes from './admin-sync.js';
+import deviceAppRoutes from './device-app.js';
 
 /** Every HTTP route area, registered in this order. Add a module here to serve it. */
-export const routeModules: Array<(app: FastifyInstance) => Promise<void>> = [healthRoutes, loginRoutes, adminRoutes, adminActionRoutes, adminSyncRoutes, catalogueRoutes, requestRoutes, torrentRoutes];
+export const routeModules: Array<(app: FastifyInstance) => Promise<void>> = [healthRoutes, loginRoutes, adminRoutes, adminActionRoutes, adminSyncRoutes, catalogueRoutes, requestRoutes, torrentRoutes, deviceAppRoutes];

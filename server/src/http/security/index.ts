@@ -6,6 +6,7 @@ import session from '@fastify/session';
 import csrf from '@fastify/csrf-protection';
 import rateLimit from '@fastify/rate-limit';
 import { allowedHostnames, hostnameOf } from './hosts.js';
+import { isDeviceAreaPath } from './device-area.js';
 
 declare module 'fastify' {
   interface Session {
@@ -86,6 +87,10 @@ export async function installSecurity(app: FastifyInstance, o: SecurityOptions):
   app.addHook('onRequest', async (req, reply) => {
     const path = req.url.split('?')[0]!;
     if (PUBLIC_PATHS.has(path)) return;
+    // The web app of browser devices checks its own device credential (routes/device-app.ts);
+    // neither the owner's session nor the API token acts there, and a device credential is
+    // never looked at anywhere else, so it can never reach an owner route.
+    if (isDeviceAreaPath(path)) return;
     const auth = req.headers.authorization;
     if (auth !== undefined) {
       const m = /^Bearer\s+(\S+)\s*$/i.exec(auth);
