@@ -15,6 +15,7 @@ export type SyncErrorCode =
   | 'UNKNOWN_FOLDER'
   | 'FOLDER_EXISTS'
   | 'CLOSED'
+  | 'PEER_SILENT'
   | 'IO';
 
 export class SyncError extends Error {

@@ -28,6 +28,7 @@ export const commandModules: Array<{ names: string[]; load: () => Promise<{ regi
   { names: ['sync'], load: () => import('./sync.js') },
   { names: ['secrets'], load: () => import('./secrets.js') },
   { names: ['password'], load: () => import('./password.js') },
+  { names: ['nas'], load: () => import('./nas.js') },
 ];
 
 /** The modules for this command line: the named command's, or all of them (help, typos, no command). */
