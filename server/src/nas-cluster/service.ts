@@ -19,6 +19,10 @@ const USAGE_EVERY_MS = 10_000;
 /** With links to devices but none to any member for this long after a cut, a member acts alone. */
 const ALONE_AFTER_MS = 30_000;
 /** A claim by a member that is gone this long is taken over (documented risk: it may have run). */
+/** No link at all for this long: this member is the one cut off. */
+const LONELY_AFTER_MS = 2000;
+/** A member whose last live link ended this recently still counts as alive (links flap under load). */
+const LIVE_GRACE_MS = 2000;
 const CLAIM_TAKEOVER_MS = 120_000;
 const AVAILABILITY_KEEP_MS = 90 * 24 * 3600_000;
 
@@ -48,11 +52,12 @@ export class NasClusterService implements NasService, RequestGate {
   private waiting = new Set<string>();
   private lastUsageAt = 0;
   private catchingUp = false;
-  private lonelySince: number | null = null;
   private catchUpSince: number | null = null;
+  private lonelySince: number | null = null;
   private diskFull = false;
   private storeMode: 'send-receive' | 'send-only' = 'send-receive';
   private lastError: string | null = null;
+  private saidUsage: { heldFiles: number; heldBytes: number; diskFull: boolean; at: number; syncDevice: string } | null = null;
 
   /** In a group: every request a device or the owner makes goes through `gate` (also before the engine is up). */
   get active(): boolean {
@@ -107,6 +112,9 @@ export class NasClusterService implements NasService, RequestGate {
     anchoredAt(ctx.layout.root).mkdirp(LEDGER_DIR);
     engine.on('fileChanged', this.onReceived);
     engine.on('fileDeleted', this.onReceived);
+    this.diskFull = this.freeBytes() < ctx.config.cluster.minFreeMb * 1024 * 1024;
+    this.storeMode = this.diskFull ? 'send-only' : 'send-receive';
+    if (this.diskFull) ctx.log.error({ minFreeMb: ctx.config.cluster.minFreeMb }, 'cluster: the disk is nearly full; this member takes no new files from the others until space is freed (cluster.minFreeMb)');
     await engine.addFolder({ id: LEDGER_FOLDER, path: this.ledger.dir, secret: ledgerSecret, mode: 'send-receive' });
     await engine.addFolder({ id: STORE_FOLDER, path: ctx.layout.files, secret: store, mode: this.storeMode });
     this.catchingUp = this.members.list().some((m) => !m.is_self);
@@ -199,12 +207,14 @@ export class NasClusterService implements NasService, RequestGate {
   private liveMembers(engine: SyncEngine, others: MemberRow[], now: number): Set<string> {
     const bySync = new Map<string, string>();
     for (const m of this.ledger.members()) if (m.syncDevice && m.id !== this.selfId) bySync.set(m.syncDevice, m.id);
-    const live = new Set<string>();
-    for (const p of engine.listPeers(LEDGER_FOLDER)) {
+    const linked = new Set<string>();
+    for (const p of engine.listPeers()) {
       const id = bySync.get(p.device);
-      if (id) live.add(id);
+      if (id) linked.add(id);
     }
-    for (const m of others) if (live.has(m.id)) this.members.markReachable(m.id, now, LIVENESS_DEAD_MS + 2 * TICK_MS);
+    for (const m of others) if (linked.has(m.id)) this.members.markReachable(m.id, now, LIVENESS_DEAD_MS + 2 * TICK_MS);
+    const live = new Set(linked);
+    for (const m of this.members.list()) if (!m.is_self && m.last_reachable_at !== null && now - m.last_reachable_at < LIVE_GRACE_MS) live.add(m.id);
     this.members.markReachable(this.selfId, now, 60_000);
     this.live = live;
     return live;
@@ -221,7 +231,13 @@ export class NasClusterService implements NasService, RequestGate {
     const anyLink = engine.listPeers().length > 0;
     if (!anyLink) {
       this.lonelySince ??= now;
-      if (now - this.lonelySince > LIVENESS_DEAD_MS && this.members.list().some((m) => !m.is_self)) {
+      // (A single tick without links is a reconnect, not a cut.)
+      if (now - this.lonelySince < LONELY_AFTER_MS) return;
+      // Every link gone at once: this member is the one cut off (a member that keeps its devices
+      // keeps links). Whatever reaches it first when the cable is back (often a device's
+      // worklist), it must first read what the others ran meanwhile.
+      if (this.members.list().some((m) => !m.is_self)) {
+        if (!this.catchingUp) this.ctx.log.warn('cluster: cut off from every peer; will catch up with the other members before running requests');
         this.catchingUp = true;
         this.catchUpSince = null;
       }
@@ -246,13 +262,7 @@ export class NasClusterService implements NasService, RequestGate {
   private async writeSelf(engine: SyncEngine, now: number): Promise<void> {
     const { ctx } = this;
     const c = ctx.store.entries.countByKind(FILES_AREA);
-    let free = 0;
-    try {
-      const st = fs.statfsSync(ctx.layout.files);
-      free = st.bavail * st.bsize;
-    } catch {
-      /* unknown: report 0 */
-    }
+    const free = this.freeBytes();
     const full = free < ctx.config.cluster.minFreeMb * 1024 * 1024;
     if (full !== this.diskFull) {
       this.diskFull = full;
@@ -263,7 +273,22 @@ export class NasClusterService implements NasService, RequestGate {
     const usage = { heldFiles: c.file?.n ?? 0, heldBytes: c.file?.bytes ?? 0, freeBytes: free, diskFull: full, at: now };
     const self = this.members.self()!;
     this.members.setUsage(self.id, usage);
+    // The ledger copy changes only when what it says changes (or every 5 min): each rewrite is a
+    // new version every member fetches, and a file rewritten while a peer fetches it fails that fetch.
+    const said = this.saidUsage;
+    const same = said && said.heldFiles === usage.heldFiles && said.heldBytes === usage.heldBytes && said.diskFull === usage.diskFull && now - said.at < 300_000 && said.syncDevice === engine.device;
+    if (same) return;
+    this.saidUsage = { ...usage, syncDevice: engine.device };
     this.ledger.writeMember({ id: self.id, name: self.name, addresses: self.addresses, zone: self.zone, joinedAt: self.joined_at, syncDevice: engine.device, usage });
+  }
+
+  private freeBytes(): number {
+    try {
+      const st = fs.statfsSync(this.ctx.layout.files);
+      return st.bavail * st.bsize;
+    } catch {
+      return 0; // unknown
+    }
   }
 
   /** A full disk: files/ stays published to the others but takes nothing from them (send-only). */
