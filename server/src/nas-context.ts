@@ -61,3 +61,12 @@ export interface FolderSync {
   removeFolder(kind: 'device' | 'share' | 'catalogue', name: string): Promise<void>;
   secretsOf(kind: 'device' | 'share' | 'catalogue', name: string): { readWrite: string; readOnly: string; encrypted: string } | undefined;
 }
+
+/** Which member runs a request (service name 'cluster', only in a group of several NAS). */
+export type GateDecision = { kind: 'run' } | { kind: 'wait'; why: string } | { kind: 'settled'; state: 'done' | 'failed'; reason: string | null; result: string | null };
+
+export interface RequestGate {
+  /** In a group: every request a device or the owner makes goes through `gate`. */
+  readonly active: boolean;
+  gate(row: { id: string; device: string; source: string }): GateDecision;
+}

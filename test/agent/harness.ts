@@ -53,7 +53,7 @@ function background(args: string[], ready: RegExp, env: NodeJS.ProcessEnv = {}, 
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (err += d));
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`burrow ${args[0]} not ready\nstdout: ${out}\nstderr: ${err}`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`burrow ${args[0]} not ready\nstdout: ${out}\nstderr: ${err}`)), 90_000);
     const check = () => {
       const m = ready.exec(out);
       if (m) {

@@ -68,6 +68,14 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    cluster: Type.Object(
+      {
+        zone: Type.String({ maxLength: 64, default: '' }),
+        replicasZones: Type.Integer({ minimum: 0, maximum: 16, default: 0 }),
+        minFreeMb: Type.Integer({ minimum: 0, default: 1024 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     torrent: Type.Object(
       {
         host: Type.String({ default: '0.0.0.0' }),

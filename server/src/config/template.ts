@@ -78,6 +78,16 @@ sync:
   # Addresses (host:port) put into device join strings so devices can reach this NAS.
   publicAddresses: []
 
+cluster:
+  # Several NAS (burrow nas invite / nas join). This member's network zone: empty = the first
+  # three octets of its public address (sync.publicAddresses, else its LAN address); set a name
+  # (e.g. your ISP) when two members share one provider's fate.
+  zone: ""
+  # How many distinct zones must hold every file; 0 = 2 when the group spans two zones or more.
+  replicasZones: 0
+  # Below this much free space (MB) this member stops taking new files from the others, and says so.
+  minFreeMb: 1024
+
 torrent:
   # The listener that serves torrents ([create torrent], burrow torrent) to people outside the
   # home, all on this one TCP port: a BEP 19 web seed (HTTP Range), an HTTP tracker

@@ -2,6 +2,7 @@ import QRCode from 'qrcode';
 import { BurrowError, errors } from '../errors.js';
 import type { OpenRoot } from '../root/open-root.js';
 import { SecretsRepo } from '../store/secrets-repo.js';
+import { MembersRepo } from '../store/members-repo.js';
 import { ensureFolderSecrets } from './service.js';
 import { encodeJoinString, loadNasKey, nasAddresses } from '../devices/join-string.js';
 
@@ -14,8 +15,11 @@ export function joinStringFor(r: OpenRoot, device: string): string {
   const repo = new SecretsRepo(r.store.db);
   const dev = ensureFolderSecrets(repo, 'device', device);
   const cat = ensureFolderSecrets(repo, 'catalogue', 'catalogue');
+  // In a group of several NAS, the device may sync with any member: it gets every member's addresses.
+  const addresses = nasAddresses(r.config.sync, r.config.sync.port);
+  for (const m of new MembersRepo(r.store.db).list()) if (!m.is_self) for (const a of m.addresses) if (!addresses.includes(a)) addresses.push(a);
   return encodeJoinString(
-    { device, deviceSecret: dev.readWrite, catalogueSecret: cat.readOnly, addresses: nasAddresses(r.config.sync, r.config.sync.port) },
+    { device, deviceSecret: dev.readWrite, catalogueSecret: cat.readOnly, addresses },
     loadNasKey(r.layout.keys),
   );
 }

@@ -10,7 +10,7 @@ import { JournalRepo } from '../store/journal-repo.js';
 import { SubscriptionsRepo } from '../store/subscriptions-repo.js';
 import { SharesRepo } from '../store/shares-repo.js';
 import { TrashRepo } from '../store/trash-repo.js';
-import type { FolderSync, RequestStatus, StorageBalancer } from '../nas-context.js';
+import type { FolderSync, RequestGate, RequestStatus, StorageBalancer } from '../nas-context.js';
 import type { ActionEnv, Plan } from '../actions/types.js';
 import { ACTIONS, assertRegistryComplete } from '../actions/registry.js';
 import { LinkJournal, type Outcome } from '../journal/journal.js';
@@ -269,9 +269,28 @@ export class RequestProcessor {
     return j ? (JSON.parse(j.plan) as Plan) : undefined;
   }
 
+  /** Queue a pending request again (the cluster gate held it back until another member's word arrived). */
+  requeue(id: string): void {
+    if (this.requests.get(id)?.state === 'pending') this.enqueue(id);
+  }
+
   private async run(id: string): Promise<void> {
     const row = this.requests.get(id);
     if (!row || row.state !== 'pending') return;
+    // In a group of several NAS, a request a device or the owner made runs on one member only;
+    // the others take its result from the ledger (nas-cluster/service.ts). Automatic requests
+    // (adopt, auto-get) keep each member's own links and run on every member.
+    const gate = this.d.services.get('cluster') as RequestGate | undefined;
+    if (gate?.active && row.source !== 'auto') {
+      const g = gate.gate(row);
+      if (g.kind === 'wait') return;
+      if (g.kind === 'settled') {
+        this.requests.setState(id, g.state, g.reason, g.result);
+        this.d.events.emit('request-updated', { id, device: row.device });
+        this.resolveWaiters(id);
+        return;
+      }
+    }
     const env = this.env();
     const inc = this.validRequestOf(row);
     let plan: Plan;

@@ -33,6 +33,11 @@ export class SecretsRepo {
     return this.get(kind, name)!;
   }
 
+  /** Replace a folder's secret: only `nas join`, on a fresh NAS taking the group's catalogue identity. */
+  replace(kind: SyncFolderKind, name: string, readWrite: string): void {
+    this.db.prepare('INSERT INTO sync_folders (kind, name, read_write, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (kind, name) DO UPDATE SET read_write = excluded.read_write').run(kind, name, readWrite, Date.now());
+  }
+
   remove(kind: SyncFolderKind, name: string): boolean {
     return this.db.prepare('DELETE FROM sync_folders WHERE kind = ? AND name = ?').run(kind, name).changes > 0;
   }

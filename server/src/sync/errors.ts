@@ -17,6 +17,7 @@ export type SyncErrorCode =
   | 'CLOSED'
   | 'PAUSED'
   | 'NOT_A_CONFLICT'
+  | 'PEER_SILENT'
   | 'IO';
 
 export class SyncError extends Error {

@@ -30,6 +30,7 @@ export const commandModules: Array<{ names: string[]; load: () => Promise<{ regi
   { names: ['secrets'], load: () => import('./secrets.js') },
   { names: ['password'], load: () => import('./password.js') },
   { names: ['availability'], load: () => import('./availability.js') },
+  { names: ['nas'], load: () => import('./nas.js') },
 ];
 
 /** The modules for this command line: the named command's, or all of them (help, typos, no command). */

@@ -40,6 +40,8 @@ export enum MsgType {
   Peers = 6,
   Error = 7,
   IndexStart = 8,
+  /** Liveness only: an empty body. A link that hears nothing (not even a Ping) for a while is dead. */
+  Ping = 9,
 }
 
 export interface HelloMsg {
@@ -110,7 +112,11 @@ export interface ErrorMsg {
   code: string;
   message: string;
 }
-export type Message = HelloMsg | IndexMsg | IndexStartMsg | RequestMsg | ResponseMsg | PeersMsg | ErrorMsg;
+export interface PingMsg {
+  type: MsgType.Ping;
+}
+
+export type Message = HelloMsg | IndexMsg | IndexStartMsg | RequestMsg | ResponseMsg | PeersMsg | ErrorMsg | PingMsg;
 
 /* ---------------- frames ---------------- */
 
@@ -280,6 +286,8 @@ export function encodeMessage(m: Message): Buffer {
       return Buffer.concat([Buffer.from([m.type]), Buffer.from(JSON.stringify({ peers: m.peers }))]);
     case MsgType.Error:
       return Buffer.concat([Buffer.from([m.type]), Buffer.from(JSON.stringify({ code: m.code, message: m.message }))]);
+    case MsgType.Ping:
+      return Buffer.from([m.type]);
     default:
       return fail('unknown message type');
   }
@@ -376,6 +384,9 @@ export function decodeMessage(b: Buffer): Message {
       if (typeof o.code !== 'string' || typeof o.message !== 'string' || o.code.length > 100 || o.message.length > 2000) fail('bad error message');
       return { type: MsgType.Error, code: o.code, message: o.message };
     }
+    case MsgType.Ping:
+      if (body.length !== 0) fail('bad ping');
+      return { type: MsgType.Ping };
     default:
       return fail(`unknown message type ${t}`);
   }

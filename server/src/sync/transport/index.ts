@@ -37,6 +37,12 @@ import { ed25519FromSeed, ed25519PublicKey, type FolderKeys, type SecretLevel } 
 import { SyncError } from '../errors.js';
 
 const TAG = 16;
+const DEAD_MS = Number(process.env.BURROW_SYNC_DEAD_MS) || 6000;
+/**
+ * Liveness of an authenticated link: a side that sent nothing for pingMs sends a Ping; a side
+ * that heard nothing for deadMs drops the link (BURROW_SYNC_DEAD_MS overrides the 6 s).
+ */
+export const LIVENESS = { pingMs: Math.max(200, Math.floor(DEAD_MS / 4)), deadMs: DEAD_MS };
 const HANDSHAKE_TIMEOUT = 10_000;
 /** Frames each side reads before it is authenticated: the initiator's init or the reply, then a Hello. */
 const HANDSHAKE_FRAMES = 2;
@@ -187,6 +193,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   }
 
   private pending: { decoder: FrameDecoder; frames: Buffer[] } | null = null;
+  private lastHeard = Date.now();
+  private lastSent = Date.now();
+  private liveTimer: NodeJS.Timeout | null = null;
 
   /** Start delivering messages; call after attaching 'message' and 'close' listeners. */
   resume(): void {
@@ -207,6 +216,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
         this.destroy(e instanceof ProtocolError || e instanceof SyncError ? e : new SyncError('BAD_FRAME', String(e)));
         return false;
       }
+      // Liveness only: it has done its job by arriving.
+      if (msg.type === MsgType.Ping) return true;
       try {
         this.emit('message', msg);
       } catch (e) {
@@ -218,6 +229,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     for (const f of pending) if (!handle(f)) return;
     this.sock.on('data', (chunk: Buffer) => {
       this.bytesIn += chunk.length;
+      this.lastHeard = Date.now();
       let frames: Buffer[];
       try {
         frames = decoder.push(chunk);
@@ -230,6 +242,17 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.sock.on('error', (e) => this.destroy(e));
     this.sock.on('close', () => this.destroy());
     this.sock.setNoDelay(true);
+    this.lastHeard = Date.now();
+    // A link whose cable was pulled (or whose ISP cut it) never closes on its own: TCP keeps
+    // retransmitting for minutes. Each side pings when it has sent nothing for a while, and a
+    // side that hears nothing at all for LIVENESS.deadMs drops the link, so the folder turns to
+    // its other peers (a NAS in another zone) within seconds.
+    this.liveTimer = setInterval(() => {
+      const now = Date.now();
+      if (now - this.lastHeard > LIVENESS.deadMs) this.destroy(new SyncError('PEER_SILENT', `the peer sent nothing for ${Math.round((now - this.lastHeard) / 1000)} s`));
+      else if (now - this.lastSent >= LIVENESS.pingMs) this.send({ type: MsgType.Ping });
+    }, Math.max(100, Math.floor(LIVENESS.pingMs / 2)));
+    this.liveTimer.unref();
     if (this.sock.destroyed) this.destroy();
   }
 
@@ -259,6 +282,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     if (this.closed) return false;
     const f = this.seal(encodeMessage(m));
     this.bytesOut += f.length;
+    this.lastSent = Date.now();
     return this.sock.write(f);
   }
 
@@ -288,6 +312,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   destroy(err?: Error): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.liveTimer) clearInterval(this.liveTimer);
     this.sock.destroy();
     this.emit('close', err);
   }
