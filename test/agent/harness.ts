@@ -121,11 +121,11 @@ export interface AgentHandle extends Proc {
   token(): string;
 }
 
-/** Start `burrow agent` (joining on the first start); resolves when it prints its URL. */
-export async function startAgent(root: string, join?: string, port = 0): Promise<AgentHandle> {
+/** Start `burrow agent` (joining on the first start); resolves when it prints its URL. With `netns`, it runs in that network namespace. */
+export async function startAgent(root: string, join?: string, port = 0, netns?: string): Promise<AgentHandle> {
   const args = ['agent', '--root', root, '--port', String(port), '--no-dht', '--no-lan', '--sync-host', '127.0.0.1'];
   if (join) args.push('--join', join);
-  const p = await background(args, /catalogue: (http:\/\/\S+)\n/);
+  const p = await background(args, /catalogue: (http:\/\/\S+)\n/, {}, netns);
   return { ...p, root, url: p.match[1]!, token: () => fs.readFileSync(path.join(root, '.burrow-agent', 'token'), 'utf8').trim() };
 }
 

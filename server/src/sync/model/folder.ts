@@ -33,6 +33,8 @@ import { BlockStore } from './blockstore.js';
 import { IndexDb, TrackedMap, type SaveBatch } from './index-db.js';
 import { AnchoredDir, anchoredAt } from '../../anchored-fs/index.js';
 
+/** How far past the saved sequence a loaded index goes on (more than can be announced between two saves). */
+const SEQ_GAP_AFTER_LOAD = 1_000_000_000;
 const O_READ_NOFOLLOW = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW;
 const TMP_REL = META_DIR + '/tmp';
 
@@ -368,7 +370,11 @@ export class Folder extends EventEmitter<FolderEvents> {
     }
     for (const l of db.local()) this.local.set(l.path, { size: l.size, mtime: l.mtime, ino: l.ino, mode: l.mode });
     this.indexId = meta.index;
-    this.seq = Math.max(this.seq, meta.seq);
+    // Sequences are announced at once but saved a few seconds later (scheduleSave), so after a
+    // crash peers may have seen numbers the database never got. Reusing them would hide new
+    // records from a peer that asks for "what is newer than what I saw": start well past them
+    // (and save that start at once, below).
+    this.seq = Math.max(this.seq, meta.seq) + SEQ_GAP_AFTER_LOAD;
     for (const pr of db.peers()) {
       const have = new TrackedMap<string, string>();
       for (const h of db.have(pr.device)) have.set(h.id, h.hash);
@@ -377,6 +383,8 @@ export class Folder extends EventEmitter<FolderEvents> {
     }
     this.entries.dirty.clear();
     this.local.dirty.clear();
+    // Saved before anything is announced, so the next load (after a crash too) starts past it.
+    db.save({ index: this.indexId, seq: this.seq, records: [], local: [], peers: [], resetPeers: [], have: [] });
   }
 
   /** The JSON state file of protocol 2 and 3 before the database (read once, then removed). */
