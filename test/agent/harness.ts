@@ -53,7 +53,12 @@ function background(args: string[], ready: RegExp, env: NodeJS.ProcessEnv = {}, 
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (err += d));
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`burrow ${args[0]} not ready\nstdout: ${out}\nstderr: ${err}`)), 30_000);
+    // Slow only on an overloaded machine; the soak raises it (BURROW_START_TIMEOUT_MS). A process
+    // that missed it is killed, so a retry does not find it holding the root's lock.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`burrow ${args[0]} not ready\nstdout: ${out}\nstderr: ${err}`));
+    }, Number(process.env.BURROW_START_TIMEOUT_MS ?? 30_000));
     const check = () => {
       const m = ready.exec(out);
       if (m) {

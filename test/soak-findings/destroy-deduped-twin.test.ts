@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeFixture, exists, ino, type Fixture } from '../requests/fixture.js';
 
-// Soak finding 4 (scripts/soak/repro-destroy-deduped-twin.ts): dedupe makes files/a.bin and
+// Soak finding 4 (SOAK.md): dedupe makes files/a.bin and
 // files/b.bin one inode; destroying a.bin must not take a device's copy of b.bin.
 let fx: Fixture | undefined;
 afterEach(async () => {
