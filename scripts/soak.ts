@@ -16,7 +16,8 @@ import { Command } from 'commander';
 import { prng } from '../server/src/util/prng.js';
 import { REPO, tempRoot, waitFor } from '../test/agent/harness.js';
 import { checkAll, resolveEithers, type World } from './soak/checks.js';
-import { DEVICES, Household, type Device, type Who } from './soak/household.js';
+import { CUT_DEVICE, DEVICES, Household, type Device, type Who } from './soak/household.js';
+import { NetnsLink } from './soak/netns-link.js';
 import { Model, sha256, shaOf, treeShas, type PendingRequest } from './soak/model.js';
 
 const opts = new Command('soak')
@@ -25,11 +26,15 @@ const opts = new Command('soak')
   .option('--phase-seconds <n>', 'length of one phase of actions and faults', '40')
   .option('--settle-seconds <n>', 'how long the household may take to converge after a phase', '180')
   .option('--tmpfs-mb <n>', 'put every root on a tmpfs of this size, so a full disk can be injected (0 = no tmpfs, no full-disk faults)', '256')
+  .option('--trash-retention-seconds <n>', 'trash.retentionDays of the NAS, in seconds (short, so items outlive it during the run)', '240')
+  .option('--no-netns', 'do not put beta in a network namespace (no network cuts)')
   .option('--keep', 'keep the roots even when every invariant holds')
   .parse(process.argv)
-  .opts<{ minutes: string; seed: string; phaseSeconds: string; settleSeconds: string; tmpfsMb: string; keep?: boolean }>();
+  .opts<{ minutes: string; seed: string; phaseSeconds: string; settleSeconds: string; tmpfsMb: string; trashRetentionSeconds: string; netns: boolean; keep?: boolean }>();
 
 const SEED = Number(opts.seed);
+// On a loaded machine a start can take more than the tests' 30 s: that is not what the soak looks for.
+process.env.BURROW_START_TIMEOUT_MS ??= '120000';
 const rnd = prng(SEED);
 const pick = <T>(xs: readonly T[]): T | undefined => (xs.length ? xs[Math.floor(rnd() * xs.length)] : undefined);
 const chance = (p: number) => rnd() < p;
@@ -45,10 +50,13 @@ const base = tempRoot('burrow-soak-');
 const onTmpfs = Number(opts.tmpfsMb) > 0 && spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${Number(opts.tmpfsMb)}m`, 'tmpfs', base]).status === 0;
 /** While the disk is full, the driver's own writes (device and store edits) pause: a half-written file would make the model lie. */
 let diskFull = false;
-const hh = new Household(base);
+/** beta's own network namespace behind a veth pair, so the NAS link can be cut (needs root). */
+const netns = opts.netns ? NetnsLink.create() : { link: null, why: '--no-netns was given' };
+const hh = new Household(base, netns.link);
+const RETENTION_MS = Number(opts.trashRetentionSeconds) * 1000;
 const model = new Model();
 const actions: string[] = [];
-const stats = { actions: 0, skipped: 0, kills: 0, diskFulls: 0, restarts: 0, requests: 0, requestsUnknown: 0, replays: 0, phases: 0, byKind: {} as Record<string, number> };
+const stats = { actions: 0, skipped: 0, kills: 0, diskFulls: 0, cuts: 0, restarts: 0, requests: 0, requestsUnknown: 0, replays: 0, phases: 0, trashEmptied: 0, byKind: {} as Record<string, number> };
 let phase = 0;
 let step = 0;
 let counter = 0;
@@ -236,6 +244,8 @@ const ACTS: Array<[number, string, Act]> = [
     });
     return true;
   }],
+  [2, 'torrent', async (d) => torrentAct(d, 'torrent')],
+  [1, 'torrent-once', async (d) => torrentAct(d, 'torrent-once')],
   [3, 'replay', async (d) => {
     // Deliver an already finished request again (as a synced worklist might): it must not run twice.
     const past = pick(replayable.filter((r) => r.device === d));
@@ -365,6 +375,21 @@ const ACTS: Array<[number, string, Act]> = [
     return true;
   }],
 ];
+/** [create torrent] / [create 1-time torrent] of a file (mostly) or a folder. */
+async function torrentAct(d: Device, action: 'torrent' | 'torrent-once'): Promise<boolean> {
+  const folder = chance(0.3);
+  const p = folder ? pick(freeDirs().filter((x) => x !== '' && model.filesUnder(x).length > 0)) : pick(freeFiles());
+  if (!p) return false;
+  const shas = folder ? null : model.files.get(p)!.shas;
+  // Only a file whose content is settled has one sha the web seed must serve.
+  const sha = shas && shas.size === 1 ? [...shas][0]! : null;
+  await request(d, action, p, {}, [p], (o) => {
+    const r = o.result ?? {};
+    model.torrents.push({ id: String(r.torrentId ?? ''), path: p, kind: action === 'torrent' ? 'public' : 'once', folder, sha, webSeed: String(r.webSeed ?? ''), requestId: o.id });
+  });
+  return true;
+}
+
 const replayable: Array<{ id: string; device: Device; action: string; path: string; args: Record<string, unknown> }> = [];
 const TOTAL_WEIGHT = ACTS.reduce((a, [w]) => a + w, 0);
 
@@ -385,14 +410,20 @@ function runCli(args: string[]): Promise<{ code: number | null; err: string }> {
 
 interface FaultPlan {
   at: number;
-  who: Who | 'disk';
+  who: Who | 'disk' | 'cut';
   downMs: number;
 }
 function planFaults(phaseMs: number): FaultPlan[] {
   const out: FaultPlan[] = [];
   const n = chance(0.25) ? 0 : chance(0.6) ? 1 : 2;
-  const kinds: Array<Who | 'disk'> = onTmpfs ? ['nas', 'alpha', 'beta', 'friend', 'disk'] : ['nas', 'alpha', 'beta', 'friend'];
-  for (let i = 0; i < n; i++) out.push({ at: Math.floor(rnd() * phaseMs * 0.9), who: pick(kinds)!, downMs: 300 + Math.floor(rnd() * 5000) });
+  const kinds: Array<Who | 'disk' | 'cut'> = ['nas', 'alpha', 'beta', 'friend'];
+  if (onTmpfs) kinds.push('disk');
+  if (netns.link) kinds.push('cut', 'cut');
+  for (let i = 0; i < n; i++) {
+    const who = pick(kinds)!;
+    // A cut lasts longer than a restart: long enough for open connections to time out.
+    out.push({ at: Math.floor(rnd() * phaseMs * 0.9), who, downMs: who === 'cut' ? 2000 + Math.floor(rnd() * 25_000) : 300 + Math.floor(rnd() * 5000) });
+  }
   return out;
 }
 function armFaults(plans: FaultPlan[]): { stop: () => void } {
@@ -410,6 +441,16 @@ function armFaults(plans: FaultPlan[]): { stop: () => void } {
           timers.push(setTimeout(emptyDisk, f.downMs * 2));
           return;
         }
+        if (f.who === 'cut') {
+          const link = netns.link!;
+          if (link.cut) return;
+          stats.cuts++;
+          actions.push(`[${phase}.${step}] FAULT network cut between the NAS and ${CUT_DEVICE} for ${f.downMs} ms`);
+          link.down();
+          hh.log.push(`${new Date().toISOString()} network cut (${CUT_DEVICE})`);
+          timers.push(setTimeout(restoreLink, f.downMs));
+          return;
+        }
         const who = f.who;
         stats.kills++;
         actions.push(`[${phase}.${step}] FAULT kill -9 ${who}, restart after ${f.downMs} ms`);
@@ -425,8 +466,15 @@ function armFaults(plans: FaultPlan[]): { stop: () => void } {
       stopped = true;
       for (const t of timers) clearTimeout(t);
       emptyDisk();
+      restoreLink();
     },
   };
+}
+
+function restoreLink(): void {
+  if (!netns.link?.cut) return;
+  netns.link.up();
+  hh.log.push(`${new Date().toISOString()} network restored (${CUT_DEVICE})`);
 }
 
 const ballast = () => path.join(base, 'ballast');
@@ -504,12 +552,17 @@ async function main(): Promise<void> {
       ? `soak: roots on a ${opts.tmpfsMb} MB tmpfs: full-disk faults are on.\n`
       : '**************** soak: SKIPPED full-disk faults: the roots are not on a tmpfs of their own (--tmpfs-mb 0, or mount needs root) ****************\n',
   );
-  process.stdout.write('**************** soak: SKIPPED network cuts (network namespaces are not built into the soak yet): only kill -9, restart and a full disk are injected ****************\n');
+  process.stdout.write(
+    netns.link
+      ? `soak: ${CUT_DEVICE} runs in network namespace ${netns.link.ns} (veth ${netns.link.hostIf} ${netns.link.hostIp} <-> ${netns.link.nsIp}): network-cut faults are on.\n`
+      : `**************** soak: SKIPPED network cuts: no network namespace for ${CUT_DEVICE} (${netns.why}); only kill -9, restart and a full disk are injected ****************\n`,
+  );
+  process.stdout.write(`soak: trash retention ${RETENTION_MS / 1000} s\n`);
   const canaryDir = path.join(base, 'canary');
   fs.mkdirSync(path.join(canaryDir, 'sub'), { recursive: true });
   for (let i = 0; i < 5; i++) fs.writeFileSync(path.join(canaryDir, i % 2 ? 'sub' : '', `c${i}.bin`), bytes(1000));
   fs.writeFileSync(path.join(base, 'actions.log'), '');
-  await hh.init(seedStore);
+  await hh.init(seedStore, RETENTION_MS / 86_400_000);
   // The friend gets a read-only share of friend-src/, made by the owner on the NAS.
   const friendShare = await hh.nasPost<{ state: string; result: { shareId: string; secrets: { readOnly: string } | null } }>('/api/requests', { id: `s${SEED}friendshare`, device: 'alpha', action: 'share', path: FRIEND_SRC, args: {}, confirm: true });
   if (friendShare.json.state !== 'done' || !friendShare.json.result.secrets) throw new Error(`could not share ${FRIEND_SRC}: ${JSON.stringify(friendShare.json)}`);
@@ -520,7 +573,9 @@ async function main(): Promise<void> {
     hh,
     model,
     canary: { dir: canaryDir, before: treeShas(canaryDir, false) },
-    baseEntries: new Set(['nas', 'alpha', 'beta', 'friend', 'canary', 'actions.log', 'failure.txt', 'ballast']),
+    baseEntries: new Set(['nas', 'alpha', 'beta', 'friend', 'canary', 'actions.log', 'failure.txt', 'ballast', 'beta-api.sock']),
+    retentionMs: RETENTION_MS,
+    stats,
     friend: { shareId, revoked: false, atRevoke: null },
     known,
   };
@@ -549,7 +604,7 @@ async function main(): Promise<void> {
     if (!world.friend.revoked && Date.now() >= revokeFriendAt) await revokeFriend(world);
     await settleAndCheck(world, `phase ${phase}`);
     const el = ((Date.now() - started) / 60_000).toFixed(1);
-    process.stdout.write(`soak: phase ${phase} ok at ${el} min: ${stats.actions} actions, ${stats.kills} kills, ${stats.diskFulls} full disks, ${stats.requests} requests (${stats.requestsUnknown} with an unknown outcome), ${model.files.size} files in the model\n`);
+    process.stdout.write(`soak: phase ${phase} ok at ${el} min: ${stats.actions} actions, ${stats.kills} kills, ${stats.diskFulls} full disks, ${stats.cuts} network cuts, ${stats.requests} requests (${stats.requestsUnknown} with an unknown outcome), ${model.files.size} files in the model\n`);
   }
   await hh.stopAll();
   for (const k of known.values()) process.stdout.write(`soak: KNOWN BUG seen (not fatal): ${k}\n`);
@@ -565,7 +620,7 @@ async function main(): Promise<void> {
 async function revokeFriend(world: World): Promise<void> {
   await hh.restartAll();
   // Let the friend catch up first, so what it holds at the revoke is the share's content.
-  await waitFor('the friend in step before the revoke', () => checkAll(world).filter((p) => p.startsWith('friend')).length === 0, 120_000, 500).catch(() => undefined);
+  await waitFor('the friend in step before the revoke', async () => (await checkAll(world)).filter((p) => p.startsWith('friend')).length === 0, 120_000, 500).catch(() => undefined);
   world.friend.atRevoke = treeShas(hh.friendDir);
   const r = await hh.nasPost<{ state: string; reason?: string }>('/api/requests', { id: `s${SEED}friendrevoke`, device: 'alpha', action: 'revoke', path: FRIEND_SRC, args: { shareId: world.friend.shareId }, confirm: true });
   record('revoke-friend', `owner revokes the friend's share ${world.friend.shareId}: ${r.json.state}${r.json.reason ? ` (${r.json.reason})` : ''}`);
@@ -588,8 +643,8 @@ async function settleAndCheck(world: World, where: string): Promise<void> {
   let last: string[] = [];
   const ok = await waitFor(
     'every invariant',
-    () => {
-      last = checkAll(world);
+    async () => {
+      last = await checkAll(world);
       return last.length === 0;
     },
     Math.max(10_000, deadline - Date.now()),
@@ -600,5 +655,12 @@ async function settleAndCheck(world: World, where: string): Promise<void> {
   model.busy.clear();
 }
 
+// The namespace and the veth pair are the machine's, not the roots': always remove them.
+process.on('exit', () => netns.link?.destroy());
+for (const sig of ['SIGINT', 'SIGTERM'] as const)
+  process.on(sig, () => {
+    for (const w of ['friend', 'alpha', 'beta', 'nas'] as Who[]) hh.proc(w)?.child.kill('SIGKILL');
+    process.exit(130);
+  });
 process.on('unhandledRejection', (err) => fail([`driver error: ${(err as Error).stack ?? String(err)}`], 'driver'));
 main().catch((err) => fail([`driver error: ${(err as Error).stack ?? String(err)}`], 'driver'));

@@ -35,6 +35,17 @@ export interface ShareFacts {
   active: boolean;
 }
 
+export interface TorrentFacts {
+  id: string;
+  path: string;
+  kind: 'public' | 'once';
+  folder: boolean;
+  /** The content the torrent was made of (a settled file), else null. */
+  sha: Sha | null;
+  webSeed: string;
+  requestId: string;
+}
+
 export class Model {
   files = new Map<string, FileFacts>();
   dirs = new Set<string>();
@@ -42,9 +53,11 @@ export class Model {
     ['alpha', new Set()],
     ['beta', new Set()],
   ]);
-  destroyed: Array<{ path: string; shas: Set<Sha>; requestId: string }> = [];
+  /** emptied: the NAS emptied its trash item after the retention time (checked), so it is no longer looked for. */
+  destroyed: Array<{ path: string; shas: Set<Sha>; requestId: string; emptied?: boolean }> = [];
   shares = new Map<string, ShareFacts>();
   mkdirs: Array<{ parent: string; name: string }> = [];
+  torrents: TorrentFacts[] = [];
   pending = new Map<string, PendingRequest>();
   /** Paths some still-open operation touches: the driver leaves them alone until the phase settles. */
   busy = new Set<string>();

@@ -53,7 +53,12 @@ function background(args: string[], ready: RegExp, env: NodeJS.ProcessEnv = {}, 
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (err += d));
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`burrow ${args[0]} not ready\nstdout: ${out}\nstderr: ${err}`)), 90_000);
+    // Slow only on an overloaded machine; the soak raises it (BURROW_START_TIMEOUT_MS). A process
+    // that missed it is killed, so a retry does not find it holding the root's lock.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`burrow ${args[0]} not ready\nstdout: ${out}\nstderr: ${err}`));
+    }, Number(process.env.BURROW_START_TIMEOUT_MS ?? 90_000));
     const check = () => {
       const m = ready.exec(out);
       if (m) {
@@ -121,11 +126,11 @@ export interface AgentHandle extends Proc {
   token(): string;
 }
 
-/** Start `burrow agent` (joining on the first start); resolves when it prints its URL. */
-export async function startAgent(root: string, join?: string, port = 0): Promise<AgentHandle> {
+/** Start `burrow agent` (joining on the first start); resolves when it prints its URL. With `netns`, it runs in that network namespace. */
+export async function startAgent(root: string, join?: string, port = 0, netns?: string): Promise<AgentHandle> {
   const args = ['agent', '--root', root, '--port', String(port), '--no-dht', '--no-lan', '--sync-host', '127.0.0.1'];
   if (join) args.push('--join', join);
-  const p = await background(args, /catalogue: (http:\/\/\S+)\n/);
+  const p = await background(args, /catalogue: (http:\/\/\S+)\n/, {}, netns);
   return { ...p, root, url: p.match[1]!, token: () => fs.readFileSync(path.join(root, '.burrow-agent', 'token'), 'utf8').trim() };
 }
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeFixture, ino, listFiles, type Fixture } from '../requests/fixture.js';
 
-// Soak finding 2 (scripts/soak/repro-false-conflict.ts): the owner edits files/f.txt in place
+// Soak finding 2 (SOAK.md): the owner edits files/f.txt in place
 // (the device's hard link sees it), then the device edits its copy; that is a plain edit, not a conflict.
 let fx: Fixture | undefined;
 afterEach(async () => {

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { makeFixture, exists, ino, listFiles, type Fixture } from '../requests/fixture.js';
 import { restoreTrash } from '../../server/src/actions/trash.js';
 
-// Soak finding 3 (scripts/soak/repro-trash-shares-inode.ts): dedupe made a.bin and b.bin one
+// Soak finding 3 (SOAK.md): dedupe made a.bin and b.bin one
 // inode; destroying b.bin must leave the trash holding b.bin's bytes, whatever a.bin becomes.
 let fx: Fixture | undefined;
 afterEach(async () => {

@@ -113,6 +113,11 @@ export function planRemoveEverywhere(
       // Dedupe makes different store paths one inode: a device link under a path the store still
       // holds (and this destroy does not remove) is that other entry's copy, not a renamed one.
       if (h.area.startsWith('device:') && keepsStorePath(L.files, h.path, items)) continue;
+      // The same for a share's link: it stands for files/<dirname(source)>/<its path in the share>.
+      if (h.area.startsWith('share:')) {
+        const source = env.shares.get(h.area.slice(6))?.source_path;
+        if (source !== undefined && keepsStorePath(L.files, path.posix.join(path.posix.dirname(source), h.path), items)) continue;
+      }
       b.add({ op: 'unlink', path: b.rel(abs), ino, keep: b.rel(path.join(L.files, storeRel)) });
       planned.add(abs);
       out.linksRemoved++;

@@ -106,12 +106,31 @@ export class Indexer extends EventEmitter {
           if (old && old.kind === 'dir' && row.kind !== 'dir') this.store.entries.remove(area, rel);
           this.store.entries.upsert(row);
           changes.push({ area, path: rel });
+          if (row.kind === 'file' && row.nlink > 1 && old?.kind === 'file' && old.ino === row.ino) this.refreshOtherLinks(row, changes);
         }
         if (row.kind === 'dir') scanArea(this.store, area, areaDir, rel, { onChange: (c) => changes.push(c), known });
       }
     });
     if (changes.length > 0) this.emitChanges(changes);
     return changes;
+  }
+
+  /**
+   * An in-place write through one hard link changes every path of that inode (dedupe's twins,
+   * devices' and shares' links), but the watcher only hears of the path written through: re-read
+   * the others the index knows, so the catalogue and the sync engines see the new size and date.
+   */
+  private refreshOtherLinks(row: { area: string; path: string; dev: number; ino: number }, changes: ScanChange[]): void {
+    for (const h of this.store.entries.linksOf(row.dev, row.ino)) {
+      if (h.area === row.area && h.path === row.path) continue;
+      const dir = h.area === FILES_AREA ? this.layout.files : h.area.startsWith('device:') ? this.layout.device(h.area.slice(7)) : h.area.startsWith('share:') ? this.layout.share(h.area.slice(6)) : null;
+      if (!dir) continue;
+      const twin = statRow(h.area, h.path, path.join(dir, h.path));
+      const was = this.store.entries.get(h.area, h.path);
+      if (!twin || !was || sameRow(was, twin)) continue;
+      this.store.entries.upsert(twin);
+      changes.push({ area: h.area, path: h.path });
+    }
   }
 
   private ensureParents(area: string, rel: string, areaDir: string, changes: ScanChange[]): void {

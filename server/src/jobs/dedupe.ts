@@ -47,6 +47,7 @@ import { FaultInjector } from './fault.js';
 import { readXattrFingerprints } from './xattrs.js';
 import { sameBytes } from './compare.js';
 import { anchoredAt, type AnchoredDir } from '../anchored-fs/index.js';
+import { TorrentsRepo, type TorrentFile } from '../store/torrents-repo.js';
 
 export type SkipReason =
   | 'too-new'
@@ -56,6 +57,7 @@ export type SkipReason =
   | 'other-filesystem'
   | 'linked-outside-files'
   | 'linked-outside-root'
+  | 'in-torrent'
   | 'unreadable'
   | 'error';
 
@@ -67,6 +69,7 @@ export const SKIP_REASONS: Record<SkipReason, string> = {
   'other-filesystem': 'on another filesystem than the kept copy',
   'linked-outside-files': 'also linked outside files/ (a device, a share, or elsewhere)',
   'linked-outside-root': 'hard-linked from outside the NAS root: never kept, never linked to',
+  'in-torrent': 'served by an active torrent, which stops if its inode is replaced',
   unreadable: 'could not be read',
   error: 'an error while linking',
 };
@@ -223,6 +226,11 @@ export async function runDedupe(store: Store, filesDir: string, opts: DedupeOpti
     }
     report.groups = sets.length;
     const minMtime = now() - opts.minAgeSeconds * 1000;
+    // An active torrent is served only while its files keep the inode it hashed: such an inode may
+    // be kept (the others are linked to it) but never replaced (soak finding 7).
+    const torrentInodes = new Set<string>();
+    for (const t of new TorrentsRepo(store.db).list({ active: true })) for (const f of JSON.parse(t.files) as TorrentFile[]) torrentInodes.add(`${f.dev}:${f.ino}`);
+    const inTorrent = (i: Inode) => torrentInodes.has(`${i.dev}:${i.ino}`);
     const xattrs = opts.allowMetadataMismatch ? null : readXattrsFor(filesDir, sets);
     let batch: Array<{ keeper: Inode; dup: Inode }> = [];
     let batchPaths = 0;
@@ -249,9 +257,13 @@ export async function runDedupe(store: Store, filesDir: string, opts: DedupeOpti
         done += set.length - 1;
         continue;
       }
-      const [keeper, ...dups] = pickKeeperOrder(inRoot);
+      const order = pickKeeperOrder(inRoot);
+      const served = order.findIndex(inTorrent);
+      if (served > 0) order.unshift(...order.splice(served, 1));
+      const [keeper, ...dups] = order;
       for (const dup of dups) {
-        await linkDuplicate(keeper!, dup);
+        if (inTorrent(dup)) skip(dup, 'in-torrent');
+        else await linkDuplicate(keeper!, dup);
         opts.onProgress?.({ phase: 'link', done: ++done, total });
       }
     }

@@ -55,6 +55,7 @@ export class EntriesRepo {
   private readonly childrenRawStmt;
   private readonly getStmt;
   private readonly holdersStmt;
+  private readonly linksStmt;
   private readonly areaCountStmt;
   private readonly insertStmt;
   private readonly insertChunkStmt;
@@ -75,6 +76,7 @@ export class EntriesRepo {
       .raw(true);
     this.getStmt = db.prepare('SELECT * FROM entries WHERE area = ? AND path = ?');
     this.holdersStmt = db.prepare("SELECT area, path FROM entries WHERE dev = ? AND ino = ? AND kind = 'file' AND area != 'files'");
+    this.linksStmt = db.prepare("SELECT area, path FROM entries WHERE dev = ? AND ino = ? AND kind = 'file'");
     this.areaCountStmt = db.prepare("SELECT kind, count(*) AS n, coalesce(sum(size), 0) AS bytes FROM entries WHERE area = ? GROUP BY kind");
     const cols = '(area, path, parent, kind, size, mtime_ms, ino, dev, nlink, mode, uid, gid, link_target, error, seen_at)';
     const one = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
@@ -170,6 +172,11 @@ export class EntriesRepo {
   /** The children of one folder as compact tuples (see StoredChild). */
   childrenRaw(area: string, parent: string): StoredChild[] {
     return this.childrenRawStmt.all(area, parent) as StoredChild[];
+  }
+
+  /** Every indexed path of this inode, in any area (store, devices, shares). */
+  linksOf(dev: number, ino: number): Array<{ area: string; path: string }> {
+    return this.linksStmt.all(dev, ino) as Array<{ area: string; path: string }>;
   }
 
   /** Which device and share areas hold a hard link to this inode. */

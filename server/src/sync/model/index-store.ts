@@ -10,6 +10,9 @@ import { IndexDb, type SaveBatch, type StoredRecord } from './index-db.js';
 import { BlockTable, RecordTable, haveTable, localTable } from './tables.js';
 import type { FolderState, Entry, Link, Want } from './folder-state.js';
 
+/** How far past the saved sequence a loaded index goes on (more than can be announced between two saves). */
+const SEQ_GAP_AFTER_LOAD = 1_000_000_000;
+
 export function dbFile(f: FolderState): string {
   return f.stateFile.replace(/\.json$/, '') + '.db';
 }
@@ -33,7 +36,10 @@ export async function load(f: FolderState): Promise<void> {
     return;
   }
   f.indexId = meta.index;
-  f.seq = Math.max(db.maxSeq(), meta.seq);
+  // Sequences are announced at once but saved in batches a little later, so after a crash peers
+  // may have seen numbers the database never got. Reusing them would hide new records from a peer
+  // that asks for "what is newer than what I saw": go on well past them (saved at once, below).
+  f.seq = Math.max(db.maxSeq(), meta.seq) + SEQ_GAP_AFTER_LOAD;
   if (db.needsUpgrade) {
     // A database of the previous version: give its records their paths and fill the block table, once.
     for (const e of f.entries.since(0)) {
@@ -44,6 +50,8 @@ export async function load(f: FolderState): Promise<void> {
     db.markUpgraded();
   }
   for (const pr of db.peers()) f.remotes.set(pr.device, { index: pr.index, seq: pr.seq, have: haveTable(db, pr.device, saveAll) });
+  // Saved before anything is announced, so the next load (after a crash too) starts past it.
+  flush(f);
 }
 
 /** A stored row back into an entry; every record was verified before it was saved (the database is the engine's own, owner-only). */
