@@ -195,7 +195,10 @@ const ACTS: Array<[number, string, Act]> = [
   [3, 'revoke', async (d) => {
     const s = pick([...model.shares.values()].filter((x) => x.active && x.kind === 'file' && free(x.source)));
     if (!s) return false;
-    await request(d, 'revoke', s.source, { shareId: s.id }, [s.source], () => (s.active = false));
+    await request(d, 'revoke', s.source, { shareId: s.id }, [s.source], () => {
+      s.active = false;
+      model.revokeTorrents(s.source);
+    });
     return true;
   }],
   [3, 'share-folder', async (d) => {
@@ -213,6 +216,7 @@ const ACTS: Array<[number, string, Act]> = [
     if (!s) return false;
     await request(d, 'revoke-share', s.source, { shareId: s.id }, [s.source], (o) => {
       s.active = false;
+      model.revokeTorrents(s.source);
       // By design the links move to a new share, <id>-revoked-<date>, under new secrets.
       const to = String(o.result?.revokedTo ?? '');
       if (to) model.shares.set(to, { id: to, source: s.source, kind: 'folder', active: true });

@@ -289,7 +289,7 @@ async function checkTorrents(w: World): Promise<string[]> {
     if (row.state === 'active' && !exists(path.join(hh.nasRoot, '.burrow', 'torrents', `${t.id}.torrent`))) problems.push(`torrent: active torrent ${t.id} of ${t.path} has no .burrow/torrents/${t.id}.torrent`);
     if (t.kind !== 'public' || t.folder || !t.sha || !t.webSeed) continue;
     const now = model.files.get(t.path);
-    const unchanged = !!now && now.shas.size === 1 && now.shas.has(t.sha);
+    const unchanged = !!now && now.shas.size === 1 && now.shas.has(t.sha) && !t.revoked;
     let status = 0;
     let body: Buffer | null = null;
     try {

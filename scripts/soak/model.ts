@@ -44,6 +44,8 @@ export interface TorrentFacts {
   sha: Sha | null;
   webSeed: string;
   requestId: string;
+  /** A revoke of its path (or a folder above it) ends every sharing of it, torrents included. */
+  revoked?: boolean;
 }
 
 export class Model {
@@ -74,6 +76,11 @@ export class Model {
   inActiveShare(p: string): boolean {
     for (const s of this.shares.values()) if (s.active && (s.source === p || p.startsWith(`${s.source}/`) || s.source.startsWith(`${p}/`))) return true;
     return false;
+  }
+
+  /** A revoke ends the torrents of that path and of everything under it. */
+  revokeTorrents(source: string): void {
+    for (const t of this.torrents) if (t.path === source || t.path.startsWith(`${source}/`)) t.revoked = true;
   }
 
   filesUnder(dir: string): string[] {
