@@ -59,7 +59,12 @@ async function main(): Promise<void> {
   writeRandom(path.join(root, 'files/bench/large.bin'), LARGE_MB * MB);
   const nas = spawn(process.execPath, [path.join(REPO, 'bin/burrow.js'), 'start', '--root', root, '--port', '0', '--host', '127.0.0.1'], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, BURROW_LOG_LEVEL: 'warn' } });
   const rtFile = path.join(root, '.burrow', 'http.json');
-  const rt = await waitFor('the NAS to listen', () => (fs.existsSync(rtFile) ? (JSON.parse(fs.readFileSync(rtFile, 'utf8')) as { port: number; pid: number }) : null), 60_000, 100);
+  // A NAS that never listens is stopped here, not left running.
+  const rt = await waitFor('the NAS to listen', () => (fs.existsSync(rtFile) ? (JSON.parse(fs.readFileSync(rtFile, 'utf8')) as { port: number; pid: number }) : null), 180_000, 100).catch((err: unknown) => {
+    nas.kill('SIGTERM');
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw err;
+  });
   const url = `https://127.0.0.1:${rt.port}`;
   const certFile = path.join(root, '.burrow', 'tls', 'cert.pem');
   const pem = fs.readFileSync(certFile, 'utf8');

@@ -130,7 +130,7 @@ async function showJoin(name) {
 // A phone with nothing installed: a one-time link to open in its browser (the QR code to scan).
 async function showWebLink(name) {
   const j = await send('POST', '/api/admin/devices/' + encodeURIComponent(name) + '/web-link', {});
-  document.getElementById('join-title').textContent = 'Phone link for ' + j.device + ' (works once, for 24 hours)' + (j.trusted ? '' : ': ' + j.origin + ' is not an HTTPS address a phone trusts; set http.publicUrl (README, "Add your phone or laptop")');
+  document.getElementById('join-title').textContent = 'Browser link for ' + j.device + ' (works once, for 24 hours)' + (j.trusted ? '' : ': ' + j.origin + ' is not an HTTPS address a phone trusts; set http.publicUrl (README, "Add your phone or laptop")');
   document.getElementById('join-string').textContent = j.url;
   document.getElementById('join-qr').src = j.qr;
   document.getElementById('join').hidden = false;
@@ -182,7 +182,7 @@ function renderDevices(devices) {
     devices.map((d) => {
       const contact = el('span', (d.online ? 'online' : 'offline') + ', last contact ' + ago(d.lastContact), d.online ? 'online' : 'offline');
       contact.title = d.lastContact ? when(d.lastContact) : 'its agent has not reported yet';
-      return [d.name, d.files, bytes(d.bytes), d.quotaBytes ? bytes(d.quotaBytes) : 'none', contact, d.pinned && d.pinned.length ? d.pinned.join(', ') : 'nothing', group(button('Join / QR', () => showJoin(d.name)), button('Phone link', () => showWebLink(d.name)), button('Sign out browsers', () => revokeWeb(d.name)), button('Set limit', () => setLimit(d.name, d.quotaBytes)), button('Remove', () => removeDevice(d.name), 'danger'))];
+      return [d.name, d.files, bytes(d.bytes), d.quotaBytes ? bytes(d.quotaBytes) : 'none', contact, d.pinned && d.pinned.length ? d.pinned.join(', ') : 'nothing', group(button('Join / QR', () => showJoin(d.name)), button('Browser link', () => showWebLink(d.name)), button('Sign out browsers', () => revokeWeb(d.name)), button('Set limit', () => setLimit(d.name, d.quotaBytes)), button('Remove', () => removeDevice(d.name), 'danger'))];
     }),
     'No devices yet: add one above.',
   );

@@ -64,8 +64,8 @@ describe('the NAS HTTP API without the owner', () => {
       if (isDeviceAreaPath(url.split('?')[0]!)) {
         // The phone web app (test/web/phone-app.test.ts): its shell files hold no data; the rest needs a device credential.
         seen.push(`${method} ${url} ${r.status}`);
-        if (/^\/app\/(app\.js|sw\.js|manifest\.webmanifest|icon\.svg)$/.test(url)) expect(r.status, url).toBe(200);
-        else expect([401, 302, 403], `${method} ${url}: ${r.body}`).toContain(r.status);
+        if (/^\/app\/(app\.js|sw\.js|download-worker\.js|manifest\.webmanifest|icon\.svg)$/.test(url)) expect(r.status, url).toBe(200);
+        else expect([401, 302, 403, 404], `${method} ${url}: ${r.body}`).toContain(r.status);
         expect(r.body).not.toContain('a.txt');
       } else if (page) {
         seen.push(`${method} ${url} ${r.status} ${r.headers.location}`);
