@@ -50,7 +50,7 @@ describe('several NAS: zones, a full disk, kill -9', () => {
     expect(v.warnings.join('\n')).toMatch(/held in 1 zone\(s\) \(isp-a\), fewer than 2/);
     expect(v.warnings.join('\n')).toMatch(/full disk and takes no new files/);
     for (const p of procs.splice(0)) await stopProc(p);
-  }, 120_000);
+  }, 240_000);
 
   it('kill -9 of a member in the middle of replication, then restart: nothing lost, nothing duplicated', async () => {
     const a = await member('ka', 'isp-a');
@@ -76,5 +76,5 @@ describe('several NAS: zones, a full disk, kill -9', () => {
     for (const f of want) expect(sameBytes(path.join(a.root, 'files', f), path.join(b.root, 'files', f)), f).toBe(true);
     // Nothing duplicated on either side (no conflict copies, no extra names).
     expect(storeFiles(a.root)).toEqual(want);
-  }, 150_000);
+  }, 240_000);
 });
