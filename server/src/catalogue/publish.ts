@@ -28,6 +28,7 @@ export interface PublishInput {
   store: Store;
   layout: RootLayout;
   trashDays: number;
+  torrents?: boolean | undefined;
   requests?: RequestStatusSource | undefined;
   /** Each device's request rows, already read (see buildCatalogueData). */
   requestRows?: ReadonlyMap<string, RequestRow[]> | undefined;
@@ -52,7 +53,7 @@ export class Publisher {
     const t0 = performance.now();
     anchoredAt(this.layout.root).mkdirp(path.relative(this.layout.root, this.layout.catalogue));
     const devices = input.devices ?? input.store.devices.list().map((d) => d.name);
-    const built = buildCatalogueData({ store: input.store, devices, trashDays: input.trashDays, requests: input.requests, requestRows: input.requestRows, chunkEvery: input.chunkEvery });
+    const built = buildCatalogueData({ store: input.store, devices, trashDays: input.trashDays, torrents: input.torrents, requests: input.requests, requestRows: input.requestRows, chunkEvery: input.chunkEvery });
     built.files.set('catalogue.html', renderCataloguePage({ agentPort: input.agentPort }));
     const w = this.writer.write(built.files);
     writeDeviceIdentities(this.layout, devices);

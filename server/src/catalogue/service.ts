@@ -103,14 +103,15 @@ export class CatalogueService implements NasService {
     const service = ctx.services.get('requests') as Partial<RequestStatusSource> | undefined;
     const requests = typeof service?.recentForDevice === 'function' ? (service as RequestStatusSource) : undefined;
     const trashDays = ctx.config.trash.retentionDays;
+    const torrents = ctx.config.torrent.enabled;
     let stats: PublishStats;
     if (this.worker) {
       // Device names and request rows are a few small queries: read here, sent as data.
       const devices = ctx.store.devices.list().map((d) => d.name);
       const requestRows = devices.map((d) => [d, deviceRequestRows(requests, d)] as [string, ReturnType<typeof deviceRequestRows>]);
-      stats = await this.worker.publish({ root: ctx.layout.root, dbFile: ctx.store.db.name, devices, requestRows, trashDays });
+      stats = await this.worker.publish({ root: ctx.layout.root, dbFile: ctx.store.db.name, devices, requestRows, trashDays, torrents });
     } else {
-      stats = this.publisher!.publish({ store: ctx.store, trashDays, requests });
+      stats = this.publisher!.publish({ store: ctx.store, trashDays, torrents, requests });
     }
     this.lastStats = stats;
     this.publishCount++;

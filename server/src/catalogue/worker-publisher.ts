@@ -12,6 +12,7 @@ export interface PublishJob {
   devices: string[];
   requestRows: Array<[string, RequestRow[]]>;
   trashDays: number;
+  torrents?: boolean | undefined;
   agentPort?: number | undefined;
   chunkEvery?: number | undefined;
 }

@@ -30,9 +30,11 @@ export function register(program: Command): void {
               ),
               ...(http.running ? [`web UI and API: ${http.running}`] : []),
               ...(tls ? [`TLS certificate SHA-256 fingerprint: ${tls.fingerprint}`] : []),
-              s.torrents && s.torrents.active > 0
-                ? `torrents: ${s.torrents.active} active of ${s.torrents.total}; listener on ${s.torrents.host}:${s.torrents.port} while the NAS runs`
-                : `torrents: none active; listener (${s.torrents?.host}:${s.torrents?.port}) off until the first torrent`,
+              s.torrents && !s.torrents.enabled
+                ? 'torrents: turned off (torrent.enabled: false); the listener never opens'
+                : s.torrents && s.torrents.active > 0
+                ? `torrents: ${s.torrents.active} active of ${s.torrents.total}; listener (web seed, tracker, peer wire) on ${s.torrents.host}:${s.torrents.port} (TCP) while the NAS runs, reached at ${s.torrents.publicUrl}`
+                : `torrents: none active; listener (web seed, tracker, peer wire on ${s.torrents?.host}:${s.torrents?.port}, TCP) off until the first torrent`,
             ].join('\n'),
           );
         } finally {
