@@ -10,7 +10,14 @@
  *    the torrent's web seed) vs the same client fetching the same file from a plain node:http
  *    static server with Range support (a mktorrent-made torrent whose web seed points at it).
  *
- * Environment: BENCH_REPS (3), BENCH_DIR (/tmp/burrow-torrent-bench), BENCH_ONLY=create,download.
+ * 3. transmission-cli downloading the same 1 GiB over the BitTorrent peer wire only: the NAS's
+ *    .torrent with its web seed removed, so the client finds the NAS through its tracker and
+ *    fetches every block from it, vs the same client fetching from the plain HTTP server (web
+ *    seed). Transmission refuses loopback peers, so in this part the client runs in a network
+ *    namespace (unshare -n, root) bridged to 127.0.0.1 (bench/lib/netns-bridge.ts), for both
+ *    sources alike.
+ *
+ * Environment: BENCH_REPS (3), BENCH_DIR (/tmp/burrow-torrent-bench), BENCH_ONLY=create,download,peer.
  * Progress on stderr; the markdown tables on stdout.
  */
 import fs from 'node:fs';
@@ -28,10 +35,11 @@ import { pieceLengthFor } from '../server/src/torrent/piece-length.js';
 import { median, fmtMs, fmtRatio, markdownTable, verdict } from './lib/stats.js';
 import { waitForLine, stopChild } from './lib/proc.js';
 import { transmissionDownload } from './lib/transmission.js';
+import { openBridge } from './lib/netns-bridge.js';
 
 const REPS = Number(process.env.BENCH_REPS ?? 3);
 const BASE = process.env.BENCH_DIR ?? '/tmp/burrow-torrent-bench';
-const ONLY = new Set((process.env.BENCH_ONLY ?? 'create,download').split(','));
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'create,download,peer').split(','));
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..', '..');
 const cli = path.join(repo, 'bin', 'burrow.js');
@@ -191,7 +199,7 @@ async function benchDownload(): Promise<string> {
   const httpPort = await freePort();
   const torrentPort = await freePort();
   const cfgFile = path.join(root, '.burrow/config.yaml');
-  const cfg = fs.readFileSync(cfgFile, 'utf8').replace(/^(http:\n(?:.*\n)*?  port: )\d+/m, `$1${httpPort}`).replace(/^(sync:\n(?:.*\n)*?  port: )\d+/m, '$10').replace(/^(torrent:\n(?:.*\n)*?  host: ).*\n((?:.*\n)*?  port: )\d+/m, `$1127.0.0.1\n$2${torrentPort}`);
+  const cfg = fs.readFileSync(cfgFile, 'utf8').replace(/^(http:\n(?:.*\n)*?  port: )\d+/m, `$1${httpPort}`).replace(/^(sync:\n(?:.*\n)*?  port: )\d+/m, '$10').replace(/^(torrent:\n(?:.*\n)*?  host: ).*\n((?:.*\n)*?  port: )\d+/m, `$1127.0.0.1\n$2${torrentPort}`).replace(/^(  publicUrl: ).*$/m, '$1""');
   fs.writeFileSync(cfgFile, cfg);
   const nas = spawn(process.execPath, [cli, 'start', '--root', root, '--host', '127.0.0.1'], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, BURROW_LOG_LEVEL: 'warn', BURROW_NETWORK: 'private' } });
   const plain = await plainServer(path.join(root, 'files'));
@@ -237,12 +245,86 @@ async function benchDownload(): Promise<string> {
   ].join('\n');
 }
 
+async function benchPeer(): Promise<string> {
+  const root = path.join(BASE, 'dl-nas');
+  const size = GiB;
+  if (!fs.existsSync(path.join(root, 'files/one-gib.bin'))) {
+    fs.rmSync(root, { recursive: true, force: true });
+    execFileSync(process.execPath, [cli, 'init', '--root', root]);
+    log('writing the 1 GiB file');
+    writeRandomFile(path.join(root, 'files/one-gib.bin'), size, 'dl');
+  }
+  const httpPort = await freePort();
+  const torrentPort = await freePort();
+  const NAS_IP = '10.77.0.1';
+  const PLAIN_IP = '10.77.0.2';
+  const cfgFile = path.join(root, '.burrow/config.yaml');
+  const cfg = fs
+    .readFileSync(cfgFile, 'utf8')
+    .replace(/^(http:\n(?:.*\n)*?  port: )\d+/m, `$1${httpPort}`)
+    .replace(/^(sync:\n(?:.*\n)*?  port: )\d+/m, '$10')
+    .replace(/^(torrent:\n(?:.*\n)*?  host: ).*\n((?:.*\n)*?  port: )\d+/m, `$1127.0.0.1\n$2${torrentPort}`)
+    .replace(/^(  publicUrl: ).*$/m, `$1"http://${NAS_IP}:${torrentPort}"`);
+  fs.writeFileSync(cfgFile, cfg);
+  const nas = spawn(process.execPath, [cli, 'start', '--root', root, '--host', '127.0.0.1'], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, BURROW_LOG_LEVEL: 'warn', BURROW_NETWORK: 'private' } });
+  const plain = await plainServer(path.join(root, 'files'));
+  const nasBridge = await openBridge(torrentPort, NAS_IP);
+  const plainBridge = await openBridge(plain.port, PLAIN_IP);
+  const burrowMs: number[] = [];
+  const plainMs: number[] = [];
+  try {
+    await waitForLine(nas, /Burrow NAS running/, 60_000, 'burrow start');
+    const made = JSON.parse(execFileSync(process.execPath, [cli, 'torrent', 'one-gib.bin', '--root', root, '--json'], { encoding: 'utf8', env: { ...process.env, BURROW_LOG_LEVEL: 'warn' } })) as { torrent: string; pieceLength: number };
+    const meta = bencode.decode(fs.readFileSync(made.torrent)) as Record<string, unknown>;
+    delete meta['url-list'];
+    const peerTorrent = path.join(BASE, 'peer-only.torrent');
+    fs.writeFileSync(peerTorrent, bencode.encode(meta as never));
+    const plainTorrent = path.join(BASE, 'plain-ns.torrent');
+    fs.rmSync(plainTorrent, { force: true });
+    execFileSync('mktorrent', ['-l', String(Math.log2(made.pieceLength)), '-w', `http://${PLAIN_IP}:${plain.port}/one-gib.bin`, '-o', plainTorrent, path.join(root, 'files/one-gib.bin')], { stdio: 'ignore' });
+    warm(path.join(root, 'files'));
+    for (let i = 0; i < REPS; i++) {
+      for (const [name, torrent, out, bridge] of [
+        ['burrow-peer', peerTorrent, burrowMs, nasBridge],
+        ['plain', plainTorrent, plainMs, plainBridge],
+      ] as const) {
+        const d = await transmissionDownload(torrent, path.join(BASE, `dl-${name}`), 900_000, bridge);
+        if (!d.complete) throw new Error(`${name}: transmission-cli did not finish\n${d.log}`);
+        const got = fs.statSync(path.join(d.out, 'one-gib.bin')).size;
+        if (got !== size) throw new Error(`${name}: downloaded ${got} bytes`);
+        out.push(d.ms);
+        fs.rmSync(d.out, { recursive: true, force: true });
+        log(`peer-wire rep ${i + 1} ${name}: ${fmtMs(d.ms)}`);
+      }
+    }
+  } finally {
+    await nasBridge.close();
+    await plainBridge.close();
+    await plain.close();
+    await stopChild(nas);
+  }
+  const b = mbps(size, median(burrowMs));
+  const p = mbps(size, median(plainMs));
+  return [
+    `transmission-cli 3.00 downloading 1 GiB over the peer wire from the NAS (tracker + peer wire, no web seed in the .torrent) vs from a plain HTTP web seed; the client in a network namespace bridged to loopback for both (median of ${REPS}; the two sources alternate)`,
+    '',
+    markdownTable(
+      ['source', 'median time', 'MB/s', 'vs plain HTTP', 'goal', 'verdict', 'each run'],
+      [
+        ['Burrow NAS peer wire (burrow start, torrent.port: tracker + seed)', fmtMs(median(burrowMs)), b.toFixed(0), fmtRatio(b / p), '≥ 0.80x', verdict(b / p, 0.8, 'min'), burrowMs.map(fmtMs).join(', ')],
+        ['plain node:http static server with Range (web seed)', fmtMs(median(plainMs)), p.toFixed(0), '1.00x', '', '', plainMs.map(fmtMs).join(', ')],
+      ],
+    ),
+  ].join('\n');
+}
+
 async function main(): Promise<void> {
   fs.mkdirSync(BASE, { recursive: true });
   const parts: string[] = [];
   log(`load average at start: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   if (ONLY.has('create')) parts.push(await benchCreate());
   if (ONLY.has('download')) parts.push(await benchDownload());
+  if (ONLY.has('peer')) parts.push(await benchPeer());
   parts.push(`load average at the end: ${os.loadavg().map((x) => x.toFixed(2)).join(', ')} (${os.availableParallelism()} cores)`);
   process.stdout.write(parts.join('\n\n') + '\n');
 }

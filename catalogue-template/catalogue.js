@@ -462,7 +462,7 @@
     add('[share]', 'share');
     if (own.ro.length) add('[revoke]', 'revoke');
     var noTorrent = summary && summary.features && summary.features.torrent === false;
-    var why = 'Torrents are not available on this NAS yet.';
+    var why = 'Torrents are turned off on this NAS (torrent.enabled: false in its config).';
     add('[create torrent]', 'torrent', false, noTorrent ? why : null);
     add('[create 1-time torrent]', 'torrent-once', false, noTorrent ? why : null);
     if (noTorrent) m.appendChild(el('div', 'why', why));

@@ -24,10 +24,13 @@ const net = require('node:net');
 const [ip, port, sock] = process.argv.slice(1);
 net.createServer((c) => {
   const u = net.connect(sock);
+  c.setNoDelay(true);
   c.pipe(u).pipe(c);
   const end = () => { c.destroy(); u.destroy(); };
   c.on('error', end); u.on('error', end); c.on('close', end); u.on('close', end);
 }).listen(Number(port), ip, () => console.log('ready'));
+// Gone with the process that opened the bridge, even if it dies without closing it.
+process.stdin.on('end', () => process.exit(0)).resume();
 `;
 
 export async function openBridge(port: number, ip = '10.77.0.1'): Promise<NetnsBridge> {
@@ -36,6 +39,7 @@ export async function openBridge(port: number, ip = '10.77.0.1'): Promise<NetnsB
   const conns = new Set<net.Socket>();
   const host = net.createServer((c) => {
     const t = net.connect(port, '127.0.0.1');
+    t.setNoDelay(true);
     conns.add(c).add(t);
     c.pipe(t).pipe(c);
     const end = () => {
@@ -49,7 +53,7 @@ export async function openBridge(port: number, ip = '10.77.0.1'): Promise<NetnsB
   });
   await new Promise<void>((r) => host.listen(sock, r));
   const child: ChildProcess = spawn('unshare', ['-n', 'sh', '-c', `ip link set lo up && ip addr add ${ip}/32 dev lo && exec "$0" -e "$1" "$2" "$3" "$4"`, process.execPath, INSIDE, ip, String(port), sock], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
   let err = '';
   child.stderr!.on('data', (d) => (err += d));

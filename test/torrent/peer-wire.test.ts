@@ -41,7 +41,7 @@ function freePort(): Promise<number> {
 }
 
 async function startNas(): Promise<void> {
-  nas = await burrowBackground(['start', '--root', root, '--host', '127.0.0.1'], 'Burrow NAS running', { env: { BURROW_NETWORK: 'private' } });
+  nas = await burrowBackground(['start', '--root', root, '--host', '127.0.0.1'], 'Burrow NAS running', { env: { BURROW_NETWORK: 'private' }, timeoutMs: 90_000 });
 }
 async function stopNas(): Promise<void> {
   if (!nas) return;
@@ -111,7 +111,7 @@ beforeAll(async () => {
   });
   await startNas();
   bridge = await openBridge(torrentPort, BRIDGE_IP);
-});
+}, 180_000);
 
 afterAll(async () => {
   await bridge?.close();

@@ -91,8 +91,8 @@ beforeAll(async () => {
   fs.symlinkSync('movie.bin', path.join(root, 'files/link.bin'));
   writeFiles(path.join(root, 'files'), { 'withlink/a.txt': 'a' });
   fs.symlinkSync('/etc/passwd', path.join(root, 'files/withlink/passwd'));
-  nas = await burrowBackground(['start', '--root', root, '--host', '127.0.0.1'], 'Burrow NAS running', { env: { BURROW_NETWORK: 'private' } });
-});
+  nas = await burrowBackground(['start', '--root', root, '--host', '127.0.0.1'], 'Burrow NAS running', { env: { BURROW_NETWORK: 'private' }, timeoutMs: 90_000 });
+}, 180_000);
 
 afterAll(async () => {
   if (nas) {

@@ -4,6 +4,7 @@ import { makeTorrent } from '../torrent/make-torrent.js';
 import { TorrentsRepo, type NewTorrent } from '../store/torrents-repo.js';
 import { torrentFilePath } from '../torrent/paths.js';
 import { writeFileAtomic } from '../fsutil/atomic-write.js';
+import { BurrowError } from '../errors.js';
 
 /**
  * [create torrent] / [create 1-time torrent]. Stage 1 hashes the pieces (in worker threads)
@@ -23,6 +24,8 @@ function torrentActionOf(name: 'torrent' | 'torrent-once'): Action {
     needsConfirm: false,
     checkArgs: () => null,
     async start(req: ValidRequest, env: ActionEnv) {
+      if (!env.config.torrent.enabled)
+        throw new BurrowError('TORRENTS_OFF', 'Torrents are turned off on this NAS (torrent.enabled: false in .burrow/config.yaml).', 'Set torrent.enabled: true and restart the NAS.');
       const made = await makeTorrent(env.layout.files, req.path, once ? 'once' : 'public', env.config, req.device, env.now());
       const b = new PlanBuilder(env.layout);
       const r = made.row;

@@ -11,16 +11,16 @@ export { TOP_LIMIT };
 /** Requests per device shown in its request shard. */
 export const REQUESTS_PER_DEVICE = 200;
 
-/**
- * What this NAS offers that the page must know before it shows an entry: a feature that is off
- * is shown disabled with the reason, instead of failing after the user confirmed.
- */
-export const PUBLISHED_FEATURES: { torrent: boolean } = { torrent: true };
-
 export interface BuildInput {
   store: Store;
   devices: string[];
   trashDays: number;
+  /**
+   * What this NAS offers that the page must know before it shows an entry: a feature that is off
+   * (torrent.enabled: false) is shown disabled with the reason, instead of failing after the user
+   * confirmed. Default true.
+   */
+  torrents?: boolean | undefined;
   requests?: RequestStatusSource | undefined;
   /** Each device's request rows already read (the publish worker gets them as data); wins over `requests`. */
   requestRows?: ReadonlyMap<string, RequestRow[]> | undefined;
@@ -189,7 +189,7 @@ export function renderSmallFiles(files: Map<string, string>, state: CatalogueSta
   // the entry a share belongs to: [id, path, "ro" (share) or "rw" (share-folder)].
   const shareList = state.shares.map((s) => [s.id, s.source_path, s.limit_mb === null ? 'ro' : 'rw']);
   files.set('data/index.js', jsCall('BURROW_INDEX', { v: 1, chunks: state.shards.map((s) => s.name), devices: input.devices, trashDays: input.trashDays, shares: shareList }));
-  files.set('data/summary.js', jsCall('BURROW_SUMMARY', { files: sum.files, dirs: sum.dirs, bytes: sum.bytes, top: sum.top, topComplete: sum.top.length < TOP_LIMIT, features: { ...PUBLISHED_FEATURES } }));
+  files.set('data/summary.js', jsCall('BURROW_SUMMARY', { files: sum.files, dirs: sum.dirs, bytes: sum.bytes, top: sum.top, topComplete: sum.top.length < TOP_LIMIT, features: { torrent: input.torrents !== false } }));
   // The third argument tells the device's agent how far the NAS has read its worklist: a request
   // read but no longer listed has finished (open requests are always listed first).
   const readTo = repo.worklistOffsets();

@@ -38,6 +38,7 @@ parentPort!.on('message', (job: PublishJob) => {
       devices: job.devices,
       requestRows: new Map(job.requestRows),
       trashDays: job.trashDays,
+      torrents: job.torrents,
       agentPort: job.agentPort,
       chunkEvery: job.chunkEvery,
       changes: job.changes,

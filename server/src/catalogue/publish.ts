@@ -37,6 +37,7 @@ export interface PublishInput {
   store: Store;
   layout: RootLayout;
   trashDays: number;
+  torrents?: boolean | undefined;
   requests?: RequestStatusSource | undefined;
   /** Each device's request rows, already read (see buildCatalogueData). */
   requestRows?: ReadonlyMap<string, RequestRow[]> | undefined;
@@ -70,7 +71,7 @@ export class Publisher {
     const t0 = performance.now();
     anchoredAt(this.layout.root).mkdirp(path.relative(this.layout.root, this.layout.catalogue));
     const devices = input.devices ?? input.store.devices.list().map((d) => d.name);
-    const buildInput = { store: input.store, devices, trashDays: input.trashDays, requests: input.requests, requestRows: input.requestRows, chunkEvery: input.chunkEvery };
+    const buildInput = { store: input.store, devices, trashDays: input.trashDays, torrents: input.torrents, requests: input.requests, requestRows: input.requestRows, chunkEvery: input.chunkEvery };
     const prev = this.state;
     // Until this publish has written everything, the kept build no longer matches the disk.
     this.state = null;

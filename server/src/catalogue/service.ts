@@ -124,6 +124,7 @@ export class CatalogueService implements NasService {
     const service = ctx.services.get('requests') as Partial<RequestStatusSource> | undefined;
     const requests = typeof service?.recentForDevice === 'function' ? (service as RequestStatusSource) : undefined;
     const trashDays = ctx.config.trash.retentionDays;
+    const torrents = ctx.config.torrent.enabled;
     this.lastStart = performance.now();
     // The changes this publish covers: any arriving from now on are the next one's. Handed over
     // before the publish reads the index, so a change it also sees is merely read twice.
@@ -136,9 +137,9 @@ export class CatalogueService implements NasService {
         // Device names and request rows are a few small queries: read here, sent as data.
         const devices = ctx.store.devices.list().map((d) => d.name);
         const requestRows = devices.map((d) => [d, deviceRequestRows(requests, d)] as [string, ReturnType<typeof deviceRequestRows>]);
-        stats = await this.worker.publish({ root: ctx.layout.root, dbFile: ctx.store.db.name, devices, requestRows, trashDays, changes });
+        stats = await this.worker.publish({ root: ctx.layout.root, dbFile: ctx.store.db.name, devices, requestRows, trashDays, torrents, changes });
       } else {
-        stats = this.publisher!.publish({ store: ctx.store, trashDays, requests, changes });
+        stats = this.publisher!.publish({ store: ctx.store, trashDays, torrents, requests, changes });
       }
     } catch (err) {
       // Whatever the worker kept may not match the disk or the index any more.

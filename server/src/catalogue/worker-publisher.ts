@@ -13,6 +13,7 @@ export interface PublishJob {
   devices: string[];
   requestRows: Array<[string, RequestRow[]]>;
   trashDays: number;
+  torrents?: boolean | undefined;
   agentPort?: number | undefined;
   chunkEvery?: number | undefined;
   /** The index changes since the previous job, or null for a full build (see PublishInput.changes). */

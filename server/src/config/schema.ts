@@ -78,6 +78,8 @@ export const ConfigSchema = Type.Object(
     ),
     torrent: Type.Object(
       {
+        /** false: no torrents at all (menus disabled with the reason, requests refused, listener never opens). */
+        enabled: Type.Boolean({ default: true }),
         host: Type.String({ default: '0.0.0.0' }),
         port: Type.Integer({ minimum: 1, maximum: 65535, default: 7425 }),
         publicUrl: Type.String({ default: '' }),

@@ -92,7 +92,9 @@ torrent:
   # The listener that serves torrents ([create torrent], burrow torrent) to people outside the
   # home, all on this one TCP port: a BEP 19 web seed (HTTP Range), an HTTP tracker
   # (/tr/<passkey>/announce) and the NAS seeding over the BitTorrent peer wire. It listens only
-  # while a torrent is active.
+  # while a torrent is active. enabled: false turns torrents off: the catalogue shows the two
+  # entries disabled, requests to make one are refused, and the listener never opens.
+  enabled: true
   host: 0.0.0.0
   port: 7425
   # The address written into each .torrent (e.g. http://home.example.org:7425). Empty = this

@@ -4,6 +4,7 @@ import { SharesRepo } from '../store/shares-repo.js';
 import { shareLimitBytes } from '../actions/adopt-share.js';
 import { TorrentsRepo } from '../store/torrents-repo.js';
 import type { BurrowConfig } from '../config/schema.js';
+import { torrentBaseUrl } from '../torrent/public-url.js';
 
 export interface NasStatus {
   files: number;
@@ -16,7 +17,7 @@ export interface NasStatus {
   /** Active shared folders (share-folder): what friends added to files/ against the limit (null = none). */
   sharedFolders: ShareUse[];
   /** The torrent listener (torrent.port) is on while the NAS runs and a torrent is active. */
-  torrents?: { active: number; total: number; host: string; port: number; listener: 'on' | 'off' };
+  torrents?: { active: number; total: number; host: string; port: number; listener: 'on' | 'off'; enabled: boolean; publicUrl: string; serves: string[] };
 }
 
 export interface ShareUse {
@@ -53,7 +54,16 @@ function torrentStatus(store: Store, config: BurrowConfig): NasStatus['torrents'
   } catch {
     // A read-only open of a root whose database predates the torrents table.
   }
-  return { active, total, host: config.torrent.host, port: config.torrent.port, listener: active > 0 ? 'on' : 'off' };
+  return {
+    active,
+    total,
+    host: config.torrent.host,
+    port: config.torrent.port,
+    listener: active > 0 && config.torrent.enabled ? 'on' : 'off',
+    enabled: config.torrent.enabled,
+    publicUrl: torrentBaseUrl(config),
+    serves: ['web seed (BEP 19)', 'HTTP tracker (/tr/<passkey>/announce)', 'peer wire (BEP 3)'],
+  };
 }
 
 /** The numbers `GET /api/status` and `burrow status` both report. */

@@ -83,6 +83,9 @@ export class PeerSeeder {
       socket.destroy();
       wire.destroy();
     };
+    // Blocks are 16 KiB, below a loopback or LAN segment: without this, Nagle's algorithm holds
+    // each one until the previous is acknowledged (and delayed ACKs make that 40 ms).
+    socket.setNoDelay(true);
     socket.setTimeout(IDLE_MS, drop);
     socket.on('error', drop).on('close', drop);
     wire.on('error', drop).on('close', drop);

@@ -240,6 +240,8 @@ export class TorrentService implements NasService {
   }
 
   private async syncNow(): Promise<void> {
+    // torrent.enabled: false — nothing is served and the listener never opens (torrents stay listed).
+    if (!this.ctx.config.torrent.enabled) return;
     // Why an ended torrent's URLs answer 410, also after a restart.
     for (const r of this.repo.list()) if (r.state !== 'active' && !this.ended.has(r.token)) this.ended.set(r.token, endedText(r.state, r.stop_reason ?? 'stopped'));
     const rows = this.repo.list({ active: true });

@@ -11,7 +11,7 @@ export function register(program: Command): void {
       action(async (opts: { root?: string; json?: boolean }) => {
         const r = openRoot(rootFrom(opts));
         try {
-          const stats = publishCatalogue({ store: r.store, layout: r.layout, trashDays: r.config.trash.retentionDays });
+          const stats = publishCatalogue({ store: r.store, layout: r.layout, trashDays: r.config.trash.retentionDays, torrents: r.config.torrent.enabled });
           report(opts.json, stats, () =>
             [
               `published ${stats.files} files in ${stats.folders} folders to ${r.layout.catalogue}/catalogue.html in ${(stats.elapsedMs / 1000).toFixed(2)} s`,

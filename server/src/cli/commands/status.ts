@@ -47,9 +47,11 @@ export function register(program: Command): void {
               webApp.ready
                 ? `phones (web app): ${webApp.publicUrl}` + (webApp.signedIn.length ? `; signed in: ${webApp.signedIn.join(', ')}` : '')
                 : 'phones (web app): no trusted HTTPS address yet: set http.publicUrl to a reverse proxy (e.g. Caddy with a real domain) or a VPN HTTPS name; see README "Add your phone or laptop". Owner access on this machine stays plain HTTP on loopback.',
-              s.torrents && s.torrents.active > 0
-                ? `torrents: ${s.torrents.active} active of ${s.torrents.total}; listener on ${s.torrents.host}:${s.torrents.port} while the NAS runs`
-                : `torrents: none active; listener (${s.torrents?.host}:${s.torrents?.port}) off until the first torrent`,
+              s.torrents && !s.torrents.enabled
+                ? 'torrents: turned off (torrent.enabled: false); the listener never opens'
+                : s.torrents && s.torrents.active > 0
+                ? `torrents: ${s.torrents.active} active of ${s.torrents.total}; listener (web seed, tracker, peer wire) on ${s.torrents.host}:${s.torrents.port} (TCP) while the NAS runs, reached at ${s.torrents.publicUrl}`
+                : `torrents: none active; listener (web seed, tracker, peer wire on ${s.torrents?.host}:${s.torrents?.port}, TCP) off until the first torrent`,
             ].join('\n'),
           );
         } finally {
