@@ -66,11 +66,7 @@ export interface Progress {
   inSync: boolean;
 }
 
-export interface Entry {
-  s: SealedRecord;
-  p?: PlainRecord;
-  seq: number;
-}
+export type { Entry } from './entry.js';
 /**
  * What we hold of one peer's index (Syncthing's index id + max sequence): the
  * peer's index id, the highest of its sequences whose records we have fully

@@ -7,7 +7,7 @@
  */
 import type { StatInfo } from './scanner.js';
 import type { BlockLoc, IndexDb, ListedRecord, StoredBlock, StoredRecord } from './index-db.js';
-import type { Entry } from './folder-state.js';
+import type { Entry } from './entry.js';
 import { WriteBehind } from './write-behind.js';
 
 /** Parsed records kept for reuse: a scan or a pull touches a record several times in a row. */
