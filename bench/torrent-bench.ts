@@ -264,7 +264,7 @@ async function benchPeer(): Promise<string> {
     .replace(/^(http:\n(?:.*\n)*?  port: )\d+/m, `$1${httpPort}`)
     .replace(/^(sync:\n(?:.*\n)*?  port: )\d+/m, '$10')
     .replace(/^(torrent:\n(?:.*\n)*?  host: ).*\n((?:.*\n)*?  port: )\d+/m, `$1127.0.0.1\n$2${torrentPort}`)
-    .replace(/^(  publicUrl: ).*$/m, `$1"http://${NAS_IP}:${torrentPort}"`);
+    .replace(/^(torrent:\n(?:.*\n)*?  publicUrl: ).*$/m, `$1"http://${NAS_IP}:${torrentPort}"`);
   fs.writeFileSync(cfgFile, cfg);
   const nas = spawn(process.execPath, [cli, 'start', '--root', root, '--host', '127.0.0.1'], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, BURROW_LOG_LEVEL: 'warn', BURROW_NETWORK: 'private' } });
   const plain = await plainServer(path.join(root, 'files'));

@@ -95,8 +95,8 @@ beforeAll(async () => {
     .readFileSync(cfgFile, 'utf8')
     .replace('  port: 7420', `  port: ${httpPort}`)
     .replace('  port: 7421', '  port: 0')
-    .replace('  host: 0.0.0.0\n  port: 7425', `  host: 127.0.0.1\n  port: ${torrentPort}`)
-    .replace('  publicUrl: ""', `  publicUrl: "http://${BRIDGE_IP}:${torrentPort}"`);
+    // The torrent section's own publicUrl (http: has one too, for the phone web app).
+    .replace(/  host: 0\.0\.0\.0\n  port: 7425\n((?:  #.*\n)*)  publicUrl: ""/, (_m, comments: string) => `  host: 127.0.0.1\n  port: ${torrentPort}\n${comments}  publicUrl: "http://${BRIDGE_IP}:${torrentPort}"`);
   expect(cfg).toContain(`publicUrl: "http://${BRIDGE_IP}`);
   expect(cfg).toContain(`port: ${torrentPort}`);
   fs.writeFileSync(cfgFile, cfg);
