@@ -3,7 +3,9 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    exclude: ['dist/**', 'node_modules/**'],
+    // The 60-second chaos soak needs minutes of setup and settling on top of its 60 s, which the
+    // 10-minute budget of the whole suite cannot hold yet: `npm run test:soak` runs it.
+    exclude: ['dist/**', 'node_modules/**', ...(process.env.BURROW_SOAK_TEST === '1' ? [] : ['test/soak/**'])],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // Tests spawn real processes and Chromium; two files at a time fit these 2-core machines.
