@@ -1,5 +1,5 @@
 import path from 'node:path';
-import QRCode from 'qrcode';
+import { qrcode } from '../util/qrcode.js';
 import type { ActionEnv, ValidRequest } from './types.js';
 import { writeFileAtomic } from '../fsutil/atomic-write.js';
 import { DEVICE_RESULTS_REL } from '../devices/exchange-formats.js';
@@ -14,7 +14,7 @@ export interface FriendHint {
 
 /** A QR code as SVG, from the qrcode package's module matrix (synchronous, so an action's cleanup can make it). */
 export function qrSvg(text: string): string {
-  const qr = QRCode.create(text, { errorCorrectionLevel: 'M' });
+  const qr = qrcode().create(text, { errorCorrectionLevel: 'M' });
   const n = qr.modules.size;
   const m = 4; // the quiet zone scanners need
   let d = '';

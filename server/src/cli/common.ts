@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
-import cliProgress from 'cli-progress';
+import { lazyCjs } from '../util/lazy-cjs.js';
 import { describeError, BurrowError } from '../errors.js';
 import { repoPath } from '../util/repo-path.js';
 
@@ -50,10 +50,12 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<void> | 
 }
 
 
+const cliProgress = lazyCjs<typeof import('cli-progress')>('cli-progress');
+
 /** A progress bar on stderr when it is a TTY and --json is off; otherwise a no-op. */
 export function progressBar(enabled: boolean, format: string): { start(total: number, payload?: object): void; update(v: number, payload?: object): void; stop(): void } {
   if (!enabled || !process.stderr.isTTY) return { start() {}, update() {}, stop() {} };
-  const bar = new cliProgress.SingleBar({ format, stream: process.stderr, hideCursor: true, etaBuffer: 50, fps: 5 }, cliProgress.Presets.shades_classic);
+  const bar = new (cliProgress().SingleBar)({ format, stream: process.stderr, hideCursor: true, etaBuffer: 50, fps: 5 }, cliProgress().Presets.shades_classic);
   return { start: (total, payload) => bar.start(total, 0, payload), update: (v, payload) => bar.update(v, payload), stop: () => bar.stop() };
 }
 

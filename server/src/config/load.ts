@@ -1,12 +1,13 @@
 import fs from 'node:fs';
 import net from 'node:net';
-import { Ajv } from 'ajv';
+import type { ValidateFunction } from 'ajv';
 import YAML from 'yaml';
-import { ConfigSchema, type BurrowConfig } from './schema.js';
+import type { BurrowConfig } from './schema.js';
+import { validate as generatedValidate } from './validate-config.generated.js';
 import { errors } from '../errors.js';
 
-const ajv = new Ajv({ useDefaults: true, allErrors: true, strict: false });
-const validate = ajv.compile<BurrowConfig>(ConfigSchema);
+/** ajv's validator for ConfigSchema, compiled ahead of time (scripts/config-validator-source.ts). */
+const validate = generatedValidate as ValidateFunction<BurrowConfig>;
 
 /** Parse and validate a config document; fills in defaults for every missing key. */
 export function parseConfig(text: string, file = 'config.yaml'): BurrowConfig {

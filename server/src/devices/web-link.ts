@@ -1,4 +1,4 @@
-import QRCode from 'qrcode';
+import { qrcode } from '../util/qrcode.js';
 import type { OpenRoot } from '../root/open-root.js';
 import { readHttpRuntime } from '../http/listen.js';
 import { processAlive } from '../util/process-alive.js';
@@ -48,14 +48,14 @@ export async function makeWebJoinLink(r: Pick<OpenRoot, 'config' | 'layout' | 's
   const { origin, trusted } = webOrigin(r, override);
   const { token, expiresAt } = createJoinToken(webCredentials(r.store.db), device);
   const url = `${origin}${JOIN_PATH}${token}`;
-  const svg = await QRCode.toString(url, { type: 'svg', errorCorrectionLevel: 'M', margin: 4 });
+  const svg = await qrcode().toString(url, { type: 'svg', errorCorrectionLevel: 'M', margin: 4 });
   return { device, url, expiresAt, origin, trusted, qr: `data:image/svg+xml;base64,${Buffer.from(svg).toString('base64')}` };
 }
 
 /** The link's QR code for a terminal (qrcode's small renderer), or '' when it cannot be drawn. */
 export async function terminalQr(url: string): Promise<string> {
   try {
-    return await QRCode.toString(url, { type: 'terminal', small: true, errorCorrectionLevel: 'L' });
+    return await qrcode().toString(url, { type: 'terminal', small: true, errorCorrectionLevel: 'L' });
   } catch {
     return '';
   }

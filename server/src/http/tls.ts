@@ -3,7 +3,6 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { generate } from 'selfsigned';
 import type { RootLayout } from '../root/layout.js';
 import { writeSecretFile } from '../root/state-modes.js';
 
@@ -48,6 +47,8 @@ export async function ensureTls(l: RootLayout, names: string[]): Promise<TlsMate
   for (const list of Object.values(os.networkInterfaces())) for (const a of list ?? []) ips.add(a.address.split('%')[0]!);
   for (const any of ['0.0.0.0', '::']) ips.delete(any);
   const now = new Date();
+  // selfsigned (and the X.509 libraries under it) is needed once per NAS: not on every command.
+  const { generate } = await import('selfsigned');
   const pems = await generate([{ name: 'commonName', value: `Burrow NAS ${os.hostname()}` }], {
     keyType: 'ec',
     curve: 'P-256',

@@ -1,4 +1,4 @@
-import QRCode from 'qrcode';
+import { qrcode } from '../util/qrcode.js';
 import { BurrowError, errors } from '../errors.js';
 import type { OpenRoot } from '../root/open-root.js';
 import { SecretsRepo } from '../store/secrets-repo.js';
@@ -42,7 +42,7 @@ export function terminalColumns(text: string): number {
  */
 export async function joinQr(join: string, maxColumns: number = QR_MAX_COLUMNS): Promise<string> {
   try {
-    const qr = await QRCode.toString(join, { type: 'terminal', small: true, errorCorrectionLevel: 'L' });
+    const qr = await qrcode().toString(join, { type: 'terminal', small: true, errorCorrectionLevel: 'L' });
     return terminalColumns(qr) <= maxColumns ? qr : '';
   } catch {
     return '';

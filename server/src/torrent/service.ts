@@ -15,8 +15,8 @@ import { torrentFilePath } from './paths.js';
 import { Coverage } from './coverage.js';
 import { OnceLedger } from './once-ledger.js';
 import { PieceReader } from './piece-reader.js';
-import { PeerSeeder } from './peer-wire.js';
-import { Tracker } from './tracker.js';
+import type { PeerSeeder } from './peer-wire.js';
+import type { Tracker } from './tracker.js';
 import { RateLimiter } from './rate-limit.js';
 import { torrentBaseUrl } from './public-url.js';
 
@@ -75,6 +75,9 @@ export class TorrentService implements NasService {
     this.store = anchoredAt(ctx.layout.files);
     const cfg = ctx.config.torrent;
     const log = ctx.log.child({ part: 'torrent' });
+    // The peer wire and the tracker (bittorrent-protocol, bittorrent-tracker) load with the service,
+    // not with every command that imports the torrent module.
+    const [{ PeerSeeder }, { Tracker }] = await Promise.all([import('./peer-wire.js'), import('./tracker.js')]);
     this.seeder = new PeerSeeder(
       {
         byInfoHash: (h) => this.byInfoHash.get(h),

@@ -36,6 +36,8 @@ export const commandModules: Array<{ names: string[]; load: () => Promise<{ regi
 /** The modules for this command line: the named command's, or all of them (help, typos, no command). */
 export async function loadCommands(argv: string[]): Promise<Register[]> {
   const first = argv.find((a) => !a.startsWith('-'));
+  // `burrow --version` needs no command at all (help and typos do: they list every command).
+  if (first === undefined && argv.length > 0 && argv.every((a) => a === '-V' || a === '--version')) return [];
   const wanted = commandModules.filter((m) => first !== undefined && m.names.includes(first));
   const chosen = wanted.length > 0 ? wanted : commandModules;
   return Promise.all(chosen.map(async (m) => (await m.load()).register));

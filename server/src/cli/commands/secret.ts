@@ -4,7 +4,7 @@
  * (and a QR code of the read-only secret on a TTY).
  */
 import type { Command } from 'commander';
-import QRCode from 'qrcode';
+import { qrcode } from '../../util/qrcode.js';
 import { newFolderSecrets } from '../../sync/index.js';
 
 export function register(program: Command): void {
@@ -21,7 +21,7 @@ export function register(program: Command): void {
       }
       process.stdout.write(`read-write: ${s.readWrite}\nread-only:  ${s.readOnly}\nencrypted:  ${s.encrypted}\n`);
       if (process.stdout.isTTY) {
-        const qr = await QRCode.toString(s.readOnly, { type: 'terminal', small: true });
+        const qr = await qrcode().toString(s.readOnly, { type: 'terminal', small: true });
         process.stdout.write('\nread-only secret as a QR code:\n' + qr + '\n');
       }
     });

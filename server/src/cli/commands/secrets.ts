@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import QRCode from 'qrcode';
+import { qrcode } from '../../util/qrcode.js';
 import { openRoot } from '../../root/open-root.js';
 import { SecretsRepo, type SyncFolderKind } from '../../store/secrets-repo.js';
 import { secretsFromReadWrite } from '../../sync/index.js';
@@ -31,7 +31,7 @@ export function register(program: Command): void {
           report(opts.json, out, () =>
             [`folder     ${out.folder}`, `read-only  ${s.readOnly}`, `encrypted  ${s.encrypted}`, opts.readWrite ? `read-write ${s.readWrite}   (full access: never share it)` : '(add --read-write to see the full-access secret)'].join('\n'),
           );
-          if (!opts.json && process.stdout.isTTY) process.stdout.write(await QRCode.toString(s.readOnly, { type: 'terminal', small: true }));
+          if (!opts.json && process.stdout.isTTY) process.stdout.write(await qrcode().toString(s.readOnly, { type: 'terminal', small: true }));
         } finally {
           r.close();
         }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import QRCode from 'qrcode';
+import { qrcode } from '../../util/qrcode.js';
 import { action, report, rootFrom, withRoot } from '../common.js';
 import { formatBytes } from '../../util/format-bytes.js';
 import { runRequest, withLocalProcessor, httpJson } from '../../requests/run-local.js';
@@ -24,7 +24,7 @@ export function register(program: Command): void {
         const st = await runRequest(root, requestBody(opts.limitMb !== undefined ? 'share-folder' : 'share', path, { device: opts.device, limitMb: opts.limitMb }));
         printResult(st, opts.json);
         const secrets = (st.result as { secrets?: { readOnly?: string } } | undefined)?.secrets;
-        if (!opts.json && secrets?.readOnly && process.stdout.isTTY) process.stdout.write(await QRCode.toString(secrets.readOnly, { type: 'terminal', small: true }));
+        if (!opts.json && secrets?.readOnly && process.stdout.isTTY) process.stdout.write(await qrcode().toString(secrets.readOnly, { type: 'terminal', small: true }));
       }),
     );
 }

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import QRCode from 'qrcode';
+import { qrcode } from '../../util/qrcode.js';
 import { makeWebJoinLink, revokeWeb } from '../../devices/web-link.js';
 import { addDevice } from '../../devices/add-device.js';
 import { validateDeviceName } from '../../devices/device-name.js';
@@ -30,7 +30,7 @@ const JobParams = Type.Object({ job: Type.Union([Type.Literal('dedupe'), Type.Li
 
 /** An SVG as an <img> data URL: the page's CSP allows data: images and nothing from outside. */
 async function qrDataUrl(text: string): Promise<string> {
-  const svg = await QRCode.toString(text, { type: 'svg', errorCorrectionLevel: 'L', margin: 4 });
+  const svg = await qrcode().toString(text, { type: 'svg', errorCorrectionLevel: 'L', margin: 4 });
   return `data:image/svg+xml;base64,${Buffer.from(svg).toString('base64')}`;
 }
 

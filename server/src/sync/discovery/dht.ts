@@ -7,7 +7,7 @@
  * routers).
  */
 import { EventEmitter } from 'node:events';
-import DHT from 'bittorrent-dht';
+import type DHT from 'bittorrent-dht';
 
 export interface DhtOptions {
   bootstrap: string[] | false;
@@ -29,7 +29,8 @@ export class DhtDiscovery extends EventEmitter<{ peer: [string, string, number];
   }
 
   async open(): Promise<void> {
-    const dht = new DHT({ bootstrap: this.opts.bootstrap });
+    const { default: Dht } = await import('bittorrent-dht'); // loaded by the engines that discover: not by every command
+    const dht = new Dht({ bootstrap: this.opts.bootstrap });
     this.dht = dht;
     dht.on('peer', (peer, infoHash) => this.emit('peer', infoHash.toString('hex'), peer.host, peer.port));
     dht.on('error', (e) => {

@@ -14,29 +14,93 @@ import { flush, idOf, scheduleSave, install } from './index-store.js';
 import { openRead } from './block-server.js';
 import { checkSynced } from './status.js';
 
-/** Start the file watcher; false if none is available on this system. */
-export async function startWatcher(f: FolderState): Promise<boolean> {
+/** A created path that is a folder holding folders: the watcher did not see those made (see startWatcher). */
+function holdsFolders(abs: string): boolean {
   try {
-    const watcher = await import('@parcel/watcher');
-    let t: NodeJS.Timeout | null = null;
-    let pending: Set<string> | null = new Set();
-    f.watcherSub = await watcher.subscribe(
+    return fs.readdirSync(abs, { withFileTypes: true }).some((d) => d.isDirectory());
+  } catch {
+    return false; // a file, or gone again
+  }
+}
+
+/** At most this many created paths are looked into per batch; more, and the whole watch is renewed. */
+const CREATED_CHECK_LIMIT = 200;
+const RENEW_MIN_INTERVAL_MS = 1000;
+
+/**
+ * Start the file watcher; false if none is available on this system.
+ *
+ * @parcel/watcher on Linux (inotify) watches a new folder only once it reports it, and never the
+ * folders made inside it before that (parcel-bundler/watcher#97, open): after `mkdir -p a/b/c`
+ * or a copied tree, nothing under a/b is ever reported again, and a file written there waited
+ * for the hourly reconcile (the several-NAS ledger lost results this way). So when a created
+ * folder already holds folders, the watch is renewed (a new subscription walks the tree and
+ * watches every folder), then the whole folder is walked, stat only, for what changed while
+ * no watch stood.
+ */
+export async function startWatcher(f: FolderState): Promise<boolean> {
+  let watcher: typeof import('@parcel/watcher');
+  try {
+    watcher = await import('@parcel/watcher');
+  } catch (e) {
+    f.err(new SyncError('IO', 'file watcher unavailable, relying on periodic rescans: ' + (e as Error).message));
+    return false;
+  }
+  let t: NodeJS.Timeout | null = null;
+  let pending: Set<string> | null = new Set();
+  let created = new Set<string>();
+  let renewAgain = false;
+  let renewing: Promise<void> | null = null;
+  let generation = 0;
+  const subscribe = () =>
+    watcher.subscribe(
       f.root,
       (err, events) => {
         if (err || !pending || events.length > 2000) pending = null;
         else for (const ev of events) pending.add(ev.path);
         if (pending && pending.size > 2000) pending = null;
+        for (const ev of events) if (ev.type === 'create' && created.size <= CREATED_CHECK_LIMIT) created.add(ev.path);
         if (t) clearTimeout(t);
         t = setTimeout(() => {
           const set = pending;
+          const made = created;
           pending = new Set();
+          created = new Set();
+          if (made.size > CREATED_CHECK_LIMIT || [...made].some(holdsFolders)) renewWatch();
           if (set) void scan(f, [...set]);
           else void scan(f);
         }, 20);
       },
       // An absolute path: a bare name would also hide user folders of that name deeper down.
-      { ignore: [path.join(f.root, META_DIR)] },
+      // parcel shares one watcher among subscriptions with the same folder and options, so a
+      // renewal must differ: it also ignores a name inside the engine's folder (ignored anyway).
+      { ignore: [path.join(f.root, META_DIR), path.join(f.root, META_DIR, `watch-${generation++}`)] },
     );
+  const renewWatch = (): void => {
+    renewAgain = true;
+    if (renewing) return; // the running renewal goes round again
+    renewing = (async () => {
+      while (renewAgain && !f.closed) {
+        renewAgain = false;
+        // Old first: parcel keeps one inotify watch per folder for all subscriptions, so
+        // dropping the old one after the new would take the new one's watches with it.
+        await f.watcherSub?.unsubscribe().catch(() => undefined);
+        f.watcherSub = null;
+        if (f.closed) return;
+        const fresh = await subscribe();
+        if (f.closed) return void (await fresh.unsubscribe().catch(() => undefined));
+        f.watcherSub = fresh;
+        // What changed while no watch stood, anywhere: a stat-only walk, hashing only what changed.
+        await scan(f);
+        // A tree being copied in makes new nested folders all the time: renew at most once a second.
+        await new Promise((r) => setTimeout(r, RENEW_MIN_INTERVAL_MS));
+      }
+    })()
+      .catch((e) => f.err(new SyncError('IO', 'renewing the file watcher failed, relying on periodic rescans: ' + (e as Error).message)))
+      .finally(() => (renewing = null));
+  };
+  try {
+    f.watcherSub = await subscribe();
     return true;
   } catch (e) {
     f.err(new SyncError('IO', 'file watcher unavailable, relying on periodic rescans: ' + (e as Error).message));
