@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { Type, type Static } from '@sinclair/typebox';
-import { Ajv } from 'ajv';
+import type { ValidateFunction } from 'ajv';
+import type { AgentConfig } from './config-schema.js';
+import { validate as generatedValidate } from './validate-config.generated.js';
 import { BurrowError } from '../server/src/errors.js';
 import type { JoinPayload } from '../server/src/devices/join-string.js';
 
@@ -12,46 +13,10 @@ import type { JoinPayload } from '../server/src/devices/join-string.js';
  */
 export const DEFAULT_AGENT_PORT = 7422;
 
-const HostPort = Type.String({ pattern: '^.+:[0-9]{1,5}$' });
+export type { AgentConfig } from './config-schema.js';
 
-export const AgentConfigSchema = Type.Object(
-  {
-    v: Type.Literal(1),
-    /** The agent root: catalogue/ and files/ live here. */
-    root: Type.String({ minLength: 1 }),
-    device: Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$' }),
-    deviceSecret: Type.String({ pattern: '^A[A-Z2-7]+$' }),
-    catalogueSecret: Type.String({ pattern: '^B[A-Z2-7]+$' }),
-    /** The NAS key from the join string (base64url), pinned: a join string from another NAS is refused. */
-    nasKey: Type.String({ minLength: 43, maxLength: 43 }),
-    nas: Type.Object({ addresses: Type.Array(HostPort, { minItems: 1 }) }, { additionalProperties: false }),
-    http: Type.Object(
-      {
-        host: Type.Literal('127.0.0.1'),
-        port: Type.Integer({ minimum: 0, maximum: 65535 }),
-      },
-      { additionalProperties: false },
-    ),
-    sync: Type.Object(
-      {
-        host: Type.String({ minLength: 1 }),
-        port: Type.Integer({ minimum: 0, maximum: 65535 }),
-        dht: Type.Boolean(),
-        /** host:port bootstrap nodes; empty = the public DHT routers. */
-        dhtBootstrap: Type.Array(HostPort),
-        lan: Type.Boolean(),
-      },
-      { additionalProperties: false },
-    ),
-    /** How much this device may hold in files/, in MB; null = as much as is free. */
-    storageLimitMb: Type.Union([Type.Number({ minimum: 0 }), Type.Null()]),
-  },
-  { additionalProperties: false },
-);
-
-export type AgentConfig = Static<typeof AgentConfigSchema>;
-
-const validate = new Ajv({ allErrors: false, strict: false }).compile(AgentConfigSchema);
+/** ajv's validator for AgentConfigSchema, compiled ahead of time (scripts/config-validator-source.ts). */
+const validate = generatedValidate as ValidateFunction<AgentConfig>;
 
 export interface AgentPaths {
   root: string;

@@ -1,8 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { GENERATED_VALIDATOR, configValidatorSource } from './config-validator-source.js';
+import { GENERATED_VALIDATORS, configValidatorSource } from './config-validator-source.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-fs.writeFileSync(path.join(repo, GENERATED_VALIDATOR), configValidatorSource());
-console.log(`wrote ${GENERATED_VALIDATOR}`);
+for (const v of GENERATED_VALIDATORS) {
+  fs.writeFileSync(path.join(repo, v.file), configValidatorSource(v));
+  console.log(`wrote ${v.file}`);
+}
