@@ -8,6 +8,10 @@ export default defineConfig({
     exclude: ['dist/**', 'node_modules/**', ...(process.env.BURROW_SOAK_TEST === '1' ? [] : ['test/soak/**'])],
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // expect.poll gives up after 1 s by default: a page that polls its agent every 500 ms, on a
+    // 2-core machine running two browsers and NAS processes, can take longer than that to show a
+    // state it does reach. What never happens still fails, after 10 s.
+    expect: { poll: { timeout: 10_000 } },
     // Tests spawn real processes and Chromium; two files at a time fit these 2-core machines.
     maxWorkers: 2,
     setupFiles: ['test/setup.ts'],

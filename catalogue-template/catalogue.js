@@ -736,7 +736,11 @@
     fetch(base + '/api/health', { credentials: 'omit' })
       .then(function (res) {
         if (!res.ok) throw new Error('HTTP ' + res.status);
-        clearTimeout(timer); done = true; api.ok = true;
+        clearTimeout(timer);
+        // A slow agent (a busy laptop) may answer after the page gave up on it: take it then.
+        var late = done && !api.ok;
+        done = true; api.ok = true;
+        if (late) { $('agent').hidden = true; render(); }
         loadScript(base + '/agent.js', function () {});
       })
       .catch(function () { clearTimeout(timer); fail(); });

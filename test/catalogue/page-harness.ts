@@ -36,8 +36,18 @@ export async function rowIndex(page: Page, p: string): Promise<number> {
   expect(i, `row ${JSON.stringify(p)}`).toBeGreaterThanOrEqual(0);
   return i;
 }
+/** A CSS string body for any text: every character but letters, digits, _ and - as a hex escape. */
+const cssString = (s: string): string => Array.from(s, (ch) => (/[A-Za-z0-9_-]/.test(ch) ? ch : `\\${ch.codePointAt(0)!.toString(16)} `)).join('');
+
+/**
+ * The row for an exact path, as a locator by its data-path: it finds the row again when the page
+ * reloads (the live publisher reloads it after every change), where an index into the rows could
+ * name another row. Waits for the row to be there.
+ */
 export async function row(page: Page, p: string) {
-  return page.locator('.row').nth(await rowIndex(page, p));
+  const r = page.locator(`.row[data-path="${cssString(p)}"]`);
+  await r.waitFor({ state: 'attached', timeout: 10_000 }).catch(async () => void (await rowIndex(page, p))); // fails naming the path
+  return r;
 }
 
 export async function expand(page: Page, p: string): Promise<void> {
