@@ -8,7 +8,6 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import net from 'node:net';
 import crypto from 'node:crypto';
 import bencode from 'bencode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +17,7 @@ import { burrow, burrowBackground, exitOf } from '../helpers/cli.js';
 import { tempDir, waitFor, writeFiles } from '../helpers/tmp.js';
 import { transmissionDownload, sizesUnder } from '../../bench/lib/transmission.js';
 import { openBridge, type NetnsBridge } from '../../bench/lib/netns-bridge.js';
+import { freePort } from '../agent/harness.js';
 
 const t = tempDir('burrow-peerwire-');
 const root = path.join(t.dir, 'nas');
@@ -31,14 +31,6 @@ const onHost = (url: string) => url.replace(`//${BRIDGE_IP}:`, '//127.0.0.1:');
 /** transmission-cli inside the namespace. */
 const download = (torrent: string, dir: string, ms: number) => transmissionDownload(torrent, path.join(t.dir, dir), ms, bridge);
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function startNas(): Promise<void> {
   nas = await burrowBackground(['start', '--root', root, '--host', '127.0.0.1'], 'Burrow NAS running', { env: { BURROW_NETWORK: 'private' }, timeoutMs: 90_000 });

@@ -4,7 +4,6 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import net from 'node:net';
 import crypto from 'node:crypto';
 import { ownerFetch } from '../helpers/nas-auth.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,20 +11,13 @@ import { burrow, burrowBackground, exitOf } from '../helpers/cli.js';
 import { tempDir, waitFor, writeFiles } from '../helpers/tmp.js';
 import { transmissionDownload, sizesUnder } from '../../bench/lib/transmission.js';
 import type { ChildProcess } from 'node:child_process';
+import { freePort } from '../agent/harness.js';
 
 const t = tempDir('burrow-torrent-');
 const root = path.join(t.dir, 'nas');
 let nas: { child: ChildProcess } | undefined;
 let torrentPort = 0;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const rnd = (n: number) => crypto.randomBytes(n);
 
