@@ -34,4 +34,14 @@ describe('torrent and torrent-once', () => {
     expect((await fx.run('torrent', '')).reason).toMatch(/not the whole store/);
     expect(fs.readdirSync(fx.r.layout.torrents)).toEqual([]);
   });
+
+  it.each(['torrent', 'torrent-once'])('%s is refused, saying how to turn torrents on, when torrent.enabled is false', async (action) => {
+    fx = await makeFixture({ files: { 'a.txt': 'a'.repeat(1000) } });
+    fx.r.config.torrent.enabled = false;
+    const st = await fx.run(action, 'a.txt');
+    expect(st.state).toBe('failed');
+    expect(st.reason).toMatch(/Torrents are turned off on this NAS \(torrent\.enabled: false/);
+    expect(fs.readdirSync(fx.r.layout.torrents)).toEqual([]);
+    expect(new TorrentsRepo(fx.r.store.db).list()).toEqual([]);
+  });
 });
