@@ -24,6 +24,24 @@ import { burrow } from '../helpers/cli.js';
 import { tempDir, waitFor, writeFiles } from '../helpers/tmp.js';
 import { loaded, row, boldness } from '../catalogue/page-harness.js';
 
+/**
+ * Runs a step on the app's page again if the page reloaded under it: the app reloads itself when
+ * the catalogue changed since it was drawn (the NAS republishes after every request), and a goto,
+ * reload or evaluate that meets that reload fails with no fault of the app's.
+ */
+async function acrossReload<T>(page: Page, step: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await step();
+    } catch (err) {
+      const reloaded = /interrupted by another navigation|Execution context was destroyed|reading 'tick'/.test(String(err));
+      if (!reloaded || attempt >= 3) throw err;
+      await page.waitForTimeout(300); // the old page keeps its marks until the new one commits
+      await loaded(page);
+    }
+  }
+}
+
 const t = tempDir('burrow-phone-');
 const root = path.join(t.dir, 'nas');
 const MB = 1024 * 1024;
@@ -316,11 +334,11 @@ describe('the phone web app', () => {
     expect(res.json().state).toBe('done');
     const cdp = await ctx.newCDPSession(page);
     const origin = new URL(nas.url).origin;
-    await page.goto(`${nas.url}/app/c/catalogue.html`);
+    await acrossReload(page, () => page.goto(`${nas.url}/app/c/catalogue.html`));
     await loaded(page);
-    const usage = await page.evaluate(async () => (await navigator.storage.estimate()).usage ?? 0);
+    const usage = await acrossReload(page, () => page.evaluate(async () => (await navigator.storage.estimate()).usage ?? 0));
     await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: usage + MB });
-    await page.reload();
+    await acrossReload(page, () => page.reload());
     await loaded(page);
     await waitFor(async () => ((await page.locator('#webapp').textContent()) ?? '').includes('Not stored: big/file12.bin needs'), 30_000, 100).catch(async (err) => {
       throw new Error(`${String(err)}; the app says: ${await page.locator('#webapp').textContent()}; ${JSON.stringify(await page.evaluate(() => navigator.storage.estimate()))}`);
@@ -397,7 +415,7 @@ describe('the phone web app', () => {
     const out = burrow(['device', 'revoke-web', 'phone', '--json', '--root', root]);
     expect(out.status, out.stderr).toBe(0);
     expect(JSON.parse(out.stdout).revoked).toBeGreaterThan(0);
-    await page.evaluate(() => (window as unknown as { BURROW_WEBAPP: { tick(): Promise<void> } }).BURROW_WEBAPP.tick());
+    await acrossReload(page, () => page.evaluate(() => (window as unknown as { BURROW_WEBAPP: { tick(): Promise<void> } }).BURROW_WEBAPP.tick()));
     await waitFor(async () => (await page.getAttribute('html', 'data-webapp')) === 'revoked', 20_000, 100);
     expect(await page.locator('#webapp').textContent()).toContain('revoked by the owner');
     expect((await act({ device: 'phone' })).status).toBe(401);
