@@ -26,7 +26,7 @@ import path from 'node:path';
 import http from 'node:http';
 import net from 'node:net';
 import crypto from 'node:crypto';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import bencode from 'bencode';
 import { initRoot, openRoot } from '../server/src/root/open-root.js';
@@ -187,27 +187,47 @@ async function benchCreate(): Promise<string> {
   ].join('\n');
 }
 
-async function benchDownload(): Promise<string> {
+/**
+ * The NAS both download benches seed from: a root holding one 1 GiB file (made once, kept
+ * between runs), its listeners on free loopback ports with the torrent section's publicUrl set
+ * as given, started, and a torrent of the file made. Stops the NAS if any of that fails.
+ */
+async function oneGibNas(publicUrl: (torrentPort: number) => string): Promise<{ root: string; nas: ChildProcess; made: { torrent: string; pieceLength: number }; torrentPort: number }> {
   const root = path.join(BASE, 'dl-nas');
-  const size = GiB;
   if (!fs.existsSync(path.join(root, 'files/one-gib.bin'))) {
     fs.rmSync(root, { recursive: true, force: true });
     execFileSync(process.execPath, [cli, 'init', '--root', root]);
     log('writing the 1 GiB file');
-    writeRandomFile(path.join(root, 'files/one-gib.bin'), size, 'dl');
+    writeRandomFile(path.join(root, 'files/one-gib.bin'), GiB, 'dl');
   }
   const httpPort = await freePort();
   const torrentPort = await freePort();
   const cfgFile = path.join(root, '.burrow/config.yaml');
-  const cfg = fs.readFileSync(cfgFile, 'utf8').replace(/^(http:\n(?:.*\n)*?  port: )\d+/m, `$1${httpPort}`).replace(/^(sync:\n(?:.*\n)*?  port: )\d+/m, '$10').replace(/^(torrent:\n(?:.*\n)*?  host: ).*\n((?:.*\n)*?  port: )\d+/m, `$1127.0.0.1\n$2${torrentPort}`).replace(/^(  publicUrl: ).*$/m, '$1""');
+  const cfg = fs
+    .readFileSync(cfgFile, 'utf8')
+    .replace(/^(http:\n(?:.*\n)*?  port: )\d+/m, `$1${httpPort}`)
+    .replace(/^(sync:\n(?:.*\n)*?  port: )\d+/m, '$10')
+    .replace(/^(torrent:\n(?:.*\n)*?  host: ).*\n((?:.*\n)*?  port: )\d+/m, `$1127.0.0.1\n$2${torrentPort}`)
+    .replace(/^(torrent:\n(?:.*\n)*?  publicUrl: ).*$/m, `$1${publicUrl(torrentPort)}`);
   fs.writeFileSync(cfgFile, cfg);
   const nas = spawn(process.execPath, [cli, 'start', '--root', root, '--host', '127.0.0.1'], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, BURROW_LOG_LEVEL: 'warn', BURROW_NETWORK: 'private' } });
+  try {
+    await waitForLine(nas, /Burrow NAS running/, 60_000, 'burrow start');
+    const made = JSON.parse(execFileSync(process.execPath, [cli, 'torrent', 'one-gib.bin', '--root', root, '--json'], { encoding: 'utf8', env: { ...process.env, BURROW_LOG_LEVEL: 'warn' } })) as { torrent: string; pieceLength: number };
+    return { root, nas, made, torrentPort };
+  } catch (err) {
+    await stopChild(nas);
+    throw err;
+  }
+}
+
+async function benchDownload(): Promise<string> {
+  const size = GiB;
+  const { root, nas, made } = await oneGibNas(() => '""');
   const plain = await plainServer(path.join(root, 'files'));
   const burrowMs: number[] = [];
   const plainMs: number[] = [];
   try {
-    await waitForLine(nas, /Burrow NAS running/, 60_000, 'burrow start');
-    const made = JSON.parse(execFileSync(process.execPath, [cli, 'torrent', 'one-gib.bin', '--root', root, '--json'], { encoding: 'utf8', env: { ...process.env, BURROW_LOG_LEVEL: 'warn' } })) as { torrent: string; pieceLength: number };
     const plainTorrent = path.join(BASE, 'plain.torrent');
     fs.rmSync(plainTorrent, { force: true });
     execFileSync('mktorrent', ['-l', String(Math.log2(made.pieceLength)), '-w', `http://127.0.0.1:${plain.port}/one-gib.bin`, '-o', plainTorrent, path.join(root, 'files/one-gib.bin')], { stdio: 'ignore' });
@@ -246,35 +266,16 @@ async function benchDownload(): Promise<string> {
 }
 
 async function benchPeer(): Promise<string> {
-  const root = path.join(BASE, 'dl-nas');
   const size = GiB;
-  if (!fs.existsSync(path.join(root, 'files/one-gib.bin'))) {
-    fs.rmSync(root, { recursive: true, force: true });
-    execFileSync(process.execPath, [cli, 'init', '--root', root]);
-    log('writing the 1 GiB file');
-    writeRandomFile(path.join(root, 'files/one-gib.bin'), size, 'dl');
-  }
-  const httpPort = await freePort();
-  const torrentPort = await freePort();
   const NAS_IP = '10.77.0.1';
   const PLAIN_IP = '10.77.0.2';
-  const cfgFile = path.join(root, '.burrow/config.yaml');
-  const cfg = fs
-    .readFileSync(cfgFile, 'utf8')
-    .replace(/^(http:\n(?:.*\n)*?  port: )\d+/m, `$1${httpPort}`)
-    .replace(/^(sync:\n(?:.*\n)*?  port: )\d+/m, '$10')
-    .replace(/^(torrent:\n(?:.*\n)*?  host: ).*\n((?:.*\n)*?  port: )\d+/m, `$1127.0.0.1\n$2${torrentPort}`)
-    .replace(/^(torrent:\n(?:.*\n)*?  publicUrl: ).*$/m, `$1"http://${NAS_IP}:${torrentPort}"`);
-  fs.writeFileSync(cfgFile, cfg);
-  const nas = spawn(process.execPath, [cli, 'start', '--root', root, '--host', '127.0.0.1'], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, BURROW_LOG_LEVEL: 'warn', BURROW_NETWORK: 'private' } });
+  const { root, nas, made, torrentPort } = await oneGibNas((port) => `"http://${NAS_IP}:${port}"`);
   const plain = await plainServer(path.join(root, 'files'));
   const nasBridge = await openBridge(torrentPort, NAS_IP);
   const plainBridge = await openBridge(plain.port, PLAIN_IP);
   const burrowMs: number[] = [];
   const plainMs: number[] = [];
   try {
-    await waitForLine(nas, /Burrow NAS running/, 60_000, 'burrow start');
-    const made = JSON.parse(execFileSync(process.execPath, [cli, 'torrent', 'one-gib.bin', '--root', root, '--json'], { encoding: 'utf8', env: { ...process.env, BURROW_LOG_LEVEL: 'warn' } })) as { torrent: string; pieceLength: number };
     const meta = bencode.decode(fs.readFileSync(made.torrent)) as Record<string, unknown>;
     delete meta['url-list'];
     const peerTorrent = path.join(BASE, 'peer-only.torrent');

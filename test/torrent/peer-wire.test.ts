@@ -31,7 +31,6 @@ const onHost = (url: string) => url.replace(`//${BRIDGE_IP}:`, '//127.0.0.1:');
 /** transmission-cli inside the namespace. */
 const download = (torrent: string, dir: string, ms: number) => transmissionDownload(torrent, path.join(t.dir, dir), ms, bridge);
 
-
 async function startNas(): Promise<void> {
   nas = await burrowBackground(['start', '--root', root, '--host', '127.0.0.1'], 'Burrow NAS running', { env: { BURROW_NETWORK: 'private' }, timeoutMs: 90_000 });
 }

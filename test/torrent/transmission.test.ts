@@ -18,7 +18,6 @@ const root = path.join(t.dir, 'nas');
 let nas: { child: ChildProcess } | undefined;
 let torrentPort = 0;
 
-
 const rnd = (n: number) => crypto.randomBytes(n);
 
 function cli(args: string[]): { status: number | null; json: Record<string, unknown> & { error?: { code: string; message: string } }; stderr: string } {

@@ -23,6 +23,12 @@ function holdsFolders(abs: string): boolean {
   }
 }
 
+/** No watcher here (none for this system, or it failed to start): say so; the periodic rescans cover. */
+function unavailable(f: FolderState, e: unknown): false {
+  f.err(new SyncError('IO', 'file watcher unavailable, relying on periodic rescans: ' + (e as Error).message));
+  return false;
+}
+
 /** At most this many created paths are looked into per batch; more, and the whole watch is renewed. */
 const CREATED_CHECK_LIMIT = 200;
 const RENEW_MIN_INTERVAL_MS = 1000;
@@ -43,8 +49,7 @@ export async function startWatcher(f: FolderState): Promise<boolean> {
   try {
     watcher = await import('@parcel/watcher');
   } catch (e) {
-    f.err(new SyncError('IO', 'file watcher unavailable, relying on periodic rescans: ' + (e as Error).message));
-    return false;
+    return unavailable(f, e);
   }
   let t: NodeJS.Timeout | null = null;
   let pending: Set<string> | null = new Set();
@@ -103,8 +108,7 @@ export async function startWatcher(f: FolderState): Promise<boolean> {
     f.watcherSub = await subscribe();
     return true;
   } catch (e) {
-    f.err(new SyncError('IO', 'file watcher unavailable, relying on periodic rescans: ' + (e as Error).message));
-    return false;
+    return unavailable(f, e);
   }
 }
 
