@@ -6,7 +6,7 @@ import { dedupeJob, cliRefresher } from '../../server/src/jobs/run-jobs.js';
 import { pickKeeperOrder } from '../../server/src/jobs/dedupe.js';
 import { acquireJobLock } from '../../server/src/jobs/job-lock.js';
 import type { BurrowConfig } from '../../server/src/config/schema.js';
-import { bytes, inode, jobsRoot, link, put, rescan, shaList, tempLeftovers, type JobsRoot } from './fixture.js';
+import { OLD, bytes, inode, jobsRoot, link, put, rescan, shaList, tempLeftovers, type JobsRoot } from './fixture.js';
 
 const roots: JobsRoot[] = [];
 afterEach(() => {
@@ -166,7 +166,9 @@ describe('dedupe', () => {
     const j = setup();
     const { files } = j.r.layout;
     put(files, 'a', 'dup content');
-    put(files, 'b', 'dup content');
+    // b a second younger: with equal mtimes the keeper is the lower inode, which the filesystem
+    // may hand to either file (a clean-clone run got b as keeper).
+    put(files, 'b', 'dup content', new Date(OLD.getTime() + 1000));
     rescan(j);
     const before = [inode(path.join(files, 'a')), inode(path.join(files, 'b'))];
     const rep = await run(j, { dryRun: true });
