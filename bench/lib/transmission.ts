@@ -16,8 +16,12 @@ export interface Download {
   log: string;
 }
 
-/** With `bridge`, the client runs inside that network namespace (to reach the NAS as a peer). */
-export async function transmissionDownload(torrent: string, dir: string, timeoutMs: number, bridge?: NetnsBridge): Promise<Download> {
+/**
+ * With `bridge`, the client runs inside that network namespace (to reach the NAS as a peer).
+ * `stopWhen`, asked about twice a second, ends the wait early: a test that expects the NAS to
+ * refuse or stop something waits for that, not for a fixed time that a slow machine overruns.
+ */
+export async function transmissionDownload(torrent: string, dir: string, timeoutMs: number, bridge?: NetnsBridge, stopWhen?: () => Promise<boolean>): Promise<Download> {
   fs.rmSync(dir, { recursive: true, force: true });
   const cfg = path.join(dir, 'cfg');
   const out = path.join(dir, 'out');
@@ -51,12 +55,17 @@ export async function transmissionDownload(torrent: string, dir: string, timeout
   child.stdout!.on('data', (d) => (log += d));
   child.stderr!.on('data', (d) => (log += d));
   let complete = false;
+  let asked = started;
   while (Date.now() - started < timeoutMs) {
     if (fs.existsSync(marker)) {
       complete = true;
       break;
     }
     if (child.exitCode !== null) break;
+    if (stopWhen && Date.now() - asked >= 500) {
+      asked = Date.now();
+      if (await stopWhen()) break;
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
   const ms = Date.now() - started;

@@ -29,16 +29,20 @@ const BRIDGE_IP = '10.77.0.1';
 /** A URL from a .torrent (the public address, inside the namespace) as the test reaches it on the host. */
 const onHost = (url: string) => url.replace(`//${BRIDGE_IP}:`, '//127.0.0.1:');
 /** transmission-cli inside the namespace. */
-const download = (torrent: string, dir: string, ms: number) => transmissionDownload(torrent, path.join(t.dir, dir), ms, bridge);
+const download = (torrent: string, dir: string, ms: number, stopWhen?: () => Promise<boolean>) => transmissionDownload(torrent, path.join(t.dir, dir), ms, bridge, stopWhen);
 
 async function startNas(): Promise<void> {
   nas = await burrowBackground(['start', '--root', root, '--host', '127.0.0.1'], 'Burrow NAS running', { env: { BURROW_NETWORK: 'private' }, timeoutMs: 90_000 });
 }
 async function stopNas(): Promise<void> {
   if (!nas) return;
+  const asked = Date.now();
   nas.child.kill('SIGTERM');
   await exitOf(nas.child);
   nas = undefined;
+  // A client's idle keep-alive connection (the web-seed fetches below leave one) once held the
+  // NAS's shutdown for the listener's whole 30 s keep-alive timeout.
+  expect(Date.now() - asked, 'the NAS took this long to stop').toBeLessThan(10_000);
 }
 
 let seq = 0;
@@ -124,10 +128,10 @@ describe('the NAS as tracker and peer-wire seed, downloaded by transmission-cli'
     expect(Buffer.from(wrong['failure reason']!).toString()).toMatch(/passkey/i);
     expect(wrong.peers).toBeUndefined();
 
-    const a = await download(file.peerOnly, 'dl-big', 90_000);
+    // Two clients at once: each waits up to 10 s for Transmission's rechoke pulse before it asks.
+    const [a, b] = await Promise.all([download(file.peerOnly, 'dl-big', 90_000), download(folder.peerOnly, 'dl-tree', 90_000)]);
     expect(a.complete, a.log).toBe(true);
     expect(same(path.join(a.out, 'big.bin'), path.join(root, 'files/big.bin'))).toBe(true);
-    const b = await download(folder.peerOnly, 'dl-tree', 90_000);
     expect(b.complete, b.log).toBe(true);
     expect(sizesUnder(path.join(b.out, 'tree'))).toEqual(sizesUnder(path.join(root, 'files/tree')));
     for (const rel of Object.keys(sizesUnder(path.join(root, 'files/tree')))) expect(same(path.join(b.out, 'tree', rel), path.join(root, 'files/tree', rel)), rel).toBe(true);
@@ -191,7 +195,9 @@ describe('the NAS as tracker and peer-wire seed, downloaded by transmission-cli'
     fs.closeSync(fd);
     execFileSync('touch', ['-r', ref, f]); // the stat check alone would not see it
     expect(fs.statSync(f, { bigint: true }).mtimeNs).toBe(before);
-    const dl = await download(made.peerOnly, 'dl-changing', 15_000);
+    // Transmission declares interest, and so asks for a first block, only at its next rechoke
+    // pulse (every 10 s): wait for the stop rather than a fixed time.
+    const dl = await download(made.peerOnly, 'dl-changing', 45_000, async () => (await listed(made.id)).state === 'stopped');
     expect(dl.complete).toBe(false);
     const x = await waitFor(async () => { const l = await listed(made.id); return l.state === 'stopped' ? l : null; }, 10_000, 100);
     expect(x.stop_reason).toMatch(/^piece 0 \(files\/changing\.bin\) no longer matches its hash/);

@@ -75,6 +75,8 @@ export class SeedServer {
   private server: net.Server | undefined;
   private readonly http: http.Server;
   private readonly perAddress = new Map<string, number>();
+  /** Every socket the listener accepted and not yet closed, HTTP and peer wire alike. */
+  private readonly sockets = new Set<net.Socket>();
 
   constructor(
     private readonly hooks: SeedHooks,
@@ -106,8 +108,12 @@ export class SeedServer {
     const s = this.server;
     this.server = undefined;
     if (!s) return;
-    this.http.closeAllConnections();
-    await new Promise<void>((r) => s.close(() => r()));
+    const closed = new Promise<void>((r) => s.close(() => r()));
+    // net.Server.close waits for every accepted socket to end, and http.Server's
+    // closeAllConnections does not see the sockets handed to it by emit('connection'): a client's
+    // idle keep-alive connection held a NAS's shutdown for the whole 30 s keepAliveTimeout.
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
   }
 
   private accept(socket: net.Socket): void {
@@ -115,7 +121,9 @@ export class SeedServer {
     const n = (this.perAddress.get(ip) ?? 0) + 1;
     if (n > this.limits.maxConnectionsPerAddress) return void socket.destroy();
     this.perAddress.set(ip, n);
+    this.sockets.add(socket);
     socket.once('close', () => {
+      this.sockets.delete(socket);
       const left = (this.perAddress.get(ip) ?? 1) - 1;
       if (left <= 0) this.perAddress.delete(ip);
       else this.perAddress.set(ip, left);
