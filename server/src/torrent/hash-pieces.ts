@@ -5,33 +5,123 @@ import { BurrowError } from '../errors.js';
 import type { PieceJob } from './hash-worker.js';
 
 /**
- * SHA-1 of every piece, split into one contiguous run per worker thread, so hashing uses every
- * core and never blocks the NAS's event loop. One thread more than cores: each worker also
- * copies its bytes out of the page cache, and mktorrent likewise runs one hashing thread per
- * core plus a reader (on a busy machine the scheduler shares the CPU out per thread).
+ * SHA-1 of every piece, in worker threads so hashing uses every core and never blocks the NAS's
+ * event loop. The pieces are cut into runs of contiguous pieces, several per thread, handed out
+ * as threads come free: a thread that the scheduler starves (a busy NAS, another torrent being
+ * made) simply takes fewer runs.
+ *
+ * The threads outlive one torrent and stop after a minute without work. Starting them costs
+ * ~25 ms and ~45 ms of CPU each: 10 % of hashing 2 GiB on a Raspberry Pi-class 2-core machine,
+ * where one thread per core is also what hashes fastest (a third thread only made them share
+ * the caches; bench:torrent, BENCHMARKS.md).
  */
-export async function hashPieces(files: Array<{ abs: string; size: number }>, pieceLength: number, totalBytes: number, workers = os.availableParallelism() + 1): Promise<Buffer> {
+export async function hashPieces(files: Array<{ abs: string; size: number }>, pieceLength: number, totalBytes: number): Promise<Buffer> {
   const pieces = Math.ceil(totalBytes / pieceLength);
-  // Below ~32 pieces a second thread costs more than it saves.
-  const n = Math.max(1, Math.min(workers, Math.ceil(pieces / 32)));
-  const per = Math.ceil(pieces / n);
+  if (pieces === 0) return Buffer.alloc(0);
+  const pool = (shared ??= new PieceHashPool(os.availableParallelism()));
+  // Four runs per thread, none under 16 pieces (below that a run's message costs more than it saves).
+  const per = Math.max(16, Math.ceil(pieces / (pool.size * 4)));
+  const starts: number[] = [0];
+  for (const f of files) starts.push(starts.at(-1)! + f.size);
   const runs: PieceJob[] = [];
-  for (let first = 0; first < pieces; first += per) runs.push({ files, pieceLength, firstPiece: first, endPiece: Math.min(pieces, first + per), totalBytes });
-  const script = workerScript('./hash-worker.js', import.meta.url);
-  const parts = await Promise.all(
-    runs.map(
-      (job) =>
-        new Promise<Uint8Array>((resolve, reject) => {
-          const w = new Worker(script);
-          w.once('message', (m: { hashes?: Uint8Array; error?: string }) => {
-            void w.terminate();
-            if (m.hashes) resolve(m.hashes);
-            else reject(new BurrowError('SOURCE_CHANGED', `Could not hash the torrent's pieces: ${m.error}.`, 'Try again when nothing writes to the files.'));
-          });
-          w.once('error', reject);
-          w.postMessage({ id: 0, job });
-        }),
-    ),
-  );
-  return Buffer.concat(parts);
+  for (let first = 0; first < pieces; first += per) {
+    const end = Math.min(pieces, first + per);
+    const fromByte = first * pieceLength;
+    const toByte = Math.min(totalBytes, end * pieceLength);
+    // Only the files this run reads: a folder of many files is not copied to every thread.
+    let a = 0;
+    while (a < files.length && starts[a + 1]! <= fromByte) a++;
+    let b = a;
+    while (b < files.length && starts[b]! < toByte) b++;
+    runs.push({ files: files.slice(a, b), filesStart: starts[a]!, pieceLength, firstPiece: first, endPiece: end, totalBytes });
+  }
+  const cancel = { cancelled: false };
+  try {
+    const parts = await Promise.all(runs.map((job) => pool.run(job, cancel)));
+    return Buffer.concat(parts);
+  } catch (err) {
+    cancel.cancelled = true; // the other runs of this torrent leave the queue
+    if (err instanceof BurrowError) throw err;
+    throw new BurrowError('SOURCE_CHANGED', `Could not hash the torrent's pieces: ${(err as Error).message}.`, 'Try again when nothing writes to the files.');
+  }
+}
+
+let shared: PieceHashPool | undefined;
+
+interface Task {
+  job: PieceJob;
+  cancel: { cancelled: boolean };
+  resolve: (hashes: Uint8Array) => void;
+  reject: (err: Error) => void;
+}
+
+const IDLE_MS = 60_000;
+
+class PieceHashPool {
+  private readonly busy = new Map<Worker, Task>();
+  private readonly idle: Worker[] = [];
+  private readonly queue: Task[] = [];
+  private idleTimer: NodeJS.Timeout | undefined;
+
+  constructor(readonly size: number) {}
+
+  run(job: PieceJob, cancel: { cancelled: boolean }): Promise<Uint8Array> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ job, cancel, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    clearTimeout(this.idleTimer);
+    for (;;) {
+      const next = this.queue.findIndex((t) => !t.cancel.cancelled);
+      if (next < 0) {
+        this.queue.length = 0;
+        break;
+      }
+      const w = this.idle.pop() ?? (this.busy.size + this.idle.length < this.size ? this.spawn() : undefined);
+      if (!w) break;
+      const [task] = this.queue.splice(0, next + 1).slice(-1);
+      this.busy.set(w, task!);
+      w.ref(); // a busy thread keeps the process alive until its run is done
+      w.postMessage({ id: 0, job: task!.job });
+    }
+    if (this.busy.size === 0 && this.idle.length > 0) {
+      this.idleTimer = setTimeout(() => void this.stopIdle(), IDLE_MS);
+      this.idleTimer.unref();
+    }
+  }
+
+  private spawn(): Worker {
+    // A small young generation: a run's garbage is one read buffer and its digests.
+    const w = new Worker(workerScript('./hash-worker.js', import.meta.url), { resourceLimits: { maxYoungGenerationSizeMb: 4 } });
+    w.on('message', (m: { hashes?: Uint8Array; error?: string }) => {
+      const task = this.busy.get(w);
+      this.busy.delete(w);
+      this.idle.push(w);
+      w.unref();
+      if (task) {
+        if (m.hashes) task.resolve(m.hashes);
+        else task.reject(new BurrowError('SOURCE_CHANGED', `Could not hash the torrent's pieces: ${m.error}.`, 'Try again when nothing writes to the files.'));
+      }
+      this.pump();
+    });
+    const gone = (err: Error) => {
+      const task = this.busy.get(w);
+      this.busy.delete(w);
+      const i = this.idle.indexOf(w);
+      if (i >= 0) this.idle.splice(i, 1);
+      task?.reject(err);
+      this.pump();
+    };
+    w.on('error', gone);
+    w.on('exit', (code) => gone(new Error(`a hashing thread exited (code ${code})`)));
+    return w;
+  }
+
+  private async stopIdle(): Promise<void> {
+    const idle = this.idle.splice(0);
+    await Promise.all(idle.map((w) => w.terminate()));
+  }
 }

@@ -8,7 +8,9 @@ import { parentPort } from 'node:worker_threads';
  * A file that ends early, or grows, means it changed while being hashed.
  */
 export interface PieceJob {
+  /** The files the run reads, in torrent order; the first starts at byte `filesStart` of the torrent. */
   files: Array<{ abs: string; size: number }>;
+  filesStart: number;
   pieceLength: number;
   firstPiece: number;
   /** Exclusive. */
@@ -27,7 +29,7 @@ function hashRun(job: PieceJob): Uint8Array {
   const buf = Buffer.allocUnsafe(CHUNK);
   // Find the file holding byte `start`.
   let fi = 0;
-  let fileStart = 0;
+  let fileStart = job.filesStart;
   while (fi < files.length && fileStart + files[fi]!.size <= start) fileStart += files[fi++]!.size;
   let fileOff = start - fileStart;
   let fd = -1;
