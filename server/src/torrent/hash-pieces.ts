@@ -11,7 +11,7 @@ import type { PieceJob } from './hash-worker.js';
  * made) simply takes fewer runs.
  *
  * The threads outlive one torrent and stop after a minute without work. Starting them costs
- * ~25 ms and ~45 ms of CPU each: 10 % of hashing 2 GiB on a Raspberry Pi-class 2-core machine,
+ * ~25 ms and ~45 ms of CPU each, 10 % of hashing 2 GiB on a 2-core machine,
  * where one thread per core is also what hashes fastest (a third thread only made them share
  * the caches; bench:torrent, BENCHMARKS.md).
  */
