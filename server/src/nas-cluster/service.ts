@@ -18,11 +18,9 @@ const TICK_MS = 500;
 const USAGE_EVERY_MS = 10_000;
 /** With links to devices but none to any member for this long after a cut, a member acts alone. */
 const ALONE_AFTER_MS = 30_000;
-/** A claim by a member that is gone this long is taken over (documented risk: it may have run). */
-/** No link at all for this long: this member is the one cut off. */
-const LONELY_AFTER_MS = 2000;
 /** A member whose last live link ended this recently still counts as alive (links flap under load). */
 const LIVE_GRACE_MS = 2000;
+/** A claim by a member that is gone this long is taken over (documented risk: it may have run). */
 const CLAIM_TAKEOVER_MS = 120_000;
 const AVAILABILITY_KEEP_MS = 90 * 24 * 3600_000;
 
@@ -53,7 +51,6 @@ export class NasClusterService implements NasService, RequestGate {
   private lastUsageAt = 0;
   private catchingUp = false;
   private catchUpSince: number | null = null;
-  private lonelySince: number | null = null;
   private diskFull = false;
   private storeMode: 'send-receive' | 'send-only' = 'send-receive';
   private lastError: string | null = null;
@@ -230,12 +227,12 @@ export class NasClusterService implements NasService, RequestGate {
   private updateCatchUp(engine: SyncEngine, live: Set<string>, now: number): void {
     const anyLink = engine.listPeers().length > 0;
     if (!anyLink) {
-      this.lonelySince ??= now;
-      // (A single tick without links is a reconnect, not a cut.)
-      if (now - this.lonelySince < LONELY_AFTER_MS) return;
       // Every link gone at once: this member is the one cut off (a member that keeps its devices
       // keeps links). Whatever reaches it first when the cable is back (often a device's
-      // worklist), it must first read what the others ran meanwhile.
+      // worklist), it must first read what the others ran meanwhile. At once, with no grace: a
+      // link dies only after the transport's 6 s of silence, by which time the other members
+      // have dropped this one too and run its requests; a 2 s grace here let a cut of 6-8.5 s
+      // go unnoticed, and a request ran on both members (test/multinas/two-zones-netns.test.ts).
       if (this.members.list().some((m) => !m.is_self)) {
         if (!this.catchingUp) this.ctx.log.warn('cluster: cut off from every peer; will catch up with the other members before running requests');
         this.catchingUp = true;
@@ -243,7 +240,6 @@ export class NasClusterService implements NasService, RequestGate {
       }
       return;
     }
-    this.lonelySince = null;
     if (!this.catchingUp) return;
     if (live.size > 0 && engine.progress(LEDGER_FOLDER).inSync) {
       this.catchingUp = false;
