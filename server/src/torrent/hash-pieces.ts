@@ -24,12 +24,13 @@ export async function hashPieces(files: Array<{ abs: string; size: number }>, pi
   const starts: number[] = [0];
   for (const f of files) starts.push(starts.at(-1)! + f.size);
   const runs: PieceJob[] = [];
+  // Runs are in byte order, so the first file of each run is found from where the last one began.
+  let a = 0;
   for (let first = 0; first < pieces; first += per) {
     const end = Math.min(pieces, first + per);
     const fromByte = first * pieceLength;
     const toByte = Math.min(totalBytes, end * pieceLength);
     // Only the files this run reads: a folder of many files is not copied to every thread.
-    let a = 0;
     while (a < files.length && starts[a + 1]! <= fromByte) a++;
     let b = a;
     while (b < files.length && starts[b]! < toByte) b++;
@@ -41,10 +42,11 @@ export async function hashPieces(files: Array<{ abs: string; size: number }>, pi
     return Buffer.concat(parts);
   } catch (err) {
     cancel.cancelled = true; // the other runs of this torrent leave the queue
-    if (err instanceof BurrowError) throw err;
-    throw new BurrowError('SOURCE_CHANGED', `Could not hash the torrent's pieces: ${(err as Error).message}.`, 'Try again when nothing writes to the files.');
+    throw err instanceof BurrowError ? err : couldNotHash((err as Error).message);
   }
 }
+
+const couldNotHash = (why: string) => new BurrowError('SOURCE_CHANGED', `Could not hash the torrent's pieces: ${why}.`, 'Try again when nothing writes to the files.');
 
 let shared: PieceHashPool | undefined;
 
@@ -75,17 +77,14 @@ class PieceHashPool {
   private pump(): void {
     clearTimeout(this.idleTimer);
     for (;;) {
-      const next = this.queue.findIndex((t) => !t.cancel.cancelled);
-      if (next < 0) {
-        this.queue.length = 0;
-        break;
-      }
+      while (this.queue[0]?.cancel.cancelled) this.queue.shift(); // a failed torrent's other runs
+      if (this.queue.length === 0) break;
       const w = this.idle.pop() ?? (this.busy.size + this.idle.length < this.size ? this.spawn() : undefined);
       if (!w) break;
-      const [task] = this.queue.splice(0, next + 1).slice(-1);
-      this.busy.set(w, task!);
+      const task = this.queue.shift()!;
+      this.busy.set(w, task);
       w.ref(); // a busy thread keeps the process alive until its run is done
-      w.postMessage({ id: 0, job: task!.job });
+      w.postMessage({ id: 0, job: task.job });
     }
     if (this.busy.size === 0 && this.idle.length > 0) {
       this.idleTimer = setTimeout(() => void this.stopIdle(), IDLE_MS);
@@ -103,7 +102,7 @@ class PieceHashPool {
       w.unref();
       if (task) {
         if (m.hashes) task.resolve(m.hashes);
-        else task.reject(new BurrowError('SOURCE_CHANGED', `Could not hash the torrent's pieces: ${m.error}.`, 'Try again when nothing writes to the files.'));
+        else task.reject(couldNotHash(m.error ?? 'unknown error'));
       }
       this.pump();
     });
