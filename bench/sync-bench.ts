@@ -19,13 +19,18 @@
  * usage reporting, crash reporting and upgrades off; its REST API tells when
  * the copy is complete. Its file-watcher delay stays at the default (10 s).
  * Each tool runs as two separate processes, so CPU and RSS are per process
- * (read from /proc).
+ * (read from /proc). Burrow's run with the Node flags the `burrow` command
+ * uses (--optimize-for-size; BENCH_NODE_FLAGS="" runs them without).
+ * Debugging: BENCH_DEBUG=1 prints each peer's progress and memory every 2 s;
+ * BENCH_HEAPSNAP=1 writes a heap snapshot of each peer to /tmp once in sync,
+ * BENCH_HEAPSNAP_AFTER_S=n one n seconds after it started.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import v8 from 'node:v8';
 import { fileURLToPath } from 'node:url';
 import { SyncEngine, newFolderSecrets } from '../server/src/sync/index.js';
 
@@ -37,6 +42,8 @@ const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_MS ?? 20 * 60_000);
 const TOOLS = (process.env.BENCH_TOOLS ?? 'burrow,syncthing').split(',');
 const FILE_SIZE = process.env.BENCH_FILE_SIZE ? Number(process.env.BENCH_FILE_SIZE) : 0;
 const IDLE_S = Number(process.env.BENCH_IDLE_S ?? 60);
+/** Node flags of each Burrow peer: by default those the `burrow` command runs with (bin/burrow.js). */
+const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '--optimize-for-size').split(' ').filter(Boolean);
 
 /* ---------------- child mode: one Burrow peer ---------------- */
 
@@ -55,11 +62,24 @@ async function childPeer(args: string[]): Promise<void> {
     const bytes = e.listPeers('f').reduce((a, p) => a + p.bytesIn + p.bytesOut, 0);
     process.stdout.write(`SYNCED ${n} ${bytes}\n`);
     if (process.env.BENCH_DEBUG) process.stderr.write(`${path.basename(dir)} SYNCED ${n}\n`);
+    // A heap snapshot of each peer once in sync, to see what it holds (BENCH_HEAPSNAP=1).
+    if (process.env.BENCH_HEAPSNAP) process.stderr.write(`heap snapshot: ${v8.writeHeapSnapshot(path.join('/tmp', `${path.basename(dir)}-${Date.now()}.heapsnapshot`))}\n`);
   });
   await e.addFolder({ id: 'f', path: dir, secret, mode: mode as 'send-receive' });
   process.stdout.write('READY\n');
   if (process.env.BENCH_DEBUG) {
-    setInterval(() => process.stderr.write(`${path.basename(dir)} ${JSON.stringify(e.progress('f'))} files=${e.listFiles('f').length} peers=${e.listPeers('f').length}\n`), 2000).unref();
+    let snapped = false;
+    setInterval(() => {
+      const pr = e.progress('f');
+      // BENCH_HEAPSNAP_AFTER_S=n: one heap snapshot of each peer n seconds after it started, if not in sync yet.
+      if (process.env.BENCH_HEAPSNAP_AFTER_S && !snapped && !pr.inSync && process.uptime() >= Number(process.env.BENCH_HEAPSNAP_AFTER_S)) {
+        snapped = true;
+        process.stderr.write(`heap snapshot: ${v8.writeHeapSnapshot(path.join('/tmp', `${path.basename(dir)}-${Date.now()}.heapsnapshot`))}\n`);
+      }
+      const m = process.memoryUsage();
+      const mb = (n: number): string => (n / 1048576).toFixed(0);
+      process.stderr.write(`${path.basename(dir)} ${JSON.stringify(pr)} peers=${e.listPeers('f').length} rss=${mb(m.rss)} heap=${mb(m.heapUsed)}/${mb(m.heapTotal)} ext=${mb(m.external)} ab=${mb(m.arrayBuffers)} MiB\n`);
+    }, 2000).unref();
   }
   process.on('SIGTERM', () => {
     void e.close().then(() => process.exit(0));
@@ -279,7 +299,7 @@ async function runBurrow(ds: DataSet, run: number): Promise<Result> {
   const [pa, pb] = [await freePort(), await freePort()];
   const self = fileURLToPath(import.meta.url);
   const spawnPeer = (dir: string, name: string, port: number, peer: number): ChildProcess =>
-    spawn(process.execPath, [self, '--child', s.readWrite, dir, path.join(root, name + '-state'), String(port), `127.0.0.1:${peer}`, 'send-receive'], {
+    spawn(process.execPath, [...NODE_FLAGS, self, '--child', s.readWrite, dir, path.join(root, name + '-state'), String(port), `127.0.0.1:${peer}`, 'send-receive'], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
   const synced = (p: ChildProcess, what: string): Promise<number> =>
@@ -454,7 +474,7 @@ async function main(): Promise<void> {
   const out = [
     `## Sync benchmark (${new Date().toISOString().slice(0, 10)}), ${ds.files} files, ${FILE_SIZE ? `${FILE_SIZE} B each` : `${(ds.bytes / 1024 ** 3).toFixed(2)} GiB`}, ${RUNS} run(s), medians`,
     '',
-    `Burrow engine (2 processes) vs ${execFileSync('syncthing', ['--version']).toString().trim().split(' ').slice(0, 2).join(' ')} (2 processes), 127.0.0.1, ${process.version}`,
+    `Burrow engine (2 processes, node ${NODE_FLAGS.join(' ') || 'without flags'}) vs ${execFileSync('syncthing', ['--version']).toString().trim().split(' ').slice(0, 2).join(' ')} (2 processes), 127.0.0.1, ${process.version}`,
     '',
     '| metric | Burrow | Syncthing | Burrow/Syncthing |',
     '|---|---|---|---|',

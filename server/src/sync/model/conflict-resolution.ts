@@ -8,7 +8,7 @@ import path from 'node:path';
 import { SyncError } from '../errors.js';
 import { conflictName, pickWinner, vvCompare, type PlainRecord, type SealedRecord } from './records.js';
 import type { StatInfo } from './scanner.js';
-import { TMP_REL, type FolderState, type Want, type FileEvent } from './folder-state.js';
+import { TMP_REL, type FolderState, type HeldWant, type FileEvent } from './folder-state.js';
 import { fileMode, sameContent } from './util.js';
 import { install } from './index-store.js';
 import { scan } from './local-scan.js';
@@ -32,7 +32,7 @@ export function decide(f: FolderState, s: SealedRecord, p: PlainRecord | undefin
 }
 
 /** Put a fully verified temp file in place: keep a conflicting local version aside, then rename. */
-export function finishFile(f: FolderState, w: Want, p: PlainRecord, tmp: string, st: fs.Stats, cache: StatInfo | undefined): void {
+export function finishFile(f: FolderState, w: HeldWant, p: PlainRecord, tmp: string, st: fs.Stats, cache: StatInfo | undefined): void {
   const rel = p.path;
   const tmpRel = TMP_REL + '/' + path.basename(tmp);
   const slash = rel.lastIndexOf('/');
@@ -60,6 +60,6 @@ export function finishFile(f: FolderState, w: Want, p: PlainRecord, tmp: string,
 }
 
 /** The loser of a conflict adopts the winner's record as signed (as Syncthing does), so every peer converges on it. */
-export function installRemote(f: FolderState, w: Want, p: PlainRecord): void {
+export function installRemote(f: FolderState, w: HeldWant, p: PlainRecord): void {
   install(f, w.s, p);
 }

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { EventEmitter } from 'node:events';
 import { MAX_PEERS } from '../protocol/index.js';
 import type { Connection } from '../transport/index.js';
+import type { WireRecord } from '../protocol/index.js';
 import type { FolderKeys } from '../secrets/index.js';
 import { SyncError } from '../errors.js';
 import type { PlainRecord, SealedRecord } from './records.js';
@@ -20,6 +21,7 @@ import { BlockStore } from './blockstore.js';
 import type { IndexDb } from './index-db.js';
 import type { WriteBehind } from './write-behind.js';
 import type { BlockTable, RecordTable } from './tables.js';
+import type { Wanted } from './wanted.js';
 import { AnchoredDir, anchoredAt } from '../../anchored-fs/index.js';
 
 export const O_READ_NOFOLLOW = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW;
@@ -67,6 +69,7 @@ export interface Progress {
 }
 
 export type { Entry } from './entry.js';
+export type { Want, HeldWant } from './wanted.js';
 /**
  * What we hold of one peer's index (Syncthing's index id + max sequence): the
  * peer's index id, the highest of its sequences whose records we have fully
@@ -100,17 +103,6 @@ export interface Link {
   peersBudget: number;
   peersAt: number;
 }
-export interface Want {
-  s: SealedRecord;
-  p?: PlainRecord;
-  sources: Set<Link>;
-  keepLocal: boolean;
-  /** Hash of our entry when keepLocal was decided; a later local scan means deciding again. */
-  base: string | undefined;
-  active: boolean;
-  retryAt: number;
-  doneBytes: number;
-}
 export interface BlockRef {
   plain?: string; // base64 plaintext hash
   cipher: string; // base64 ciphertext hash
@@ -119,7 +111,8 @@ export interface BlockRef {
 }
 export interface BlockQueueItem {
   ref: BlockRef;
-  sources: Set<Link>;
+  /** The want's own list (wanted.ts): a source found bad is dropped from it for every block still queued. */
+  sources: Link[];
   tried: Set<Link>;
   resolve: (b: Buffer) => void;
   reject: (e: Error) => void;
@@ -181,6 +174,8 @@ export abstract class FolderState extends EventEmitter<FolderEvents> {
   /** The index (set by load(), index-store.ts): in the database, with only recent changes in memory. */
   entries!: RecordTable;
   local!: WriteBehind<StatInfo>;
+  /** The records of the versions still wanted, in the database until the puller starts them (wanted.ts). */
+  need!: WriteBehind<WireRecord>;
   blocks!: BlockTable;
   db: IndexDb | null = null;
   /** Our index id: random, new whenever this index starts afresh (no state file). */
@@ -188,7 +183,8 @@ export abstract class FolderState extends EventEmitter<FolderEvents> {
   remotes = new Map<string, RemoteIndex>();
   seq = 0;
   links = new Set<Link>();
-  wanted = new Map<string, Want>();
+  /** The versions still wanted (set by load(); wanted.ts). */
+  wanted!: Wanted;
   /** Versions that failed in a way no retry can fix: never wanted again. */
   failedVersions = new Set<string>();
   active = 0;

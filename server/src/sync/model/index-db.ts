@@ -55,6 +55,7 @@ CREATE TABLE IF NOT EXISTS peers (device TEXT PRIMARY KEY, idx TEXT NOT NULL, se
 CREATE TABLE IF NOT EXISTS peer_have (device TEXT NOT NULL, id TEXT NOT NULL, hash TEXT NOT NULL, PRIMARY KEY (device, id));
 CREATE TABLE IF NOT EXISTS blocks (plain TEXT PRIMARY KEY, cipher TEXT NOT NULL, path TEXT NOT NULL, off INTEGER NOT NULL, len INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS blocks_cipher ON blocks (cipher);
+CREATE TABLE IF NOT EXISTS need (id TEXT PRIMARY KEY, body BLOB NOT NULL, sig BLOB NOT NULL);
 `;
 /** 2: records carry their path (plain-level folders) and the blocks table exists; older databases are filled in once at load. */
 const SCHEMA_VERSION = 2;
@@ -67,6 +68,8 @@ export interface SaveBatch {
   local: Array<[string, StatInfo | undefined]>;
   peers: StoredPeer[];
   have: Array<[device: string, id: string, hash: string | undefined | null]>;
+  /** Records of versions still wanted (null: no longer wanted). */
+  need: Array<[id: string, record: { body: Buffer; sig: Buffer } | null]>;
 }
 
 export class IndexDb {
@@ -95,9 +98,10 @@ export class IndexDb {
       blockPlain: this.db.prepare('SELECT path, off, len FROM blocks WHERE plain = ?'),
       blockCipher: this.db.prepare('SELECT plain, path, off, len FROM blocks WHERE cipher = ?'),
       resetHave: this.db.prepare('DELETE FROM peer_have WHERE device = ?'),
+      need: this.db.prepare('SELECT body, sig FROM need WHERE id = ?'),
     };
   }
-  private readonly q: Record<'list' | 'record' | 'since' | 'count' | 'maxSeq' | 'pathsUnder' | 'paths' | 'local' | 'have' | 'blockPlain' | 'blockCipher' | 'resetHave', Database.Statement>;
+  private readonly q: Record<'list' | 'record' | 'since' | 'count' | 'maxSeq' | 'pathsUnder' | 'paths' | 'local' | 'have' | 'blockPlain' | 'blockCipher' | 'resetHave' | 'need', Database.Statement>;
 
   static open(file: string): IndexDb {
     return new IndexDb(file);
@@ -158,6 +162,17 @@ export class IndexDb {
   resetHave(device: string): void {
     this.q.resetHave.run(device);
   }
+  /** The record of a version still wanted. */
+  needOf(id: string): { body: Buffer; sig: Buffer } | undefined {
+    return this.q.need.get(id) as { body: Buffer; sig: Buffer } | undefined;
+  }
+  /**
+   * Forget every wanted record: wants are not kept across restarts (a peer's sequence is
+   * remembered only once all it sent was dealt with, so it sends those records again).
+   */
+  clearNeed(): void {
+    this.db.exec('DELETE FROM need');
+  }
   blockByPlain(h: string): BlockLoc | undefined {
     return this.q.blockPlain.get(h) as BlockLoc | undefined;
   }
@@ -191,6 +206,8 @@ export class IndexDb {
     const putPeer = this.db.prepare('INSERT INTO peers (device, idx, seq) VALUES (?, ?, ?) ON CONFLICT (device) DO UPDATE SET idx = excluded.idx, seq = excluded.seq');
     const putHave = this.db.prepare('INSERT INTO peer_have (device, id, hash) VALUES (?, ?, ?) ON CONFLICT (device, id) DO UPDATE SET hash = excluded.hash');
     const delHave = this.db.prepare('DELETE FROM peer_have WHERE device = ? AND id = ?');
+    const putNeed = this.db.prepare('INSERT INTO need (id, body, sig) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET body = excluded.body, sig = excluded.sig');
+    const delNeed = this.db.prepare('DELETE FROM need WHERE id = ?');
     this.db.transaction(() => {
       setMeta.run('index', b.index);
       setMeta.run('seq', String(b.seq));
@@ -207,6 +224,10 @@ export class IndexDb {
       for (const [d, id, h] of b.have) {
         if (h) putHave.run(d, id, h);
         else delHave.run(d, id);
+      }
+      for (const [id, r] of b.need) {
+        if (r) putNeed.run(id, r.body, r.sig);
+        else delNeed.run(id);
       }
     })();
   }

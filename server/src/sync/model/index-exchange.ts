@@ -9,7 +9,9 @@ import type { Connection } from '../transport/index.js';
 import { SyncError } from '../errors.js';
 import { openRecord, pickWinner, verifyRecord, vvCompare, type PlainRecord, type SealedRecord } from './records.js';
 import { haveTable } from './tables.js';
-import { PEERS_INTERVAL_MS, PEERS_PER_INTERVAL, type FolderState, type Link, type Want } from './folder-state.js';
+import { PEERS_INTERVAL_MS, PEERS_PER_INTERVAL, type FolderState, type Link } from './folder-state.js';
+import { dropSource, newWant, sourcesOf } from './wanted.js';
+import { allLocal } from './status.js';
 
 /** Index messages wait for the socket to drain past this many buffered bytes. */
 const SEND_BUFFER = 8 * 1024 * 1024;
@@ -89,7 +91,7 @@ export function detach(f: FolderState, link: Link): void {
   if (link.remote && doneWith(f, link)) link.remote.seq = Math.max(link.remote.seq, link.recvSeq);
   for (const r of link.reqs.values()) r.reject(new SyncError('CLOSED', 'peer disconnected'));
   link.reqs.clear();
-  for (const w of f.wanted.values()) w.sources.delete(link);
+  for (const w of f.wanted.values()) dropSource(w.sources, link);
   f.emit('linkClosed', link.conn);
   dispatch(f);
   checkSynced(f);
@@ -121,8 +123,8 @@ export function onIndexStart(f: FolderState, link: Link, m: IndexStartMsg): void
   // source now, from what we remember it holds; otherwise they would wait for a change forever.
   let sourced = false;
   for (const w of f.wanted.values()) {
-    if (!w.s.del && link.have.get(w.s.id) === w.s.hash && !w.sources.has(link)) {
-      w.sources.add(link);
+    if (!w.del && link.have.get(w.id) === w.hash && !w.sources.includes(link)) {
+      w.sources.push(link);
       sourced = true;
     }
   }
@@ -248,16 +250,17 @@ export function onRecord(f: FolderState, link: Link, w: WireRecord): void {
   if (!f.acceptsRemote || f.failedVersions.has(s.hash)) return;
   const want = f.wanted.get(s.id);
   if (want) {
-    if (want.s.hash === s.hash) {
-      want.sources.add(link);
+    if (want.hash === s.hash) {
+      if (!want.sources.includes(link)) want.sources.push(link);
       return;
     }
-    const o = vvCompare(s.vv, want.s.vv);
-    if (o === 'lesser' || o === 'equal') return;
-    if (o === 'concurrent' && pickWinner({ s: want.s, ...(want.p ? { p: want.p } : {}) }, { s, ...(p ? { p } : {}) }) === 'a') return;
-    if (want.active) {
-      // Let the active transfer finish; the newer version will be wanted again after.
+    const had = f.wanted.record(want);
+    if (had) {
+      const o = vvCompare(s.vv, had.s.vv);
+      if (o === 'lesser' || o === 'equal') return;
+      if (o === 'concurrent' && pickWinner(had, { s, ...(p ? { p } : {}) }) === 'a') return;
     }
+    // An active transfer finishes first; the newer version is wanted after it (below).
   }
   const cur = f.entries.get(s.id);
   if (cur?.s.hash === s.hash) {
@@ -267,15 +270,12 @@ export function onRecord(f: FolderState, link: Link, w: WireRecord): void {
   const d = decide(f, s, p);
   if (!d) return;
   const keepLocal = d.keepLocal;
-  const sources = new Set<Link>();
-  for (const l of f.links) if (!l.conn.closed && l.have.get(s.id) === s.hash) sources.add(l);
-  const nw: Want = { s, sources, keepLocal, base: cur?.s.hash, active: false, retryAt: 0, doneBytes: 0 };
-  if (p) nw.p = p;
+  const nw = newWant(s, p, sourcesOf(f, s), cur?.s.hash, keepLocal, allLocal(f, s, p));
   if (want?.active) {
     // queue behind the active one
-    (want as Want & { next?: Want }).next = nw;
+    want.next = nw;
     return;
   }
-  f.wanted.set(s.id, nw);
+  f.wanted.set(nw);
   f.lastSynced = false;
 }

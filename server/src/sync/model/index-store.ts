@@ -7,8 +7,9 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { nameId, openRecord, verifyRecord, type PlainRecord, type SealedRecord } from './records.js';
 import { IndexDb, type SaveBatch, type StoredRecord } from './index-db.js';
-import { BlockTable, RecordTable, haveTable, localTable } from './tables.js';
-import type { FolderState, Entry, Link, Want } from './folder-state.js';
+import { BlockTable, RecordTable, haveTable, localTable, needTable } from './tables.js';
+import { Wanted } from './wanted.js';
+import type { FolderState, Entry, Link } from './folder-state.js';
 
 /** How far past the saved sequence a loaded index goes on (more than can be announced between two saves). */
 const SEQ_GAP_AFTER_LOAD = 1_000_000_000;
@@ -26,6 +27,12 @@ export async function load(f: FolderState): Promise<void> {
   f.entries = new RecordTable(db, (r) => parseEntry(f, r), saveAll);
   f.local = localTable(db, saveAll);
   f.blocks = new BlockTable(db, saveAll);
+  f.need = needTable(db, saveAll);
+  f.wanted = new Wanted(f.need, (w) => {
+    const e = parseEntry(f, { id: '', seq: 0, body: w.body, sig: w.sig });
+    return e && (e.p ? { s: e.s, p: e.p } : { s: e.s });
+  });
+  db.clearNeed();
   const meta = db.meta();
   if (!meta) {
     // First start with a database: import a JSON state file of an earlier version once.
@@ -130,7 +137,7 @@ export function saveNow(f: FolderState): void {
 export function flush(f: FolderState): void {
   const db = f.db;
   if (!db) return;
-  const batch: SaveBatch = { index: f.indexId, seq: f.seq, records: [], blocks: f.blocks.take(), local: [], peers: [], have: [] };
+  const batch: SaveBatch = { index: f.indexId, seq: f.seq, records: [], blocks: f.blocks.take(), local: [], peers: [], have: [], need: f.need.take() };
   for (const [id, e] of f.entries.take()) batch.records.push(
       e
         ? { id, seq: e.seq, body: e.s.body, sig: e.s.sig, path: e.p?.path ?? null, hash: e.s.hash, size: e.p ? e.p.size : e.s.blocks.reduce((a, b) => a + b[1], 0), del: e.s.del }
@@ -147,13 +154,12 @@ export function flush(f: FolderState): void {
 /**
  * Whether every record this peer sent has been dealt with (applied, or
  * decided against): only then may its sequence be remembered, since the
- * versions we still want live in memory only and a delta would not resend them.
+ * versions we still want are not kept across restarts and a delta would not resend them.
  */
 export function doneWith(f: FolderState, link: Link): boolean {
   for (const w of f.wanted.values()) {
-    if (w.sources.has(link)) return false;
-    const next = (w as Want & { next?: Want }).next;
-    if (next?.sources.has(link)) return false;
+    if (w.sources.includes(link)) return false;
+    if (w.next?.sources.includes(link)) return false;
   }
   return true;
 }

@@ -4,10 +4,11 @@
  */
 import { SyncError } from '../errors.js';
 import { walk } from './scanner.js';
-import type { FolderState, Link, LocalChange } from './folder-state.js';
+import type { FolderState, LocalChange } from './folder-state.js';
 import { pump } from './puller.js';
 import { idOf } from './index-store.js';
-import { checkSynced } from './status.js';
+import { allLocal, checkSynced } from './status.js';
+import { newWant, sourcesOf } from './wanted.js';
 
 /**
  * What differs on disk from the published versions (receive-only folders:
@@ -56,9 +57,7 @@ export async function revert(f: FolderState): Promise<LocalChange[]> {
       continue;
     }
     f.local.delete(c.path);
-    const sources = new Set<Link>();
-    for (const l of f.links) if (!l.conn.closed && l.have.get(e.s.id) === e.s.hash) sources.add(l);
-    f.wanted.set(e.s.id, { s: e.s, p: e.p, sources, keepLocal: false, base: e.s.hash, active: false, retryAt: 0, doneBytes: 0 });
+    f.wanted.set(newWant(e.s, e.p, sourcesOf(f, e.s), e.s.hash, false, allLocal(f, e.s, e.p)));
   }
   f.lastSynced = false;
   pump(f);

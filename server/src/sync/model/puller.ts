@@ -9,12 +9,13 @@ import { BlockKind, MsgType } from '../protocol/index.js';
 import { SyncError } from '../errors.js';
 import { decryptBlock, vvCompare } from './records.js';
 import { META_DIR } from './scanner.js';
-import { TMP_REL, MAX_ACTIVE_FILES, LINK_MAX_BYTES, LINK_MAX_REQS, BLOCK_CONCURRENCY_PER_FILE, PERMANENT_FS_ERRORS, type FolderState, type Link, type Want, type BlockRef, type BlockQueueItem } from './folder-state.js';
+import { TMP_REL, MAX_ACTIVE_FILES, LINK_MAX_BYTES, LINK_MAX_REQS, BLOCK_CONCURRENCY_PER_FILE, PERMANENT_FS_ERRORS, type FolderState, type Link, type Want, type HeldWant, type BlockRef, type BlockQueueItem } from './folder-state.js';
 import { fileMode, now, sha256b64, sameContent, forEachLimit } from './util.js';
 import { install } from './index-store.js';
 import { decide, finishFile, installRemote } from './conflict-resolution.js';
 import { openRead } from './block-server.js';
 import { allLocal, checkSynced } from './status.js';
+import { dropSource } from './wanted.js';
 
 export function pump(f: FolderState): void {
   // A publisher scans first, so a local edit made while offline is known
@@ -30,13 +31,13 @@ export function pump(f: FolderState): void {
       nextRetry = Math.min(nextRetry, w.retryAt);
       continue;
     }
-    if (w.s.del) {
+    if (w.del) {
       if (pendingData < 0) {
         pendingData = 0;
-        for (const x of f.wanted.values()) if (!x.s.del && (x.active || x.sources.size > 0)) pendingData++;
+        for (const x of f.wanted.values()) if (!x.del && (x.active || x.sources.length > 0)) pendingData++;
       }
       if (pendingData > 0) continue; // deletions after data, so renames can copy locally
-    } else if (w.sources.size === 0 && !allLocal(f, w)) continue;
+    } else if (w.sources.length === 0 && !w.local) continue;
     start(f, w);
   }
   if (nextRetry < Infinity && !f.retryTimer) {
@@ -48,17 +49,23 @@ export function pump(f: FolderState): void {
 }
 
 
-export function start(f: FolderState, w: Want): void {
-  if (f.entries.get(w.s.id)?.s.hash !== w.base) {
+export function start(f: FolderState, want: Want): void {
+  const w = f.wanted.hold(want);
+  if (!w) {
+    // Its stored record no longer opens (the database was changed under us): want it no more.
+    f.wanted.delete(want.id);
+    return;
+  }
+  if (f.entries.get(w.id)?.s.hash !== w.base) {
     // Our entry changed since we wanted this version (a local edit scanned
     // meanwhile): decide again, or that edit would be overwritten silently.
     const d = decide(f, w.s, w.p);
     if (!d) {
-      f.wanted.delete(w.s.id);
+      f.wanted.delete(w.id);
       return;
     }
     w.keepLocal = d.keepLocal;
-    w.base = f.entries.get(w.s.id)?.s.hash;
+    w.base = f.entries.get(w.id)?.s.hash;
   }
   w.active = true;
   f.active++;
@@ -67,35 +74,52 @@ export function start(f: FolderState, w: Want): void {
     () => {
       w.active = false;
       f.active--;
-      const next = (w as Want & { next?: Want }).next;
-      if (f.wanted.get(w.s.id) === w) f.wanted.delete(w.s.id);
-      if (next) f.wanted.set(next.s.id, next);
+      if (f.wanted.get(w.id) === w) f.wanted.delete(w.id);
+      f.wanted.release(w);
+      if (w.next) f.wanted.set(takeNext(w));
       pump(f);
       checkSynced(f);
     },
     (e: Error) => {
       w.active = false;
       f.active--;
-      const next = (w as Want & { next?: Want }).next;
-      if (next) f.wanted.set(next.s.id, next);
+      const path = w.p?.path ?? w.id;
+      f.wanted.release(w);
+      if (w.next) f.wanted.set(takeNext(w));
       w.retryAt = Date.now() + 1000;
       const code = (e as NodeJS.ErrnoException).code;
-      if (code && PERMANENT_FS_ERRORS.has(code) && f.wanted.get(w.s.id) === w) {
+      if (code && PERMANENT_FS_ERRORS.has(code) && f.wanted.get(w.id) === w) {
         // Retrying cannot help (e.g. a name too long for this file system): fail
         // this version once, visibly, and stop blocking the rest of the folder.
-        f.wanted.delete(w.s.id);
-        f.failedVersions.add(w.s.hash);
-        if (!f.closed) f.err(new SyncError('IO', `cannot write ${w.p?.path ?? w.s.id}: ${e.message}; this version is skipped`));
-      } else if (!f.closed) f.err(e);
+        f.wanted.delete(w.id);
+        f.failedVersions.add(w.hash);
+        if (!f.closed) f.err(new SyncError('IO', `cannot write ${path}: ${e.message}; this version is skipped`));
+      } else {
+        // With no source left, it waits for a peer to announce it again, unless its blocks
+        // are still all here (a local copy may have changed since it was wanted).
+        if (w.sources.length === 0 && f.wanted.get(w.id) === w) w.local = stillLocal(f, w);
+        if (!f.closed) f.err(e);
+      }
       pump(f);
       checkSynced(f);
     },
   );
 }
 
-export async function applyEncrypted(f: FolderState, w: Want): Promise<void> {
+function takeNext(w: Want): HeldWant {
+  const next = w.next!;
+  w.next = undefined;
+  return next;
+}
+
+function stillLocal(f: FolderState, w: Want): boolean {
+  const r = f.wanted.record(w);
+  return !!r && allLocal(f, r.s, r.p);
+}
+
+export async function applyEncrypted(f: FolderState, w: HeldWant): Promise<void> {
   const store = f.store!;
-  const cur = f.entries.get(w.s.id);
+  const cur = f.entries.get(w.id);
   if (!w.s.del) {
     await forEachLimit(w.s.blocks, BLOCK_CONCURRENCY_PER_FILE, async ([h, len]) => {
       if (await store.has(h)) return;
@@ -111,14 +135,14 @@ export async function applyEncrypted(f: FolderState, w: Want): Promise<void> {
   install(f, w.s, undefined);
 }
 
-export async function applyPlain(f: FolderState, w: Want): Promise<void> {
+export async function applyPlain(f: FolderState, w: HeldWant): Promise<void> {
   const p = w.p!;
   const rel = p.path;
   const target = path.join(f.root, rel);
   if (!target.startsWith(f.root + path.sep)) throw new SyncError('BAD_RECORD', 'path escapes the folder');
   f.applying.add(rel);
   try {
-    const cur = f.entries.get(w.s.id);
+    const cur = f.entries.get(w.id);
     const cache = f.local.get(rel);
     const cs = f.fsa.lstat(rel) ?? null; // throws ESYMLINK when a folder on the way is a symlink
     const unchangedLocally = !cs || (cache && cs.isFile() && cache.size === cs.size && cache.mtime === Math.floor(cs.mtimeMs) && cache.ino === cs.ino);
@@ -282,7 +306,7 @@ export async function readLocalBlock(f: FolderState, h: string, len: number): Pr
 }
 
 /** Fetch one block from the least-loaded source; verified before it is returned. */
-export function fetchBlock(f: FolderState, ref: BlockRef, sources: Set<Link>): Promise<Buffer> {
+export function fetchBlock(f: FolderState, ref: BlockRef, sources: Link[]): Promise<Buffer> {
   return new Promise<Buffer>((resolve, reject) => {
     f.blockQueue.push({ ref, sources, tried: new Set(), resolve, reject });
     dispatch(f);
@@ -327,7 +351,7 @@ export function request(f: FolderState, link: Link, q: BlockQueueItem): void {
       f.err(e, link.conn.remoteDevice);
       // It announced a version it cannot serve (a local edit on a read-only peer,
       // or a lie): it is no source of that version, and waiting for it would stall us.
-      q.sources.delete(link);
+      dropSource(q.sources, link);
     }
     if (f.closed) {
       q.reject(new SyncError('CLOSED', 'folder closed'));

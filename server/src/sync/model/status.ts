@@ -4,7 +4,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { FolderState, Progress, Want } from './folder-state.js';
+import type { FolderState, Progress } from './folder-state.js';
+import type { PlainRecord, SealedRecord } from './records.js';
 import { now } from './util.js';
 import { idOf, scheduleSave } from './index-store.js';
 
@@ -17,7 +18,7 @@ export function isInSync(f: FolderState): boolean {
     if (!l.fullIndex) return false;
   }
   if (live === 0) return false;
-  for (const w of f.wanted.values()) if (w.sources.size > 0 || w.s.del || allLocal(f, w)) return false;
+  for (const w of f.wanted.values()) if (w.sources.length > 0 || w.del || w.local) return false;
   return true;
 }
 
@@ -41,13 +42,8 @@ export function progress(f: FolderState): Progress {
   let left = 0;
   let files = 0;
   for (const w of f.wanted.values()) {
-    if (w.s.del) {
-      files++;
-      continue;
-    }
     files++;
-    const total = w.p ? w.p.size : w.s.blocks.reduce((a, b) => a + b[1], 0);
-    left += Math.max(0, total - w.doneBytes);
+    if (!w.del) left += Math.max(0, w.size - w.doneBytes);
   }
   let rate = 0;
   const first = f.rateSamples[0];
@@ -80,8 +76,8 @@ export function listFiles(f: FolderState): Array<{ path?: string; id: string; si
   });
 }
 
-/** Whether every block of a wanted version is already in some local file. */
-export function allLocal(f: FolderState, w: Want): boolean {
-  if (!w.p) return w.s.blocks.length === 0;
-  return w.p.blocks.every((h) => f.blocks.byPlain(h) !== undefined);
+/** Whether every block of a version is already in some local file. */
+export function allLocal(f: FolderState, s: SealedRecord, p: PlainRecord | undefined): boolean {
+  if (!p) return s.blocks.length === 0;
+  return p.blocks.every((h) => f.blocks.byPlain(h) !== undefined);
 }

@@ -9,6 +9,7 @@ import type { StatInfo } from './scanner.js';
 import type { BlockLoc, IndexDb, ListedRecord, StoredBlock, StoredRecord } from './index-db.js';
 import type { Entry } from './entry.js';
 import { WriteBehind } from './write-behind.js';
+import type { WireRecord } from '../protocol/index.js';
 
 /** Parsed records kept for reuse: a scan or a pull touches a record several times in a row. */
 const PARSED_CACHE = 2048;
@@ -123,6 +124,11 @@ export class BlockTable {
 
 export function localTable(db: IndexDb, save: () => void): WriteBehind<StatInfo> {
   return new WriteBehind((p) => db.localStat(p), save);
+}
+
+/** The records of the versions still wanted (wanted.ts). */
+export function needTable(db: IndexDb, save: () => void): WriteBehind<WireRecord> {
+  return new WriteBehind((id) => db.needOf(id), save);
 }
 
 export function haveTable(db: IndexDb, device: string, save: () => void): WriteBehind<string> {
