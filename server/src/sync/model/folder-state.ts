@@ -22,6 +22,7 @@ import type { IndexDb } from './index-db.js';
 import type { WriteBehind } from './write-behind.js';
 import type { BlockTable, RecordTable } from './tables.js';
 import type { Wanted } from './wanted.js';
+import type { Link, RemoteIndex } from './link.js';
 import { AnchoredDir, anchoredAt } from '../../anchored-fs/index.js';
 
 export const O_READ_NOFOLLOW = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW;
@@ -70,39 +71,7 @@ export interface Progress {
 
 export type { Entry } from './entry.js';
 export type { Want, HeldWant } from './wanted.js';
-/**
- * What we hold of one peer's index (Syncthing's index id + max sequence): the
- * peer's index id, the highest of its sequences whose records we have fully
- * dealt with, and which version of each record it announced. Kept across
- * connections and restarts, so a reconnect exchanges only what changed.
- */
-export interface RemoteIndex {
-  index: string;
-  seq: number;
-  have: WriteBehind<string>;
-}
-export interface Link {
-  conn: Connection;
-  /** Which version of each record the peer announced: its stored holdings once its IndexStart arrived. */
-  have: Map<string, string> | WriteBehind<string>;
-  /** Set once the peer's IndexStart arrived: what we remember of its index. */
-  remote: RemoteIndex | null;
-  /** The highest sequence of the peer's index it says we now hold (from its Index messages). */
-  recvSeq: number;
-  fullIndex: boolean;
-  /** Our records up to this sequence went to this peer. */
-  sentSeq: number;
-  inflightBytes: number;
-  inflightCount: number;
-  reqs: Map<number, { resolve: (b: Buffer) => void; reject: (e: Error) => void; size: number }>;
-  nextReq: number;
-  bad: number;
-  ready: boolean;
-  finalSent: boolean;
-  /** Addresses this peer may still suggest (a token bucket, see PEERS_PER_INTERVAL). */
-  peersBudget: number;
-  peersAt: number;
-}
+export type { RemoteIndex, Link } from './link.js';
 export interface BlockRef {
   plain?: string; // base64 plaintext hash
   cipher: string; // base64 ciphertext hash

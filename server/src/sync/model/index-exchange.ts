@@ -10,7 +10,7 @@ import { SyncError } from '../errors.js';
 import { openRecord, pickWinner, verifyRecord, vvCompare, type PlainRecord, type SealedRecord } from './records.js';
 import { haveTable } from './tables.js';
 import { PEERS_INTERVAL_MS, PEERS_PER_INTERVAL, type FolderState, type Link } from './folder-state.js';
-import { dropSource, newWant, sourcesOf } from './wanted.js';
+import { dropSource, newWant } from './wanted.js';
 import { allLocal } from './status.js';
 
 /** Index messages wait for the socket to drain past this many buffered bytes. */
@@ -278,4 +278,11 @@ export function onRecord(f: FolderState, link: Link, w: WireRecord): void {
   }
   f.wanted.set(nw);
   f.lastSynced = false;
+}
+
+/** The connected peers whose index holds exactly this version. */
+export function sourcesOf(f: FolderState, s: SealedRecord): Link[] {
+  const out: Link[] = [];
+  for (const l of f.links) if (!l.conn.closed && l.have.get(s.id) === s.hash) out.push(l);
+  return out;
 }

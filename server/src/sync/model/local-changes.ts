@@ -8,7 +8,8 @@ import type { FolderState, LocalChange } from './folder-state.js';
 import { pump } from './puller.js';
 import { idOf } from './index-store.js';
 import { allLocal, checkSynced } from './status.js';
-import { newWant, sourcesOf } from './wanted.js';
+import { newWant } from './wanted.js';
+import { sourcesOf } from './index-exchange.js';
 
 /**
  * What differs on disk from the published versions (receive-only folders:

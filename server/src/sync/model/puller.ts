@@ -83,7 +83,7 @@ export function start(f: FolderState, want: Want): void {
     (e: Error) => {
       w.active = false;
       f.active--;
-      const path = w.p?.path ?? w.id;
+      const name = w.p?.path ?? w.id;
       f.wanted.release(w);
       if (w.next) f.wanted.set(takeNext(w));
       w.retryAt = Date.now() + 1000;
@@ -93,7 +93,7 @@ export function start(f: FolderState, want: Want): void {
         // this version once, visibly, and stop blocking the rest of the folder.
         f.wanted.delete(w.id);
         f.failedVersions.add(w.hash);
-        if (!f.closed) f.err(new SyncError('IO', `cannot write ${path}: ${e.message}; this version is skipped`));
+        if (!f.closed) f.err(new SyncError('IO', `cannot write ${name}: ${e.message}; this version is skipped`));
       } else {
         // With no source left, it waits for a peer to announce it again, unless its blocks
         // are still all here (a local copy may have changed since it was wanted).

@@ -10,7 +10,7 @@
 import type { WireRecord } from '../protocol/index.js';
 import type { PlainRecord, SealedRecord } from './records.js';
 import type { WriteBehind } from './write-behind.js';
-import type { FolderState, Link } from './folder-state.js';
+import type { Link } from './link.js';
 
 /**
  * One wanted version. A class with every field set in its constructor, so all wants share one
@@ -123,13 +123,6 @@ export class Wanted {
 /** A want for a version, its record held (put it away with Wanted.set). */
 export function newWant(s: SealedRecord, p: PlainRecord | undefined, sources: Link[], base: string | undefined, keepLocal: boolean, local: boolean): HeldWant {
   return new Want(s, p, sources, base, keepLocal, local) as HeldWant;
-}
-
-/** The connected peers whose index holds exactly this version. */
-export function sourcesOf(f: FolderState, s: SealedRecord): Link[] {
-  const out: Link[] = [];
-  for (const l of f.links) if (!l.conn.closed && l.have.get(s.id) === s.hash) out.push(l);
-  return out;
 }
 
 /** Remove a peer from a list of sources, in place (queued block requests share the list). */
