@@ -96,8 +96,9 @@ export function start(f: FolderState, want: Want): void {
         if (!f.closed) f.err(new SyncError('IO', `cannot write ${name}: ${e.message}; this version is skipped`));
       } else {
         // With no source left, it waits for a peer to announce it again, unless its blocks
-        // are still all here (a local copy may have changed since it was wanted).
-        if (w.sources.length === 0 && f.wanted.get(w.id) === w) w.local = stillLocal(f, w);
+        // are still all here (a local copy may have changed since it was wanted). Not once the
+        // folder is closed: its database is gone (a transfer cut by close() ends here).
+        if (!f.closed && w.sources.length === 0 && f.wanted.get(w.id) === w) w.local = stillLocal(f, w);
         if (!f.closed) f.err(e);
       }
       pump(f);
