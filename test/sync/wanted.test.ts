@@ -24,7 +24,7 @@ describe('the versions a folder wants', () => {
     for (let i = 0; i < N; i++) {
       const p = { path: `d${i % 100}/f${i}.txt`, size: 100, mtime: 1_700_000_000_000, mode: 0o644, bs: 128 * 1024, blocks: ['A'.repeat(43) + '='], del: false };
       const s = makeRecord(keys, p, [['0123456789abcdef', i + 1]], [['B'.repeat(43) + '=', 128]]);
-      wanted.set(newWant(s, p, [], undefined, false, false));
+      wanted.set(newWant(s, p, [], undefined, false));
     }
     // More wants than the write-behind holds: they went to the database in batches.
     expect(saves).toBeGreaterThan(0);

@@ -11,7 +11,6 @@ import { openRecord, pickWinner, verifyRecord, vvCompare, type PlainRecord, type
 import { haveTable } from './tables.js';
 import { PEERS_INTERVAL_MS, PEERS_PER_INTERVAL, type FolderState, type Link } from './folder-state.js';
 import { dropSource, newWant } from './wanted.js';
-import { allLocal } from './status.js';
 
 /** Index messages wait for the socket to drain past this many buffered bytes. */
 const SEND_BUFFER = 8 * 1024 * 1024;
@@ -270,7 +269,7 @@ export function onRecord(f: FolderState, link: Link, w: WireRecord): void {
   const d = decide(f, s, p);
   if (!d) return;
   const keepLocal = d.keepLocal;
-  const nw = newWant(s, p, sourcesOf(f, s), cur?.s.hash, keepLocal, allLocal(f, s, p));
+  const nw = newWant(s, p, sourcesOf(f, s), cur?.s.hash, keepLocal);
   if (want?.active) {
     // queue behind the active one
     want.next = nw;

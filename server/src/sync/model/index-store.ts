@@ -5,7 +5,7 @@
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import { nameId, openRecord, verifyRecord, type PlainRecord, type SealedRecord } from './records.js';
+import { nameId, openRecord, verifyRecord, versionBytes, type PlainRecord, type SealedRecord } from './records.js';
 import { IndexDb, type SaveBatch, type StoredRecord } from './index-db.js';
 import { BlockTable, RecordTable, haveTable, localTable, needTable } from './tables.js';
 import { Wanted } from './wanted.js';
@@ -28,10 +28,7 @@ export async function load(f: FolderState): Promise<void> {
   f.local = localTable(db, saveAll);
   f.blocks = new BlockTable(db, saveAll);
   f.need = needTable(db, saveAll);
-  f.wanted = new Wanted(f.need, (w) => {
-    const e = parseEntry(f, { id: '', seq: 0, body: w.body, sig: w.sig });
-    return e && (e.p ? { s: e.s, p: e.p } : { s: e.s });
-  });
+  f.wanted = new Wanted(f.need, (w) => parseEntry(f, { id: '', seq: 0, body: w.body, sig: w.sig }));
   db.clearNeed();
   const meta = db.meta();
   if (!meta) {
@@ -140,7 +137,7 @@ export function flush(f: FolderState): void {
   const batch: SaveBatch = { index: f.indexId, seq: f.seq, records: [], blocks: f.blocks.take(), local: [], peers: [], have: [], need: f.need.take() };
   for (const [id, e] of f.entries.take()) batch.records.push(
       e
-        ? { id, seq: e.seq, body: e.s.body, sig: e.s.sig, path: e.p?.path ?? null, hash: e.s.hash, size: e.p ? e.p.size : e.s.blocks.reduce((a, b) => a + b[1], 0), del: e.s.del }
+        ? { id, seq: e.seq, body: e.s.body, sig: e.s.sig, path: e.p?.path ?? null, hash: e.s.hash, size: versionBytes(e.s, e.p), del: e.s.del }
         : { id, deleted: true },
     );
   for (const [p, st] of f.local.take()) batch.local.push([p, st ?? undefined]);

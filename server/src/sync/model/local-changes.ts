@@ -7,7 +7,7 @@ import { walk } from './scanner.js';
 import type { FolderState, LocalChange } from './folder-state.js';
 import { pump } from './puller.js';
 import { idOf } from './index-store.js';
-import { allLocal, checkSynced } from './status.js';
+import { checkSynced } from './status.js';
 import { newWant } from './wanted.js';
 import { sourcesOf } from './index-exchange.js';
 
@@ -58,7 +58,7 @@ export async function revert(f: FolderState): Promise<LocalChange[]> {
       continue;
     }
     f.local.delete(c.path);
-    f.wanted.set(newWant(e.s, e.p, sourcesOf(f, e.s), e.s.hash, false, allLocal(f, e.s, e.p)));
+    f.wanted.set(newWant(e.s, e.p, sourcesOf(f, e.s), e.s.hash, false));
   }
   f.lastSynced = false;
   pump(f);

@@ -14,7 +14,7 @@ import { fileMode, now, sha256b64, sameContent, forEachLimit } from './util.js';
 import { install } from './index-store.js';
 import { decide, finishFile, installRemote } from './conflict-resolution.js';
 import { openRead } from './block-server.js';
-import { allLocal, checkSynced } from './status.js';
+import { checkSynced, isLocal } from './status.js';
 import { dropSource } from './wanted.js';
 
 export function pump(f: FolderState): void {
@@ -37,7 +37,7 @@ export function pump(f: FolderState): void {
         for (const x of f.wanted.values()) if (!x.del && (x.active || x.sources.length > 0)) pendingData++;
       }
       if (pendingData > 0) continue; // deletions after data, so renames can copy locally
-    } else if (w.sources.length === 0 && !w.local) continue;
+    } else if (w.sources.length === 0 && !isLocal(f, w)) continue;
     start(f, w);
   }
   if (nextRetry < Infinity && !f.retryTimer) {
@@ -95,10 +95,8 @@ export function start(f: FolderState, want: Want): void {
         f.failedVersions.add(w.hash);
         if (!f.closed) f.err(new SyncError('IO', `cannot write ${name}: ${e.message}; this version is skipped`));
       } else {
-        // With no source left, it waits for a peer to announce it again, unless its blocks
-        // are still all here (a local copy may have changed since it was wanted). Not once the
-        // folder is closed: its database is gone (a transfer cut by close() ends here).
-        if (!f.closed && w.sources.length === 0 && f.wanted.get(w.id) === w) w.local = stillLocal(f, w);
+        // A local copy of its blocks may have changed since: worked out again when needed.
+        w.local = undefined;
         if (!f.closed) f.err(e);
       }
       pump(f);
@@ -111,11 +109,6 @@ function takeNext(w: Want): HeldWant {
   const next = w.next!;
   w.next = undefined;
   return next;
-}
-
-function stillLocal(f: FolderState, w: Want): boolean {
-  const r = f.wanted.record(w);
-  return !!r && allLocal(f, r.s, r.p);
 }
 
 export async function applyEncrypted(f: FolderState, w: HeldWant): Promise<void> {

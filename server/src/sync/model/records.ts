@@ -122,6 +122,11 @@ function plainJson(p: PlainRecord): Buffer {
   );
 }
 
+/** The bytes a version holds: its plaintext size, or its ciphertext's where only that is known (encrypted storage). */
+export function versionBytes(s: SealedRecord, p: PlainRecord | undefined): number {
+  return p ? p.size : s.blocks.reduce((a, b) => a + b[1], 0);
+}
+
 /** Build and sign a record (read-write level only). */
 export function makeRecord(keys: FolderKeys, plain: PlainRecord, vv: VersionVector, cipherBlocks: Array<[string, number]>): SealedRecord {
   if (!keys.signKey || !keys.content) throw new SyncError('MODE_NOT_ALLOWED', 'only the read-write secret can sign records');

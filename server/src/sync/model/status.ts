@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { FolderState, Progress } from './folder-state.js';
+import type { FolderState, Progress, Want } from './folder-state.js';
 import type { PlainRecord, SealedRecord } from './records.js';
 import { now } from './util.js';
 import { idOf, scheduleSave } from './index-store.js';
@@ -18,7 +18,7 @@ export function isInSync(f: FolderState): boolean {
     if (!l.fullIndex) return false;
   }
   if (live === 0) return false;
-  for (const w of f.wanted.values()) if (w.sources.length > 0 || w.del || w.local) return false;
+  for (const w of f.wanted.values()) if (w.sources.length > 0 || w.del || isLocal(f, w)) return false;
   return true;
 }
 
@@ -74,6 +74,15 @@ export function listFiles(f: FolderState): Array<{ path?: string; id: string; si
     if (r.path !== null) o.path = r.path;
     return o;
   });
+}
+
+/** Whether every block of a wanted version is already here, worked out once (its record is read back for it). */
+export function isLocal(f: FolderState, w: Want): boolean {
+  if (w.local === undefined) {
+    const r = f.wanted.record(w);
+    w.local = !!r && allLocal(f, r.s, r.p);
+  }
+  return w.local;
 }
 
 /** Whether every block of a version is already in some local file. */

@@ -8,7 +8,7 @@
  * starts it (held until it is done, then let go).
  */
 import type { WireRecord } from '../protocol/index.js';
-import type { PlainRecord, SealedRecord } from './records.js';
+import { versionBytes, type PlainRecord, type SealedRecord } from './records.js';
 import type { WriteBehind } from './write-behind.js';
 import type { Link } from './link.js';
 
@@ -32,23 +32,25 @@ export class Want {
   active = false;
   retryAt = 0;
   doneBytes = 0;
-  /** Whether every block is already in some local file (decided when wanted, and again after a failed try). */
-  local: boolean;
+  /**
+   * Whether every block is already in some local file: worked out only when it matters (no peer
+   * offers this version; status.ts isLocal), and again after a failed try.
+   */
+  local: boolean | undefined = undefined;
   /** A newer version of the same file that arrived while this one was being applied. */
   next: HeldWant | undefined = undefined;
   /** The record, while held (being applied, or not yet put away). */
   s: SealedRecord | undefined;
   p: PlainRecord | undefined;
 
-  constructor(s: SealedRecord, p: PlainRecord | undefined, sources: Link[], base: string | undefined, keepLocal: boolean, local: boolean) {
+  constructor(s: SealedRecord, p: PlainRecord | undefined, sources: Link[], base: string | undefined, keepLocal: boolean) {
     this.id = s.id;
     this.hash = s.hash;
     this.del = s.del;
-    this.size = p ? p.size : s.blocks.reduce((a, b) => a + b[1], 0);
+    this.size = versionBytes(s, p);
     this.sources = sources;
     this.keepLocal = keepLocal;
     this.base = base;
-    this.local = local;
     this.s = s;
     this.p = p;
   }
@@ -121,8 +123,8 @@ export class Wanted {
 }
 
 /** A want for a version, its record held (put it away with Wanted.set). */
-export function newWant(s: SealedRecord, p: PlainRecord | undefined, sources: Link[], base: string | undefined, keepLocal: boolean, local: boolean): HeldWant {
-  return new Want(s, p, sources, base, keepLocal, local) as HeldWant;
+export function newWant(s: SealedRecord, p: PlainRecord | undefined, sources: Link[], base: string | undefined, keepLocal: boolean): HeldWant {
+  return new Want(s, p, sources, base, keepLocal) as HeldWant;
 }
 
 /** Remove a peer from a list of sources, in place (queued block requests share the list). */
