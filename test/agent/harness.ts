@@ -46,8 +46,11 @@ export interface Proc {
 
 function background(args: string[], ready: RegExp, env: NodeJS.ProcessEnv = {}, netns?: string): Promise<Proc & { match: RegExpMatchArray }> {
   // `ip netns exec` execs node in place, so the child's pid is node's and signals reach it.
-  const [cmd, argv] = netns ? ['ip', ['netns', 'exec', netns, process.execPath, BIN, ...args]] : [process.execPath, [BIN, ...args]];
-  const child = spawn(cmd, argv as string[], { env: { ...process.env, BURROW_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // A process that does not stop on SIGTERM is asked (SIGUSR2) for Node's diagnostic report, so
+  // stopProc can say what kept it alive instead of only timing out.
+  const node = [process.execPath, '--report-on-signal', '--report-signal=SIGUSR2', `--report-directory=${os.tmpdir()}`, BIN, ...args];
+  const [cmd, argv]: [string, string[]] = netns ? ['ip', ['netns', 'exec', netns, ...node]] : [process.execPath, node.slice(1)];
+  const child = spawn(cmd, argv, { env: { ...process.env, BURROW_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout!.on('data', (d) => (out += d));
@@ -75,12 +78,47 @@ function background(args: string[], ready: RegExp, env: NodeJS.ProcessEnv = {}, 
   });
 }
 
-export function stopProc(p: Proc | null | undefined, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+/**
+ * Signal a process and wait for it to exit. One that is still running `graceMs` after a SIGTERM
+ * is a bug: its diagnostic report (JS stack, libuv handles) is taken, it is killed, and the
+ * promise rejects with what kept it alive.
+ */
+export function stopProc(p: Proc | null | undefined, signal: NodeJS.Signals = 'SIGTERM', graceMs = 30_000): Promise<void> {
   if (!p || p.child.exitCode !== null || p.child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    p.child.once('exit', () => resolve());
+  return new Promise((resolve, reject) => {
+    const pid = p.child.pid;
+    const timer =
+      signal === 'SIGKILL'
+        ? null
+        : setTimeout(() => {
+            p.child.kill('SIGUSR2');
+            setTimeout(() => {
+              const report = fs
+                .readdirSync(os.tmpdir())
+                .filter((f) => f.startsWith('report.') && f.includes(`.${pid}.`))
+                .map((f) => path.join(os.tmpdir(), f));
+              const text = report.map((f) => summariseReport(f)).join('\n') || '(no diagnostic report was written)';
+              p.child.kill('SIGKILL');
+              reject(new Error(`pid ${pid} did not exit within ${graceMs} ms of ${signal}\n${text}\nstderr: ${p.err().slice(-4000)}`));
+            }, 3000);
+          }, graceMs);
+    p.child.once('exit', () => {
+      if (timer) clearTimeout(timer);
+      resolve();
+    });
     p.child.kill(signal);
   });
+}
+
+/** The JS stack and the live libuv handles of a Node diagnostic report. */
+function summariseReport(file: string): string {
+  try {
+    const r = JSON.parse(fs.readFileSync(file, 'utf8')) as { javascriptStack?: { stack?: string[] }; libuv?: { type: string; is_active: boolean; is_referenced?: boolean; localEndpoint?: unknown; remoteEndpoint?: unknown; details?: string }[] };
+    const handles = (r.libuv ?? []).filter((h) => h.is_active && h.is_referenced !== false).map((h) => `  ${h.type} ${JSON.stringify({ local: h.localEndpoint, remote: h.remoteEndpoint, details: h.details })}`);
+    return `report ${file}\nstack:\n  ${(r.javascriptStack?.stack ?? []).join('\n  ')}\nactive handles:\n${handles.join('\n')}`;
+  } catch (err) {
+    return `report ${file} unreadable: ${(err as Error).message}`;
+  }
 }
 
 export interface NasHandle extends Proc {

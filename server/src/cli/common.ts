@@ -59,16 +59,49 @@ export function progressBar(enabled: boolean, format: string): { start(total: nu
   return { start: (total, payload) => bar.start(total, 0, payload), update: (v, payload) => bar.update(v, payload), stop: () => bar.stop() };
 }
 
+/** How long a stop (closing folders, saving the index) may take before the process exits anyway. */
+const STOP_DEADLINE_MS = 30_000;
+/** How long a stopped process may be kept alive by something left open before it exits anyway. */
+const LINGER_MS = 2_000;
+
 /**
  * Install SIGINT/SIGTERM handlers now, before a long-running command prints its ready line: a
  * supervisor (or a test) that signals as soon as it reads that line must find them in place,
  * or the default action kills the process half-way. `stopped` resolves with the first signal.
+ *
+ * A service that ignores SIGTERM makes systemd wait 90 s and a test hang, so the stop is bounded:
+ * a second signal exits at once, a stop still running after STOP_DEADLINE_MS exits, and a process
+ * still alive LINGER_MS after `dispose()` (something left open) exits. Each says on stderr what was
+ * still pending. Exiting there is no worse than kill -9, which every step is built to survive.
  */
 export function installStopSignals(): { stopped: Promise<string>; dispose(): void } {
   let resolveStop!: (sig: string) => void;
   const stopped = new Promise<string>((r) => (resolveStop = r));
-  const on = (sig: string) => resolveStop(sig);
+  let first: string | null = null;
+  const pending = (): string => process.getActiveResourcesInfo().join(', ') || 'nothing';
+  const on = (sig: string) => {
+    if (first) {
+      process.stderr.write(`${sig} again: exiting now (pending: ${pending()})\n`);
+      process.exit(1);
+    }
+    first = sig;
+    resolveStop(sig);
+    setTimeout(() => {
+      process.stderr.write(`still stopping ${STOP_DEADLINE_MS / 1000} s after ${sig}: exiting (pending: ${pending()})\n`);
+      process.exit(1);
+    }, STOP_DEADLINE_MS).unref();
+  };
   process.on('SIGINT', on);
   process.on('SIGTERM', on);
-  return { stopped, dispose: () => (process.off('SIGINT', on), process.off('SIGTERM', on)) };
+  return {
+    stopped,
+    dispose: () => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+      setTimeout(() => {
+        process.stderr.write(`stopped, but still held open after ${LINGER_MS / 1000} s by: ${pending()}; exiting\n`);
+        process.exit(0);
+      }, LINGER_MS).unref();
+    },
+  };
 }

@@ -8,9 +8,12 @@ import { applyAgentReport, AGENT_REPORT_REL } from './agent-report.js';
 import { engineOptionsFromConfig } from './engine-options.js';
 import { BurrowError } from '../errors.js';
 import { anchoredAt } from '../anchored-fs/index.js';
+import type { IndexChangedEvent } from '../index/indexer.js';
 
 type Kind = SyncFolderKind;
 const folderId = (kind: Kind, name: string): string => `${kind}:${name}`;
+/** More changed paths than this in one folder, and the engine rescans the whole folder. */
+const RESCAN_PATHS_MAX = 500;
 
 /** The secret of a folder, made (and kept in SQLite) the first time anyone asks. */
 export function ensureFolderSecrets(repo: SecretsRepo, kind: Kind, name: string): FolderSecrets {
@@ -63,6 +66,7 @@ export class NasFolderSync implements NasService, FolderSync {
     await this.syncDeviceList();
     await this.syncShareList();
     ctx.events.on('links-changed', this.onLinksChanged);
+    ctx.indexer.on('changed', this.onIndexChanged);
     this.poll = setInterval(() => void this.syncDeviceList().catch((err: Error) => ctx.log.warn({ err: err.message }, 'sync: device list')), 2000);
     this.poll.unref();
   }
@@ -70,6 +74,7 @@ export class NasFolderSync implements NasService, FolderSync {
   async close(): Promise<void> {
     if (this.poll) clearInterval(this.poll);
     this.ctx?.events.off('links-changed', this.onLinksChanged);
+    this.ctx?.indexer.off('changed', this.onIndexChanged);
     await this.engine?.close();
     this.engine = null;
   }
@@ -176,6 +181,31 @@ export class NasFolderSync implements NasService, FolderSync {
     const ids = ev?.device ? [folderId('device', ev.device)] : ev?.share ? [folderId('share', ev.share)] : engine.listFolders().map((f) => f.id);
     for (const id of ids) {
       if (engine.listFolders().some((f) => f.id === id)) void engine.rescan(id).catch(() => undefined);
+    }
+  };
+
+  /**
+   * The index saw paths of a device's or a share's folder change. Most of those the engine's
+   * watcher saw too, but not a write through another hard link of the same file (the owner
+   * editing files/x in place changes devices/<d>/x, and only files/ hears of it): without this
+   * the device kept the old version until the hourly reconcile (soak seed 505).
+   */
+  private readonly onIndexChanged = (ev: IndexChangedEvent): void => {
+    const engine = this.engine;
+    if (!engine) return;
+    const byFolder = new Map<string, string[]>();
+    for (const c of ev.changes) {
+      // An index area of a device or a share is named like its engine folder.
+      if (!c.area.startsWith('device:') && !c.area.startsWith('share:')) continue;
+      const paths = byFolder.get(c.area) ?? [];
+      paths.push(c.path);
+      byFolder.set(c.area, paths);
+    }
+    const open = new Set(engine.listFolders().map((f) => f.id));
+    for (const [id, paths] of byFolder) {
+      if (!open.has(id)) continue;
+      // Thousands of paths (a folder got): one walk of the folder costs less than a stat each.
+      void engine.rescan(id, paths.length > RESCAN_PATHS_MAX ? undefined : paths).catch(() => undefined);
     }
   };
 

@@ -398,11 +398,16 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
   }
 
   /** Rescan a folder now (for hosts that just changed files in it). */
-  async rescan(folderId: string): Promise<void> {
+  /**
+   * Look at the folder again now: all of it, or only these paths (relative to the folder; a
+   * folder's path covers what is under it). For changes no watcher reports, such as a write
+   * through another hard link of a file. A path outside the folder is ignored.
+   */
+  async rescan(folderId: string, paths?: readonly string[]): Promise<void> {
     const f = this.folders.get(folderId);
     if (!f && this.added.has(folderId)) return; // paused: resume scans
     if (!f) throw new SyncError('UNKNOWN_FOLDER', `no folder ${folderId}`);
-    await f.scan();
+    await f.scan(paths?.map((p) => path.join(f.root, p)));
   }
 
   /** Local changes of a receive-only folder: reported, never sent. */
