@@ -667,4 +667,9 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const)
     process.exit(130);
   });
 process.on('unhandledRejection', (err) => fail([`driver error: ${(err as Error).stack ?? String(err)}`], 'driver'));
-main().catch((err) => fail([`driver error: ${(err as Error).stack ?? String(err)}`], 'driver'));
+// Exit explicitly: beta's API forwarder is a child process that would keep the driver alive
+// after PASSED (the 'exit' handler above, which stops it, runs only once the process exits).
+main().then(
+  () => process.exit(0),
+  (err) => fail([`driver error: ${(err as Error).stack ?? String(err)}`], 'driver'),
+);

@@ -69,12 +69,30 @@ export class RequestsService implements NasService, RequestStatusSource {
     await this.processor.open();
     this.reader = new WorklistReader(ctx.layout, ctx.store, this.processor.requests);
     ctx.indexer.on('changed', this.onChanged);
+    this.adoptWhatNobodyHeard();
     this.pollAll();
     this.timer = setInterval(() => this.pollAll(), POLL_MS);
     this.timer.unref();
     this.sweepTrash();
     this.trashTimer = setInterval(() => this.sweepTrash(), TRASH_SWEEP_MS);
     this.trashTimer.unref();
+  }
+
+  /**
+   * The index's change events before this service listened went to nobody: the reconcile at
+   * start (a device's file written just before a crash) and what the sync engine, which opens
+   * first, received meanwhile. The index holds those files, so a later event never comes: adopt
+   * them now (soak seed 505: a device's new file stayed out of the store for good).
+   */
+  private adoptWhatNobodyHeard(): void {
+    for (const d of this.ctx.store.devices.list()) {
+      try {
+        const paths = this.ctx.store.entries.unadoptedDeviceFiles(d.name);
+        if (paths.length > 0) this.deviceChanged(d.name, paths);
+      } catch (err) {
+        this.ctx.log.error({ err, device: d.name }, 'could not look for unadopted files of a device');
+      }
+    }
   }
 
   /** Empty what has been in the trash longer than trash.retentionDays. */

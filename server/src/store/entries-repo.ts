@@ -190,6 +190,26 @@ export class EntriesRepo {
     return out;
   }
 
+  /**
+   * Files in a device's folder that nobody adopted: neither the store's file at that path nor,
+   * where the store no longer has that path, the link the NAS made there (device_links; a file
+   * the owner removed from the store stays removed). What a device sent just before the NAS
+   * stopped, or while its services were still opening.
+   */
+  unadoptedDeviceFiles(device: string): string[] {
+    return this.db
+      .prepare(
+        `SELECT d.path FROM entries d
+           LEFT JOIN entries s ON s.area = 'files' AND s.path = d.path
+           LEFT JOIN device_links l ON l.device = ? AND l.path = d.path
+         WHERE d.area = ? AND d.kind = 'file'
+           AND NOT coalesce(s.kind = 'file' AND s.dev = d.dev AND s.ino = d.ino, 0)
+           AND NOT coalesce(s.path IS NULL AND l.ino = d.ino, 0)`,
+      )
+      .pluck()
+      .all(device, deviceArea(device)) as string[];
+  }
+
   areas(): string[] {
     return this.db.prepare('SELECT DISTINCT area FROM entries').pluck().all() as string[];
   }
