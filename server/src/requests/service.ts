@@ -3,7 +3,7 @@ import path from 'node:path';
 import crypto from 'node:crypto';
 import type { NasContext, NasService, RequestStatus, RequestStatusSource } from '../nas-context.js';
 import type { IndexChangedEvent } from '../index/indexer.js';
-import { FILES_AREA } from '../store/entries-repo.js';
+import { FILES_AREA, shareArea } from '../store/entries-repo.js';
 import { RequestProcessor, type Submitted, type RequestSource } from './processor.js';
 import { WorklistReader, WORKLIST_DIR, lineFallbackId, type WorklistItem } from './worklist.js';
 import { MAX_LINE_BYTES, NAS_REQUESTER } from './validate.js';
@@ -82,7 +82,8 @@ export class RequestsService implements NasService, RequestStatusSource {
    * The index's change events before this service listened went to nobody: the reconcile at
    * start (a device's file written just before a crash) and what the sync engine, which opens
    * first, received meanwhile. The index holds those files, so a later event never comes: adopt
-   * them now (soak seed 505: a device's new file stayed out of the store for good).
+   * them now (soak seed 505: a device's new file stayed out of the store for good). The same for
+   * a friend's files in a shared folder.
    */
   private adoptWhatNobodyHeard(): void {
     for (const d of this.ctx.store.devices.list()) {
@@ -91,6 +92,16 @@ export class RequestsService implements NasService, RequestStatusSource {
         if (paths.length > 0) this.deviceChanged(d.name, paths);
       } catch (err) {
         this.ctx.log.error({ err, device: d.name }, 'could not look for unadopted files of a device');
+      }
+    }
+    // A friend's files in a shared folder: adopt-share takes what is new and is a no-op otherwise
+    // (its id covers every file's state, so an unchanged folder is not looked at twice).
+    for (const sh of this.processor.shares.list({ active: true })) {
+      if (sh.limit_mb === null) continue;
+      try {
+        this.shareChanged(sh.id, this.ctx.store.entries.filePaths(shareArea(sh.id)));
+      } catch (err) {
+        this.ctx.log.error({ err, share: sh.id }, 'could not look for unadopted files of a shared folder');
       }
     }
   }

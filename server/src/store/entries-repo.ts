@@ -210,6 +210,11 @@ export class EntriesRepo {
       .all(device, deviceArea(device)) as string[];
   }
 
+  /** The files of an area, by path. */
+  filePaths(area: string): string[] {
+    return this.db.prepare("SELECT path FROM entries WHERE area = ? AND kind = 'file' ORDER BY path").pluck().all(area) as string[];
+  }
+
   areas(): string[] {
     return this.db.prepare('SELECT DISTINCT area FROM entries').pluck().all() as string[];
   }
