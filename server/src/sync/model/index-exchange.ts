@@ -58,6 +58,7 @@ export function attach(f: FolderState, conn: Connection): void {
     bad: 0,
     ready: false,
     finalSent: false,
+    awaitingDrain: false,
     peersBudget: PEERS_PER_INTERVAL,
     peersAt: Date.now(),
   };
@@ -167,18 +168,36 @@ export function scheduleBroadcast(f: FolderState): void {
 
 export function broadcast(f: FolderState): void {
   for (const link of f.links) {
-    if (!link.ready || link.conn.closed || link.sentSeq >= f.seq) continue;
+    if (!link.ready || link.conn.closed || link.sentSeq >= f.seq || link.awaitingDrain) continue;
     let batch: WireRecord[] = [];
     let size = 0;
+    let last = link.sentSeq;
+    let full = false;
     for (const e of f.entries.since(link.sentSeq)) {
       batch.push({ body: e.s.body, sig: e.s.sig });
       size += e.s.body.length + 68;
+      last = e.seq;
       if (batch.length >= 2000 || size > 4 * 1024 * 1024) {
-        // No sequence claim in the middle of a burst (PROTOCOL.md: only its last message claims one).
-        link.conn.send({ type: MsgType.IndexUpdate, final: false, seq: 0, records: batch });
+        // Stop once the socket holds SEND_BUFFER: a folder scanning a million new files would
+        // otherwise queue its whole index there (memory), and the block responses the peer waits
+        // for would queue behind it. The rest goes when the socket drains.
+        full = link.conn.writableLength + size > SEND_BUFFER;
+        // No sequence claim in the middle of a burst (PROTOCOL.md: only its last message claims
+        // one); a burst cut here ends with this message, which claims what it reached.
+        link.conn.send({ type: MsgType.IndexUpdate, final: false, seq: full ? last : 0, records: batch });
         batch = [];
         size = 0;
+        if (full) break;
       }
+    }
+    if (full) {
+      link.sentSeq = last;
+      link.awaitingDrain = true;
+      void link.conn.drain().then(() => {
+        link.awaitingDrain = false;
+        scheduleBroadcast(f);
+      });
+      continue;
     }
     if (batch.length) link.conn.send({ type: MsgType.IndexUpdate, final: false, seq: f.seq, records: batch });
     link.sentSeq = f.seq;

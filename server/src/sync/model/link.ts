@@ -34,6 +34,8 @@ export interface Link {
   bad: number;
   ready: boolean;
   finalSent: boolean;
+  /** A broadcast stopped at a full socket and goes on when it drains (index-exchange.ts). */
+  awaitingDrain: boolean;
   /** Addresses this peer may still suggest (a token bucket, see PEERS_PER_INTERVAL). */
   peersBudget: number;
   peersAt: number;
