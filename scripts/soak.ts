@@ -11,6 +11,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
 import { prng } from '../server/src/util/prng.js';
@@ -526,7 +527,32 @@ function seedStore(files: string): void {
   }
 }
 
+/**
+ * Node's diagnostic report (JS stack, libuv handles, heap) of every live process, moved into the
+ * base folder: what a process that stopped answering was doing is otherwise lost with the kill.
+ */
+function takeReports(): string[] {
+  const live = (['friend', 'alpha', 'beta', 'nas'] as Who[]).map((w) => [w, hh.proc(w)?.child] as const).filter(([, c]) => c && c.exitCode === null && c.signalCode === null);
+  for (const [, c] of live) c!.kill('SIGUSR2');
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 3000); // the reports are written on the processes' own threads
+  const out: string[] = [];
+  for (const [w, c] of live) {
+    for (const f of fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('report.') && n.includes(`.${c!.pid}.`))) {
+      const to = path.join(base, `report-${w}-${f}`);
+      try {
+        fs.copyFileSync(path.join(os.tmpdir(), f), to);
+        fs.rmSync(path.join(os.tmpdir(), f));
+        out.push(to);
+      } catch {
+        /* a full disk: the report stays in the temp folder */
+      }
+    }
+  }
+  return out;
+}
+
 function fail(problems: string[], where: string): never {
+  const reports = takeReports();
   for (const w of ['friend', 'alpha', 'beta', 'nas'] as Who[]) hh.proc(w)?.child.kill('SIGKILL');
   const out = [
     '',
@@ -539,6 +565,7 @@ function fail(problems: string[], where: string): never {
     `actions (${actions.length}; also in ${path.join(base, 'actions.log')}):`,
     ...actions.slice(-150).map((a) => `  ${a}`),
     `roots kept for inspection: ${base}${onTmpfs ? ` (a tmpfs: umount ${base} when done)` : ''}`,
+    ...(reports.length ? [`diagnostic reports of the processes still running: ${reports.join(' ')}`] : []),
     `rerun: npm run soak -- --minutes ${opts.minutes} --seed ${SEED} --phase-seconds ${opts.phaseSeconds}`,
   ];
   process.stdout.write(out.join('\n') + '\n');
@@ -608,11 +635,12 @@ async function main(): Promise<void> {
     if (!world.friend.revoked && Date.now() >= revokeFriendAt) await revokeFriend(world);
     await settleAndCheck(world, `phase ${phase}`);
     const el = ((Date.now() - started) / 60_000).toFixed(1);
-    process.stdout.write(`soak: phase ${phase} ok at ${el} min: ${stats.actions} actions, ${stats.kills} kills, ${stats.diskFulls} full disks, ${stats.cuts} network cuts, ${stats.requests} requests (${stats.requestsUnknown} with an unknown outcome), ${model.files.size} files in the model\n`);
+    process.stdout.write(`soak: phase ${phase} ok at ${el} min: ${stats.actions} actions, ${stats.kills} kills, ${stats.diskFulls} full disks, ${stats.cuts} network cuts, ${stats.requests} requests (${stats.requestsUnknown} with an unknown outcome), ${model.files.size} files in the model, ${hh.selfExits.length} processes exited by themselves\n`);
   }
   await hh.stopAll();
   for (const k of known.values()) process.stdout.write(`soak: KNOWN BUG seen (not fatal): ${k}\n`);
-  const summary = { seed: SEED, knownBugs: [...world.known.keys()], minutes: Number(((Date.now() - started) / 60_000).toFixed(1)), ...stats, files: model.files.size, destroyed: model.destroyed.length, shares: model.shares.size };
+  for (const c of hh.selfExits) process.stdout.write(`soak: a process EXITED BY ITSELF (restarted; every invariant still held): ${c}\n`);
+  const summary = { seed: SEED, knownBugs: [...world.known.keys()], selfExits: hh.selfExits.length, minutes: Number(((Date.now() - started) / 60_000).toFixed(1)), ...stats, files: model.files.size, destroyed: model.destroyed.length, shares: model.shares.size };
   process.stdout.write(`soak: PASSED ${JSON.stringify(summary)}\n`);
   if (!opts.keep) {
     // A tmpfs goes with its contents when unmounted; the mount point itself cannot be removed before.

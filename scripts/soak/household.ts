@@ -128,6 +128,13 @@ export class Household {
     if (this.alive(who)) return Promise.resolve();
     const running = this.starting.get(who);
     if (running) return running;
+    const dead = this.proc(who);
+    if (dead && dead.child.signalCode !== 'SIGKILL') {
+      // Not our kill -9: it exited by itself. Say how, with the end of what it wrote.
+      const tail = dead.err().trim().split('\n').slice(-6).join(' | ').slice(-800);
+      this.log.push(`${new Date().toISOString()} ${who} EXITED BY ITSELF (code ${dead.child.exitCode}, signal ${dead.child.signalCode}): ${tail}`);
+      this.selfExits.push(`${who}: code ${dead.child.exitCode}, signal ${dead.child.signalCode}: ${tail}`);
+    }
     const p = (async () => {
       // A killed process may leave its port in TIME_WAIT or a lock a moment; retry a few times.
       for (let attempt = 1; ; attempt++) {
@@ -146,6 +153,9 @@ export class Household {
     this.starting.set(who, p);
     return p;
   }
+
+  /** Processes that exited without being killed (a crash): how, and their last words. */
+  selfExits: string[] = [];
 
   async restartAll(): Promise<void> {
     await Promise.all((['nas', 'alpha', 'beta', 'friend'] as Who[]).filter((w) => w !== 'friend' || this.friendSecret).map((w) => this.restart(w)));
