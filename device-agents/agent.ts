@@ -53,6 +53,8 @@ export class Agent {
   private report: ReportWriter;
   private timer: NodeJS.Timeout | null = null;
   private lastError: { message: string; at: number } | null = null;
+  /** The catalogue version the page last saw complete (see catalogueVersion). */
+  private lastCompleteVersion: string | null = null;
   private startedAt = Date.now();
 
   constructor(
@@ -138,7 +140,25 @@ export class Agent {
     });
   }
 
+  /**
+   * What the page compares to know the catalogue changed. Only a complete catalogue counts:
+   * data/index.js can arrive before the shards it names, and a page that reloaded then showed
+   * rows missing until the next publish (its version no longer changed when the shards came).
+   * While the catalogue folder still wants files, the last complete version is given.
+   */
   private catalogueVersion(): string {
+    const now = this.catalogueFiles();
+    let complete = true;
+    try {
+      complete = (this.engine?.progress(CATALOGUE_FOLDER).filesLeft ?? 0) === 0;
+    } catch {
+      // the folder is not open (the agent is stopping): nothing is arriving
+    }
+    if (complete || this.lastCompleteVersion === null) this.lastCompleteVersion = now;
+    return this.lastCompleteVersion;
+  }
+
+  private catalogueFiles(): string {
     const parts: string[] = [];
     for (const f of ['data/index.js', 'data/summary.js']) {
       try {
