@@ -551,6 +551,22 @@ function takeReports(): string[] {
   return out;
 }
 
+/**
+ * The actions that named a file or folder the problems name (or a folder above it), and the
+ * faults: the first cut of a reproduction. Not replayed: process timing is not reproducible, so
+ * whether this list alone fails again is for a person to check (SOAK.md shows how the findings
+ * were reduced to tests).
+ */
+function reducedActions(problems: string[]): string[] {
+  const named = new Set<string>();
+  for (const p of problems) for (const m of p.matchAll(/(?:files|devices\/[^/\s]+|shared\/[^/\s]+)\/([^\s"(),]+)/g)) named.add(m[1]!);
+  for (const p of problems) for (const m of p.matchAll(/\(([^\s()]+\.[A-Za-z0-9]+)\)/g)) named.add(m[1]!);
+  if (named.size === 0) return [];
+  const touches = (a: string): boolean => [...named].some((n) => a.includes(n) || n.split('/').some((_, i, parts) => i > 0 && a.includes(`"${parts.slice(0, i).join('/')}"`)));
+  const reduced = actions.filter((a) => a.includes('FAULT') || touches(a));
+  return [`actions on ${[...named].join(', ')} and every fault (${reduced.length} of ${actions.length}; a first cut of a reproduction, not replayed):`, ...reduced.map((a) => `  ${a}`)];
+}
+
 function fail(problems: string[], where: string): never {
   const reports = takeReports();
   for (const w of ['friend', 'alpha', 'beta', 'nas'] as Who[]) hh.proc(w)?.child.kill('SIGKILL');
@@ -564,6 +580,7 @@ function fail(problems: string[], where: string): never {
     ...hh.log.map((l) => `  ${l}`),
     `actions (${actions.length}; also in ${path.join(base, 'actions.log')}):`,
     ...actions.slice(-150).map((a) => `  ${a}`),
+    ...reducedActions(problems),
     `roots kept for inspection: ${base}${onTmpfs ? ` (a tmpfs: umount ${base} when done)` : ''}`,
     ...(reports.length ? [`diagnostic reports of the processes still running: ${reports.join(' ')}`] : []),
     `rerun: npm run soak -- --minutes ${opts.minutes} --seed ${SEED} --phase-seconds ${opts.phaseSeconds}`,
