@@ -397,7 +397,6 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
     return f.progress();
   }
 
-  /** Rescan a folder now (for hosts that just changed files in it). */
   /**
    * Look at the folder again now: all of it, or only these paths (relative to the folder; a
    * folder's path covers what is under it). For changes no watcher reports, such as a write

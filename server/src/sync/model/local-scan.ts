@@ -34,9 +34,9 @@ const CREATED_CHECK_LIMIT = 200;
 const RENEW_MIN_INTERVAL_MS = 1000;
 /**
  * While the puller writes, the folders it makes ask for most renewals, and each renewal walks the
- * whole folder: a 32,000-file pull into nested folders renewed every second and took 1.4x longer.
- * Then a renewal waits for the puller to finish, or this long at most, so a user's file in a new
- * folder is still seen within it.
+ * whole folder: a pull of 32,000 files into nested folders renewed (and walked) about once a
+ * second. Then a renewal waits for the puller to finish, or this long at most, so a user's file
+ * in a new folder is still seen within it.
  */
 const RENEW_BUSY_INTERVAL_MS = 30_000;
 const pullerBusy = (f: FolderState): boolean => f.active > 0;
