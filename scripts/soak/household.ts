@@ -134,6 +134,7 @@ export class Household {
       const tail = dead.err().trim().split('\n').slice(-6).join(' | ').slice(-800);
       this.log.push(`${new Date().toISOString()} ${who} EXITED BY ITSELF (code ${dead.child.exitCode}, signal ${dead.child.signalCode}): ${tail}`);
       this.selfExits.push(`${who}: code ${dead.child.exitCode}, signal ${dead.child.signalCode}: ${tail}`);
+      process.stdout.write(`soak: ${who} EXITED BY ITSELF (code ${dead.child.exitCode}, signal ${dead.child.signalCode}); restarting it. Its last words: ${tail}\n`);
     }
     const p = (async () => {
       // A killed process may leave its port in TIME_WAIT or a lock a moment; retry a few times.

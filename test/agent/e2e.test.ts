@@ -52,7 +52,25 @@ async function rowVisible(page: Page, rel: string): Promise<void> {
     await page.waitForSelector(row(dir), { timeout: 45_000 });
     if ((await page.getAttribute(row(dir), 'aria-expanded')) !== 'true') await page.click(`${row(dir)} .tw`);
   }
-  await page.waitForSelector(row(rel), { timeout: 45_000 });
+  await page.waitForSelector(row(rel), { timeout: 45_000 }).catch(async (err: Error) => {
+    // What the page showed instead, so a failure under load says more than "not visible".
+    const seen = await page
+      .evaluate(() => ({ rows: [...document.querySelectorAll('.row')].map((r) => r.getAttribute('data-path')).slice(0, 40), status: document.body.innerText.slice(0, 600) }))
+      .catch((e: Error) => `unreadable: ${e.message}`);
+    throw new Error(`${err.message}\nthe page showed: ${JSON.stringify(seen)}\nagent's catalogue/data: ${listData(page)}`);
+  });
+}
+
+/** The agent's catalogue data files with their sizes, for a failure message. */
+function listData(page: Page): string {
+  const agent = [A, B].find((a) => page.url().startsWith(a.url));
+  if (!agent) return '?';
+  const dir = path.join(agent.root, 'catalogue', 'data');
+  try {
+    return fs.readdirSync(dir).map((f) => `${f}:${fs.statSync(path.join(dir, f)).size}`).join(' ');
+  } catch (e) {
+    return (e as Error).message;
+  }
 }
 
 async function clickGet(page: Page, rel: string): Promise<void> {
