@@ -157,6 +157,11 @@ export abstract class FolderState extends EventEmitter<FolderEvents> {
   /** Versions that failed in a way no retry can fix: never wanted again. */
   failedVersions = new Set<string>();
   active = 0;
+  /** When saving the index first failed (a full disk), or null; see index-store.ts flush. */
+  unsavedSince: number | null = null;
+  lastSaveTry = 0;
+  /** When a full disk was last reported by the puller (it says so once a minute). */
+  lastDiskFullReport = 0;
   applying = new Set<string>();
   closed = false;
   scanning: Promise<void> | null = null;

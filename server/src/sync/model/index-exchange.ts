@@ -24,7 +24,9 @@ import { checkSynced } from './status.js';
 export function sendFinal(f: FolderState, link: Link): void {
   if (link.finalSent || !link.ready || link.conn.closed) return;
   link.finalSent = true;
-  link.conn.send({ type: MsgType.Index, final: true, seq: f.seq, records: [] });
+  // What this link was sent, not f.seq: records installed since (not broadcast yet, or not saved)
+  // must not be claimed, or a peer that reconnects would never ask for them.
+  link.conn.send({ type: MsgType.Index, final: true, seq: link.sentSeq, records: [] });
 }
 
 export function attach(f: FolderState, conn: Connection): void {
@@ -141,9 +143,11 @@ export function onIndexStart(f: FolderState, link: Link, m: IndexStartMsg): void
 export async function sendIndexSince(f: FolderState, link: Link, since: number): Promise<void> {
   let batch: WireRecord[] = [];
   let size = 0;
+  let last = since;
   for (const e of f.entries.since(since)) {
     batch.push({ body: e.s.body, sig: e.s.sig });
     size += e.s.body.length + 68;
+    last = e.seq;
     if (batch.length >= 2000 || size > 4 * 1024 * 1024) {
       link.conn.send({ type: MsgType.Index, final: false, seq: e.seq, records: batch });
       batch = [];
@@ -152,8 +156,11 @@ export async function sendIndexSince(f: FolderState, link: Link, since: number):
       if (link.conn.closed || f.closed) return;
     }
   }
-  link.conn.send({ type: MsgType.Index, final: false, seq: f.seq, records: batch });
-  link.sentSeq = f.seq;
+  // Our current sequence, unless records past what was sent could not be saved (a full disk):
+  // they go out with a later broadcast, once saved.
+  const upTo = f.unsavedSince === null ? f.seq : last;
+  link.conn.send({ type: MsgType.Index, final: false, seq: upTo, records: batch });
+  link.sentSeq = upTo;
   link.ready = true;
   if (f.scannedOnce) sendFinal(f, link);
 }
@@ -171,7 +178,8 @@ export function broadcast(f: FolderState): void {
     if (!link.ready || link.conn.closed || link.sentSeq >= f.seq || link.awaitingDrain) continue;
     let batch: WireRecord[] = [];
     let size = 0;
-    let last = link.sentSeq;
+    const before = link.sentSeq;
+    let last = before;
     let full = false;
     for (const e of f.entries.since(link.sentSeq)) {
       batch.push({ body: e.s.body, sig: e.s.sig });
@@ -199,9 +207,13 @@ export function broadcast(f: FolderState): void {
       });
       continue;
     }
-    if (batch.length) link.conn.send({ type: MsgType.IndexUpdate, final: false, seq: f.seq, records: batch });
-    link.sentSeq = f.seq;
+    // As in sendIndexSince: what could not be saved is neither sent nor claimed yet.
+    const upTo = f.unsavedSince === null ? f.seq : last;
+    if (batch.length || upTo > before) link.conn.send({ type: MsgType.IndexUpdate, final: false, seq: upTo, records: batch });
+    link.sentSeq = upTo;
   }
+  // Records held back by a failed save: try again soon (the save retries at most once a second).
+  if (f.unsavedSince !== null && !f.closed && !f.broadcastTimer) f.broadcastTimer = setTimeout(() => ((f.broadcastTimer = null), broadcast(f)), 1000);
 }
 
 export function onMessage(f: FolderState, link: Link, m: Message): void {

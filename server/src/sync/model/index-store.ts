@@ -10,9 +10,12 @@ import { IndexDb, type SaveBatch, type StoredRecord } from './index-db.js';
 import { BlockTable, RecordTable, haveTable, localTable, needTable } from './tables.js';
 import { Wanted } from './wanted.js';
 import type { FolderState, Entry, Link } from './folder-state.js';
+import { SyncError } from '../errors.js';
 
 /** How far past the saved sequence a loaded index goes on (more than can be announced between two saves). */
 const SEQ_GAP_AFTER_LOAD = 1_000_000_000;
+/** After a save failed (a full disk), the next try waits this long. */
+const SAVE_RETRY_MS = 1000;
 
 export function dbFile(f: FolderState): string {
   return f.stateFile.replace(/\.json$/, '') + '.db';
@@ -23,7 +26,7 @@ export async function load(f: FolderState): Promise<void> {
   f.indexId = crypto.randomBytes(8).toString('hex');
   const db = IndexDb.open(dbFile(f));
   f.db = db;
-  const saveAll = (): void => flush(f);
+  const saveAll = (): boolean => flush(f);
   f.entries = new RecordTable(db, (r) => parseEntry(f, r), saveAll);
   f.local = localTable(db, saveAll);
   f.blocks = new BlockTable(db, saveAll);
@@ -55,7 +58,12 @@ export async function load(f: FolderState): Promise<void> {
   }
   for (const pr of db.peers()) f.remotes.set(pr.device, { index: pr.index, seq: pr.seq, have: haveTable(db, pr.device, saveAll) });
   // Saved before anything is announced, so the next load (after a crash too) starts past it.
-  flush(f);
+  // Without that (a full disk) nothing may be announced: the folder does not open.
+  if (!flush(f)) {
+    db.close();
+    f.db = null;
+    throw new SyncError('IO', `cannot write the folder's index in ${dbFile(f)} (is the disk full?); free some space and start again`);
+  }
 }
 
 /** A stored row back into an entry; every record was verified before it was saved (the database is the engine's own, owner-only). */
@@ -129,23 +137,48 @@ export function saveNow(f: FolderState): void {
 /**
  * Write the pending changes as they are (also when a table's pending changes
  * fill up, and before reading the records in sequence order): cheap, since it
- * does not look at the versions still wanted.
+ * does not look at the versions still wanted. False when they could not be
+ * written (a full disk): they stay pending, in memory, and the next save tries
+ * again (at most once a second), so nothing is lost and the engine keeps running
+ * (it used to crash on SQLITE_FULL in the middle of a broadcast).
  */
-export function flush(f: FolderState): void {
+export function flush(f: FolderState): boolean {
   const db = f.db;
-  if (!db) return;
-  const batch: SaveBatch = { index: f.indexId, seq: f.seq, records: [], blocks: f.blocks.take(), local: [], peers: [], have: [], need: f.need.take() };
-  for (const [id, e] of f.entries.take()) batch.records.push(
+  if (!db) return true;
+  if (f.unsavedSince !== null && Date.now() - f.lastSaveTry < SAVE_RETRY_MS) return false;
+  f.lastSaveTry = Date.now();
+  const blocks = f.blocks.take();
+  const need = f.need.take();
+  const entries = f.entries.take();
+  const local = f.local.take();
+  const have = [...f.remotes].map(([device, r]) => [device, r, r.have.take()] as const);
+  const batch: SaveBatch = { index: f.indexId, seq: f.seq, records: [], blocks, local: [], peers: [], have: [], need };
+  for (const [id, e] of entries) batch.records.push(
       e
         ? { id, seq: e.seq, body: e.s.body, sig: e.s.sig, path: e.p?.path ?? null, hash: e.s.hash, size: versionBytes(e.s, e.p), del: e.s.del }
         : { id, deleted: true },
     );
-  for (const [p, st] of f.local.take()) batch.local.push([p, st ?? undefined]);
-  for (const [device, r] of f.remotes) {
+  for (const [p, st] of local) batch.local.push([p, st ?? undefined]);
+  for (const [device, r, taken] of have) {
     batch.peers.push({ device, index: r.index, seq: r.seq });
-    for (const [id, h] of r.have.take()) batch.have.push([device, id, h]);
+    for (const [id, h] of taken) batch.have.push([device, id, h]);
   }
-  db.save(batch);
+  try {
+    db.save(batch);
+  } catch (e) {
+    f.blocks.restore(blocks);
+    f.need.restore(need);
+    f.entries.restore(entries);
+    f.local.restore(local);
+    for (const [, r, taken] of have) r.have.restore(taken);
+    if (f.unsavedSince === null) {
+      f.unsavedSince = Date.now();
+      f.err(new SyncError('IO', `cannot save the folder's index (${(e as Error).message}); changes are kept in memory and saved once there is room`));
+    }
+    return false;
+  }
+  f.unsavedSince = null;
+  return true;
 }
 
 /**

@@ -17,6 +17,9 @@ import { openRead } from './block-server.js';
 import { checkSynced, isLocal } from './status.js';
 import { dropSource } from './wanted.js';
 
+/** How long a want that failed on a full disk waits before it is tried again. */
+const DISK_FULL_RETRY_MS = 10_000;
+
 export function pump(f: FolderState): void {
   // A publisher scans first, so a local edit made while offline is known
   // (and can conflict) before any remote version replaces it.
@@ -94,6 +97,14 @@ export function start(f: FolderState, want: Want): void {
         f.wanted.delete(w.id);
         f.failedVersions.add(w.hash);
         if (!f.closed) f.err(new SyncError('IO', `cannot write ${name}: ${e.message}; this version is skipped`));
+      } else if (code === 'ENOSPC' || (e as { code?: string }).code === 'SQLITE_FULL') {
+        // A full disk: every want would fail each second, each with its own error. Try again
+        // in a while, and say so once a minute.
+        w.retryAt = Date.now() + DISK_FULL_RETRY_MS;
+        if (!f.closed && Date.now() - f.lastDiskFullReport > 60_000) {
+          f.lastDiskFullReport = Date.now();
+          f.err(new SyncError('IO', `the disk is full: cannot write ${name} (${e.message}); retrying every ${DISK_FULL_RETRY_MS / 1000} s`));
+        }
       } else {
         // A local copy of its blocks may have changed since: worked out again when needed.
         w.local = undefined;

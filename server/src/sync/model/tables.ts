@@ -21,12 +21,12 @@ export class RecordTable {
 
   /**
    * `parse` turns a stored row back into an entry (undefined if it no longer
-   * opens); `save` writes the pending changes of every table.
+   * opens); `save` writes the pending changes of every table (false: it could not).
    */
   constructor(
     private readonly db: IndexDb,
     private readonly parse: (r: StoredRecord) => Entry | undefined,
-    private readonly save: () => void,
+    private readonly save: () => boolean,
   ) {
     this.rows = new WriteBehind((id) => this.read(id), save);
   }
@@ -56,22 +56,30 @@ export class RecordTable {
   take(): Array<[string, Entry | null]> {
     return this.rows.take();
   }
+  restore(items: Array<[string, Entry | null]>): void {
+    this.rows.restore(items);
+  }
   get size(): number {
     this.save();
     return this.db.recordCount();
   }
 
   /**
-   * Every record with a sequence above `seq`, in ascending sequence, read a
-   * page at a time (so records may be installed between pages; each is seen
-   * once, at its newest sequence).
+   * Every saved record with a sequence above `seq`, in ascending sequence, read
+   * a page at a time. Records installed between pages are saved before the next
+   * page is read, so each is seen once, at its newest sequence (reading only the
+   * database missed them while an index went out at the pace of a slow peer).
+   * A record a save could not write (a full disk) is not given: announced and
+   * then lost in a crash, its sequence would be given again to another record,
+   * which a peer that remembered it would never ask for (soak finding 5).
    */
   *since(seq: number): IterableIterator<Entry> {
-    this.save();
     for (let last = seq; ; ) {
+      const saved = this.save();
       const rows = this.db.recordsSince(last, PAGE);
       for (const r of rows) {
         last = r.seq;
+        if (!saved && this.rows.isPending(r.id)) continue; // replaced or removed since, not saved yet
         const e = this.parse(r);
         if (e) yield e;
       }
@@ -99,7 +107,7 @@ export class BlockTable {
 
   constructor(
     private readonly db: IndexDb,
-    private readonly save: () => void,
+    private readonly save: () => boolean,
     private readonly limit = 4000,
   ) {}
 
@@ -120,17 +128,25 @@ export class BlockTable {
     this.pendingCipher.clear();
     return out;
   }
+  /** Blocks a save took but could not write: pending again (a newer location stays). */
+  restore(blocks: StoredBlock[]): void {
+    for (const b of blocks) {
+      if (this.pending.has(b.plain)) continue;
+      this.pending.set(b.plain, b);
+      if (!this.pendingCipher.has(b.cipher)) this.pendingCipher.set(b.cipher, b);
+    }
+  }
 }
 
-export function localTable(db: IndexDb, save: () => void): WriteBehind<StatInfo> {
+export function localTable(db: IndexDb, save: () => boolean): WriteBehind<StatInfo> {
   return new WriteBehind((p) => db.localStat(p), save);
 }
 
 /** The records of the versions still wanted (wanted.ts). */
-export function needTable(db: IndexDb, save: () => void): WriteBehind<WireRecord> {
+export function needTable(db: IndexDb, save: () => boolean): WriteBehind<WireRecord> {
   return new WriteBehind((id) => db.needOf(id), save);
 }
 
-export function haveTable(db: IndexDb, device: string, save: () => void): WriteBehind<string> {
+export function haveTable(db: IndexDb, device: string, save: () => boolean): WriteBehind<string> {
   return new WriteBehind((id) => db.haveOf(device, id), save);
 }

@@ -45,6 +45,16 @@ export class WriteBehind<V> {
     this.pending.clear();
     return out;
   }
+  /**
+   * Hand back changes a save took but could not write (a full disk): they are pending again,
+   * unless the key changed since, whose newer value stays.
+   */
+  restore(items: Array<[string, V | null]>): void {
+    for (const [k, v] of items) if (!this.pending.has(k)) this.pending.set(k, v);
+  }
+  isPending(k: string): boolean {
+    return this.pending.has(k);
+  }
   /** Drop pending changes without saving them (the table was reset). */
   discard(): void {
     this.pending.clear();
