@@ -57,17 +57,19 @@ async function rowVisible(page: Page, rel: string): Promise<void> {
     const seen = await page
       .evaluate(() => ({ rows: [...document.querySelectorAll('.row')].map((r) => r.getAttribute('data-path')).slice(0, 40), status: document.body.innerText.slice(0, 600) }))
       .catch((e: Error) => `unreadable: ${e.message}`);
-    throw new Error(`${err.message}\nthe page showed: ${JSON.stringify(seen)}\nagent's catalogue/data: ${listData(page)}`);
+    throw new Error(`${err.message}\nthe page showed: ${JSON.stringify(seen)}\nagent's catalogue/data: ${listData(page, rel)}`);
   });
 }
 
-/** The agent's catalogue data files with their sizes, for a failure message. */
-function listData(page: Page): string {
+/** The agent's catalogue data files with their sizes, and which name the missing row, for a failure message. */
+function listData(page: Page, rel: string): string {
   const agent = [A, B].find((a) => page.url().startsWith(a.url));
   if (!agent) return '?';
   const dir = path.join(agent.root, 'catalogue', 'data');
   try {
-    return fs.readdirSync(dir).map((f) => `${f}:${fs.statSync(path.join(dir, f)).size}`).join(' ');
+    const files = fs.readdirSync(dir);
+    const naming = files.filter((f) => fs.readFileSync(path.join(dir, f), 'utf8').includes(path.basename(rel)));
+    return `${files.map((f) => `${f}:${fs.statSync(path.join(dir, f)).size}`).join(' ')}; naming ${rel}: ${naming.join(' ') || 'none'}`;
   } catch (e) {
     return (e as Error).message;
   }
@@ -186,7 +188,8 @@ describe('device agent, end to end', () => {
   it('6: a file created on beta shows up in the catalogue on alpha', async () => {
     fs.writeFileSync(path.join(B.root, 'files', 'from-beta.txt'), 'made on beta\n');
     await waitFor('NAS adopted from-beta.txt', () => sameBytes(nasFile('from-beta.txt'), path.join(B.root, 'files', 'from-beta.txt')), 45_000);
-    await waitFor('from-beta.txt on alpha’s page', () => pageA.$(row('from-beta.txt')), 30_000, 100);
+    // The whole way back: the NAS adopts it, publishes, the catalogue syncs to alpha, the page reloads.
+    await rowVisible(pageA, 'from-beta.txt');
     expect(await pageA.$(`${row('from-beta.txt')} .lnk.get.strong`)).not.toBeNull();
   });
 
