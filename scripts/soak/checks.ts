@@ -297,7 +297,8 @@ async function checkTorrents(w: World): Promise<string[]> {
       status = res.status;
       body = Buffer.from(await res.arrayBuffer());
     } catch (err) {
-      problems.push(`torrent: the web seed of ${t.id} (${t.path}) did not answer: ${(err as Error).message}`);
+      const cause = (err as { cause?: { code?: string } }).cause?.code;
+      problems.push(`torrent: the web seed of ${t.id} (${t.path}) did not answer: ${(err as Error).message}${cause ? ` (${cause})` : ''}; the torrent is ${row.state}${row.stop_reason ? ` (${row.stop_reason})` : ''}`);
       continue;
     }
     if ((status === 200 || status === 206) && sha256(body) !== t.sha) problems.push(`torrent: the web seed of ${t.id} serves bytes of ${t.path} that are not the torrent's (the torrent would fail its piece checks)`);
