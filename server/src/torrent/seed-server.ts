@@ -5,6 +5,9 @@ import type { Logger } from 'pino';
 import type { AnchoredDir } from '../anchored-fs/index.js';
 import type { TorrentFile } from '../store/torrents-repo.js';
 import { mismatch, type PieceReader } from './piece-reader.js';
+
+/** Errors that mean the torrent's file is no longer there (ESYMLINK: a folder on the way became a symlink). */
+const GONE = new Set(['ENOENT', 'ENOTDIR', 'ELOOP', 'ESYMLINK', 'EBADNAME']);
 import { plainIp } from './rate-limit.js';
 
 /** What the listener needs to know of one active torrent. */
@@ -186,7 +189,13 @@ export class SeedServer {
     try {
       // Opened without following a symlink anywhere on the way; fstat then checks the very inode read.
       fd = this.store.openFile(f.path, fs.constants.O_RDONLY);
-    } catch {
+    } catch (err) {
+      // Only a file that is really gone (or now behind a symlink) ends the torrent: a passing
+      // failure (too many open files, an I/O error) must not stop a public torrent for good.
+      if (!GONE.has((err as NodeJS.ErrnoException).code ?? '')) {
+        this.log.warn({ err, torrent: t.id }, 'opening a torrent file failed; answered 503');
+        return fail(503, 'This file cannot be read right now; try again later.');
+      }
       this.hooks.changed(t, `files/${f.path} is gone (destroyed, deleted or moved)`);
       return fail(410, 'This torrent is no longer served: its file is gone.');
     }
@@ -216,6 +225,7 @@ export class SeedServer {
       // A write that raced with this read: the client's piece check rejects those bytes, and
       // the torrent stops here, so nothing else goes out.
       fs.stat(this.store.base + '/' + f.path, (err, st) => {
+        if (err && !GONE.has(err.code ?? '')) return; // not known to be gone: neither counted nor ended
         const late = err ? `files/${f.path} is gone (destroyed, deleted or moved)` : mismatch(st, f);
         if (late) return this.hooks.changed(t, late);
         this.hooks.sent(t, ip, f.offset + start, f.offset + end + 1);
