@@ -97,7 +97,7 @@ export function start(f: FolderState, want: Want): void {
         f.wanted.delete(w.id);
         f.failedVersions.add(w.hash);
         if (!f.closed) f.err(new SyncError('IO', `cannot write ${name}: ${e.message}; this version is skipped`));
-      } else if (code === 'ENOSPC' || (e as { code?: string }).code === 'SQLITE_FULL') {
+      } else if (code === 'ENOSPC' || code === 'SQLITE_FULL') {
         // A full disk: every want would fail each second, each with its own error. Try again
         // in a while, and say so once a minute.
         w.retryAt = Date.now() + DISK_FULL_RETRY_MS;
