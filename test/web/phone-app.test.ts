@@ -86,7 +86,7 @@ beforeAll(async () => {
   );
   const r = openRoot(root);
   addDevice(r, 'laptop', null);
-  writeFiles(r.layout.files, { 'big/file20.bin': big, 'docs/note.txt': note, 'docs/other.txt': 'other', 'docs/med.bin': crypto.randomBytes(2 * MB), 'big/file12.bin': crypto.randomBytes(12 * MB) });
+  writeFiles(r.layout.files, { 'big/file20.bin': big, 'docs/note.txt': note, 'docs/other.txt': 'other', 'docs/med.bin': crypto.randomBytes(2 * MB), 'big/file12.bin': crypto.randomBytes(12 * MB), 'big/file40.bin': crypto.randomBytes(40 * MB) });
   r.close();
   nas = await startNas(root, { port: 0, host: '127.0.0.1', watch: true, hash: false });
   expect(nas.url.startsWith('https://')).toBe(true);
@@ -300,11 +300,14 @@ describe('the phone web app', () => {
     await cdp.send('Network.enable');
     await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: 4 * MB, uploadThroughput: 4 * MB });
     ranges.length = 0;
-    await clickGet(page, 'big/file12.bin');
-    // Mid-way: the page shows progress; then every connection to the NAS is cut.
+    await clickGet(page, 'big/file40.bin');
+    // Early on: the page shows progress; then every connection to the NAS is cut. 40 MB and a cut
+    // before 40 %: Chromium and the kernel buffer several MB past what the page has seen (throttling
+    // delays delivery, not the socket), and with 12 MB a cut at 50-80 % under load (ci20 on
+    // 2026-12-03) found the rest already buffered and no Range request was needed.
     await waitFor(async () => {
-      const m = /Downloading big\/file12\.bin: (\d+)%/.exec((await page.locator('#webapp').textContent()) ?? '');
-      return m && Number(m[1]) >= 10 && Number(m[1]) <= 80;
+      const m = /Downloading big\/file40\.bin: (\d+)%/.exec((await page.locator('#webapp').textContent()) ?? '');
+      return m && Number(m[1]) >= 10 && Number(m[1]) <= 40;
     }, 30_000, 50);
     // A reset, not a close: a closed socket still delivers what sits in the kernel's buffers
     // (several MB on loopback), so a cut late in the download let it complete with no Range (checked:
@@ -312,19 +315,19 @@ describe('the phone web app', () => {
     // A reset drops those bytes on both sides, as a dropped Wi-Fi does.
     for (const s of sockets) s.resetAndDestroy();
     await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
-    await waitFor(() => openBold(page, 'big/file12.bin'), 60_000, 100);
+    await waitFor(() => openBold(page, 'big/file40.bin'), 60_000, 100);
     expect(ranges.some((r) => /^bytes=[1-9]\d*-$/.test(r))).toBe(true);
     const bytes = await evalSoon(page, async () => {
-      const buf = await (await fetch('/app/files/big/file12.bin')).arrayBuffer();
+      const buf = await (await fetch('/app/files/big/file40.bin')).arrayBuffer();
       return Array.from(new Uint8Array(await self.crypto.subtle.digest('SHA-256', buf))).map((b) => b.toString(16).padStart(2, '0')).join('');
     });
-    expect(bytes).toBe(crypto.createHash('sha256').update(fs.readFileSync(path.join(root, 'files/big/file12.bin'))).digest('hex'));
+    expect(bytes).toBe(crypto.createHash('sha256').update(fs.readFileSync(path.join(root, 'files/big/file40.bin'))).digest('hex'));
   }, 120_000);
 
   it('[delete] removes the file from the browser and the NAS drops the link; what the NAS unlinks (an eviction) leaves the phone too', async () => {
-    await clickGet(page, 'big/file12.bin', 'delete');
-    await waitFor(async () => !fs.existsSync(path.join(root, 'devices/phone/big/file12.bin')) && (await opfsSize(page, 'big/file12.bin')) === -1, 30_000, 100);
-    expect(await openBold(page, 'big/file12.bin')).toBe(false);
+    await clickGet(page, 'big/file40.bin', 'delete');
+    await waitFor(async () => !fs.existsSync(path.join(root, 'devices/phone/big/file40.bin')) && (await opfsSize(page, 'big/file40.bin')) === -1, 30_000, 100);
+    expect(await openBold(page, 'big/file40.bin')).toBe(false);
     // The owner (or the balancer) unlinking a file from devices/phone/ removes it from the phone.
     const res = await owner('/api/requests?wait=20000', { id: crypto.randomUUID(), device: 'phone', action: 'delete', path: 'docs/other.txt', confirm: true, args: {} });
     expect(res.json().state).toBe('done');

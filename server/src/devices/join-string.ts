@@ -104,14 +104,22 @@ export function decodeJoinString(input: string): JoinPayload {
 }
 
 /**
+ * Interfaces of containers and virtual machines on this host (Docker, libvirt, LXC, Podman, CNI):
+ * no device reaches the NAS there, and each address makes the join string and its QR code longer.
+ */
+const CONTAINER_INTERFACE = /^(docker|br-|veth|virbr|vnet|lxcbr|lxdbr|cni|flannel|cali|podman)/;
+
+/**
  * Where a device can reach the NAS's sync engine: the configured public addresses, else
- * loopback and every non-internal IPv4 address of this machine at the sync port.
+ * loopback and every non-internal IPv4 address of this machine at the sync port (but not those
+ * of container and VM bridges).
  */
 export function nasAddresses(cfg: { publicAddresses: string[]; host: string }, port: number): string[] {
   if (cfg.publicAddresses.length) return [...cfg.publicAddresses];
   if (cfg.host !== '0.0.0.0' && cfg.host !== '::') return [`${cfg.host}:${port}`];
   const out = [`127.0.0.1:${port}`];
-  for (const list of Object.values(os.networkInterfaces())) {
+  for (const [name, list] of Object.entries(os.networkInterfaces())) {
+    if (CONTAINER_INTERFACE.test(name)) continue;
     for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) out.push(`${a.address}:${port}`);
   }
   return out;
