@@ -100,15 +100,32 @@ export class RequestBook {
           }
           if (b[0] !== 0x0a) prefix = '\n';
         }
-        await fh.write(prefix + line);
-        await fh.sync();
-        if (entry) entry.end = st.size + Buffer.byteLength(prefix + line);
+        const bytes = Buffer.from(prefix + line);
+        try {
+          // One write(2) may write only part of the line and still succeed (a disk that fills up
+          // in the middle): that torn line would have swallowed the next request's line too.
+          const { bytesWritten } = await fh.write(bytes, 0, bytes.length);
+          if (bytesWritten !== bytes.length) throw Object.assign(new Error(`no space left for the request (${bytesWritten} of ${bytes.length} bytes written)`), { code: 'ENOSPC' });
+          await fh.sync();
+        } catch (err) {
+          // Take the torn line back and forget the request, so it can be sent again once there is room.
+          await fh.truncate(st.size).catch(() => undefined);
+          this.forget(item.id);
+          throw err;
+        }
+        if (entry) entry.end = st.size + bytes.length;
       } finally {
         await fh.close();
       }
     });
     this.writing = next.catch(() => undefined);
     return next;
+  }
+
+  private forget(id: string): void {
+    this.known.delete(id);
+    const i = this.recent.findIndex((e) => e.w.id === id);
+    if (i >= 0) this.recent.splice(i, 1);
   }
 
   private remember(w: WorkItem, end: number): { w: WorkItem; end: number } | null {

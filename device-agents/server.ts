@@ -194,7 +194,12 @@ export async function startAgentServer(o: AgentServerOptions): Promise<RunningAg
     if (b.path.includes('\0')) return refuse(reply, 400, 'BAD_PATH', 'The path contains a NUL byte.');
     if (JSON.stringify(b.args ?? {}).length > 16 * 1024) return refuse(reply, 400, 'BAD_ARGS', 'The request arguments are too large.');
     if (!o.requests.has(b.id)) {
-      await o.submit({ id: b.id, device: o.device, action: b.action, path: b.path, args: b.args ?? {}, confirm: b.confirm === true });
+      try {
+        await o.submit({ id: b.id, device: o.device, action: b.action, path: b.path, args: b.args ?? {}, confirm: b.confirm === true });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
+        return refuse(reply, 507, 'DISK_FULL', `This device's disk is full, so the request was not saved (${(err as Error).message}). Free some space, then click again.`);
+      }
     }
     return reply.code(202).send(o.requests.state(b.id));
   });

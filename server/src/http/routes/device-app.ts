@@ -8,6 +8,7 @@ import parseRange from 'range-parser';
 import { REQUEST_ACTIONS } from '../../actions/registry.js';
 import { argsProblem, MAX_LINE_BYTES } from '../../requests/validate.js';
 import { WORKLIST_DIR } from '../../requests/worklist.js';
+import { BurrowError } from '../../errors.js';
 import type { RequestsService } from '../../requests/service.js';
 import type { RequestStatus } from '../../nas-context.js';
 import { anchoredAt } from '../../anchored-fs/index.js';
@@ -253,7 +254,15 @@ function appendToWorklist(root: string, deviceDir: string, item: WorkItem): void
   a.mkdirp(dirRel);
   const fd = a.openFile(path.join(dirRel, 'worklist.jsonl'), C.O_WRONLY | C.O_APPEND | C.O_CREAT, 0o600);
   try {
-    fs.writeSync(fd, JSON.stringify(item) + '\n');
+    const line = Buffer.from(JSON.stringify(item) + '\n');
+    const size = fs.fstatSync(fd).size;
+    // One write(2) may write only part of the line on a disk that fills up, and return without an
+    // error: take such a torn line back (it would swallow the next request's line) and refuse.
+    const written = fs.writeSync(fd, line);
+    if (written !== line.length) {
+      fs.ftruncateSync(fd, size);
+      throw new BurrowError('DISK_FULL', `The NAS's disk is full: the request was not saved (${written} of ${line.length} bytes written).`, 'Free some space on the NAS, then try again.');
+    }
   } finally {
     fs.closeSync(fd);
   }

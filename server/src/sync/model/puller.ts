@@ -251,7 +251,13 @@ export async function applyPlain(f: FolderState, w: HeldWant): Promise<void> {
             w.doneBytes += len;
           }
           if (f.closed) throw new SyncError('CLOSED', 'folder closed');
-          await fh.write(data, 0, len, off);
+          // A write may be short on a disk that fills up: the rest goes again, and then fails
+          // (ENOSPC) rather than leaving a hole in a block marked as done.
+          for (let done = 0; done < len; ) {
+            const { bytesWritten } = await fh.write(data, done, len - done, off + done);
+            if (bytesWritten === 0) throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+            done += bytesWritten;
+          }
           verified.add(i);
           dirty = true;
         },
