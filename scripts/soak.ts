@@ -16,6 +16,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { prng } from '../server/src/util/prng.js';
 import { REPO, tempRoot, waitFor } from '../test/agent/harness.js';
+import { fillToLastByte } from '../test/helpers/small-disk.js';
 import { checkAll, resolveEithers, type World } from './soak/checks.js';
 import { CUT_DEVICE, DEVICES, Household, type Device, type Who } from './soak/household.js';
 import { NetnsLink } from './soak/netns-link.js';
@@ -486,21 +487,7 @@ const ballast = () => path.join(base, 'ballast');
 /** Fill the tmpfs to the last byte with a ballast file. */
 function fillDisk(): void {
   diskFull = true;
-  const fd = fs.openSync(ballast(), 'a');
-  const chunk = Buffer.alloc(1024 * 1024, 7);
-  try {
-    for (let small = false; ; ) {
-      try {
-        fs.writeSync(fd, small ? chunk.subarray(0, 4096) : chunk);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
-        if (small) break;
-        small = true;
-      }
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
+  fillToLastByte(ballast());
   hh.log.push(`${new Date().toISOString()} disk full`);
 }
 function emptyDisk(): void {

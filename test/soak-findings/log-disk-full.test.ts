@@ -1,20 +1,14 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { REPO, tempRoot, waitFor } from '../agent/harness.js';
+import { REPO, waitFor } from '../agent/harness.js';
+import { smallDisk } from '../helpers/small-disk.js';
 
 // Soak finding 14 (seed 505, 2026-12-03): the NAS exited by itself on a full disk ("code: 'ENOSPC',
 // syscall: 'write'"): the JSON log's destination emitted 'error' with nobody listening.
-const base = tempRoot('burrow-finding-log-full-');
-const disk = path.join(base, 'disk');
-fs.mkdirSync(disk, { recursive: true });
-const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', disk]).status === 0;
-
-afterAll(() => {
-  if (mounted) spawnSync('umount', [disk]);
-  fs.rmSync(base, { recursive: true, force: true });
-});
+const { dir: disk, mounted, cleanup } = smallDisk('burrow-finding-log-full-', 1);
+afterAll(cleanup);
 
 describe.skipIf(!mounted)('the NAS log on a full disk', () => {
   it('does not end the process; the lines are written once there is room', async () => {
@@ -23,12 +17,11 @@ describe.skipIf(!mounted)('the NAS log on a full disk', () => {
     const script = `
       import { createLogger } from ${JSON.stringify(path.join(REPO, 'dist', 'server', 'src', 'log.js'))};
       import fs from 'node:fs';
+      import { fillToLastByte } from ${JSON.stringify(path.join(REPO, 'dist', 'test', 'helpers', 'small-disk.js'))};
       const log = createLogger('info', { file: ${JSON.stringify(logFile)} });
       log.info('before');
       await new Promise((r) => setTimeout(r, 300));
-      const fd = fs.openSync(${JSON.stringify(ballast)}, 'w');
-      for (const n of [65536, 4096, 1]) { try { for (;;) fs.writeSync(fd, Buffer.alloc(n)); } catch {} }
-      fs.closeSync(fd);
+      fillToLastByte(${JSON.stringify(ballast)});
       for (let i = 0; i < 2000; i++) log.info({ i }, 'while the disk is full');
       await new Promise((r) => setTimeout(r, 1000));
       fs.rmSync(${JSON.stringify(ballast)});

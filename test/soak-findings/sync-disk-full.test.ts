@@ -1,10 +1,11 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { newFolderSecrets } from '../../server/src/sync/index.js';
 import { REPO, freePort, tempRoot, waitFor } from '../agent/harness.js';
+import { fillToLastByte, smallDisk } from '../helpers/small-disk.js';
 
 // Soak finding 10 (seed 505, 2026-12-03): device agents died by themselves while the soak's disk
 // was full. Reproduced with two `burrow sync` peers: the receiver's disk fills, the sender adds
@@ -12,15 +13,13 @@ import { REPO, freePort, tempRoot, waitFor } from '../agent/harness.js';
 // broadcast timer. It must stay up, keep what it could not save in memory, say so, and catch up
 // once there is room again.
 const base = tempRoot('burrow-finding-disk-full-');
-const small = path.join(base, 'small');
-fs.mkdirSync(small, { recursive: true });
-const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=16m', 'tmpfs', small]).status === 0;
+const { dir: small, mounted, cleanup } = smallDisk('burrow-finding-disk-full-small-', 16);
 const procs: ChildProcess[] = [];
 
 afterAll(async () => {
   for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
   await new Promise((r) => setTimeout(r, 300));
-  if (mounted) spawnSync('umount', [small]);
+  cleanup();
   fs.rmSync(base, { recursive: true, force: true });
 });
 
@@ -49,15 +48,7 @@ describe.skipIf(!mounted)('a sync peer whose disk fills up', () => {
 
     // Fill b's disk to the last byte, then give it more to take.
     const ballast = path.join(small, 'ballast');
-    const fd = fs.openSync(ballast, 'w');
-    for (const chunk of [1 << 20, 4096, 1]) {
-      try {
-        for (;;) fs.writeSync(fd, Buffer.alloc(chunk));
-      } catch {
-        /* full at this chunk size: go on with a smaller one */
-      }
-    }
-    fs.closeSync(fd);
+    fillToLastByte(ballast);
     for (let i = 0; i < 100; i++) fs.writeFileSync(path.join(a, `more-${i}.bin`), crypto.randomBytes(30_000));
     await new Promise((r) => setTimeout(r, 8000));
     expect(B.child.exitCode, `b exited:\n${B.out().slice(-3000)}`).toBeNull();

@@ -1,23 +1,15 @@
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RequestBook } from '../../device-agents/requests.js';
-import { tempRoot } from '../agent/harness.js';
+import { fillToLastByte, smallDisk } from '../helpers/small-disk.js';
 
 // Soak finding 13 (seed 606, 2026-12-03): alpha's revoke was appended to its worklist while the
 // disk was full. write(2) wrote the line up to the last free byte and returned, short, without an
 // error; the agent took the request as sent, and the NAS saw a line with no end ("...,"con") and
 // waited for the rest for good. The next request would have been glued onto that torn line.
-const base = tempRoot('burrow-finding-worklist-full-');
-const disk = path.join(base, 'disk');
-fs.mkdirSync(disk, { recursive: true });
-const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', disk]).status === 0;
-
-afterAll(() => {
-  if (mounted) spawnSync('umount', [disk]);
-  fs.rmSync(base, { recursive: true, force: true });
-});
+const { dir: disk, mounted, cleanup } = smallDisk('burrow-finding-worklist-full-', 1);
+afterAll(cleanup);
 
 const item = (id: string) => ({ id, device: 'alpha', action: 'revoke', path: 'dup-67-14.bin', args: { shareId: 'x'.repeat(200) }, confirm: true });
 
@@ -30,15 +22,7 @@ describe.skipIf(!mounted)('a request appended to the worklist of a full disk', (
     const pad = 4096 - (fs.statSync(worklist).size % 4096) - 40;
     fs.appendFileSync(worklist, `${' '.repeat(pad - 1)}\n`);
     const size = fs.statSync(worklist).size;
-    const fd = fs.openSync(path.join(disk, 'ballast'), 'w');
-    for (const chunk of [65536, 4096, 1]) {
-      try {
-        for (;;) fs.writeSync(fd, Buffer.alloc(chunk));
-      } catch {
-        /* full at this size: a smaller one */
-      }
-    }
-    fs.closeSync(fd);
+    fillToLastByte(path.join(disk, 'ballast'));
 
     await expect(book.append(item('second-00002'))).rejects.toMatchObject({ code: 'ENOSPC' });
     expect(fs.statSync(worklist).size).toBe(size);

@@ -156,21 +156,27 @@ export async function sendIndexSince(f: FolderState, link: Link, since: number):
       if (link.conn.closed || f.closed) return;
     }
   }
-  // Our current sequence, unless records past what was sent could not be saved (a full disk):
-  // they go out with a later broadcast, once saved.
-  const upTo = f.unsavedSince === null ? f.seq : last;
+  const upTo = claimable(f, last);
   link.conn.send({ type: MsgType.Index, final: false, seq: upTo, records: batch });
   link.sentSeq = upTo;
   link.ready = true;
   if (f.scannedOnce) sendFinal(f, link);
 }
 
-export function scheduleBroadcast(f: FolderState): void {
+/**
+ * The sequence a burst that ended at `last` may claim: our current one, unless records past what
+ * was sent could not be saved (a full disk); those are neither sent nor claimed until saved.
+ */
+function claimable(f: FolderState, last: number): number {
+  return f.unsavedSince === null ? f.seq : last;
+}
+
+export function scheduleBroadcast(f: FolderState, delayMs = 5): void {
   if (f.broadcastTimer || f.closed) return;
   f.broadcastTimer = setTimeout(() => {
     f.broadcastTimer = null;
     broadcast(f);
-  }, 5);
+  }, delayMs);
 }
 
 export function broadcast(f: FolderState): void {
@@ -207,13 +213,12 @@ export function broadcast(f: FolderState): void {
       });
       continue;
     }
-    // As in sendIndexSince: what could not be saved is neither sent nor claimed yet.
-    const upTo = f.unsavedSince === null ? f.seq : last;
+    const upTo = claimable(f, last);
     if (batch.length || upTo > before) link.conn.send({ type: MsgType.IndexUpdate, final: false, seq: upTo, records: batch });
     link.sentSeq = upTo;
   }
   // Records held back by a failed save: try again soon (the save retries at most once a second).
-  if (f.unsavedSince !== null && !f.closed && !f.broadcastTimer) f.broadcastTimer = setTimeout(() => ((f.broadcastTimer = null), broadcast(f)), 1000);
+  if (f.unsavedSince !== null) scheduleBroadcast(f, 1000);
 }
 
 export function onMessage(f: FolderState, link: Link, m: Message): void {

@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { SyncError } from '../errors.js';
 import { makeRecord, vvBump, type PlainRecord } from './records.js';
 import { META_DIR, hashFile, walk, type StatInfo } from './scanner.js';
@@ -40,7 +41,6 @@ const RENEW_MIN_INTERVAL_MS = 1000;
  */
 const RENEW_BUSY_INTERVAL_MS = 30_000;
 const pullerBusy = (f: FolderState): boolean => f.active > 0;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Start the file watcher; false if none is available on this system.
