@@ -377,7 +377,15 @@ const ACTS: Array<[number, string, Act]> = [
   }],
   [1, 'balance-run', async () => {
     const r = await runCli(['balance', '--root', hh.nasRoot, '--json']);
-    record('balance-run', `burrow balance -> exit ${r.code}${r.code ? `: ${r.err.trim().split('\n').pop()}` : ''}`);
+    // No device has a limit here, so an eviction is a finding (15 was one): name it in the log.
+    let evicted = '';
+    try {
+      const rep = JSON.parse(r.out) as { devices: Array<{ device: string; evicted: Array<{ path: string }> }> };
+      evicted = rep.devices.filter((d) => d.evicted.length).map((d) => `; evicted from ${d.device}: ${d.evicted.map((e) => e.path).join(', ')}`).join('');
+    } catch {
+      /* not JSON: the exit code says what happened */
+    }
+    record('balance-run', `burrow balance -> exit ${r.code}${r.code ? `: ${r.err.trim().split('\n').pop()}` : ''}${evicted}`);
     return true;
   }],
 ];
@@ -399,15 +407,17 @@ async function torrentAct(d: Device, action: 'torrent' | 'torrent-once'): Promis
 const replayable: Array<{ id: string; device: Device; action: string; path: string; args: Record<string, unknown> }> = [];
 const TOTAL_WEIGHT = ACTS.reduce((a, [w]) => a + w, 0);
 
-function runCli(args: string[]): Promise<{ code: number | null; err: string }> {
+function runCli(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
-    const c = spawn(process.execPath, [path.join(REPO, 'bin', 'burrow.js'), ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, BURROW_LOG_LEVEL: 'warn' } });
+    const c = spawn(process.execPath, [path.join(REPO, 'bin', 'burrow.js'), ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, BURROW_LOG_LEVEL: 'warn' } });
+    let out = '';
     let err = '';
+    c.stdout!.on('data', (d) => (out += d));
     c.stderr!.on('data', (d) => (err += d));
     const t = setTimeout(() => c.kill('SIGKILL'), 120_000);
     c.on('exit', (code) => {
       clearTimeout(t);
-      resolve({ code, err });
+      resolve({ code, out, err });
     });
   });
 }

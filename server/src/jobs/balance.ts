@@ -14,6 +14,9 @@
  *   - all or nothing: if even evicting every candidate cannot make room, nothing is evicted and
  *     the reason says what the device would need ("needs 3.2 GB, limit 2 GB").
  * Usage is the sum of the sizes of the files indexed under the device's folder.
+ * The limit is DevicesRepo's effective_quota_bytes; its part from the device's own disk is the most
+ * room reported over a day, never the free space of the moment (soak finding 15: a disk full for
+ * three seconds while the balance ran evicted two of the user's files from their device).
  */
 import path from 'node:path';
 import { BurrowError, errors } from '../errors.js';

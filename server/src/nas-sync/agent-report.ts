@@ -9,8 +9,9 @@ import type { SecretsRepo } from '../store/secrets-repo.js';
  *   { "v": 1, "device": "laptop", "limitBytes": 5368709120 | null, "freeBytes": 123, "usedBytes": 456,
  *     "agentVersion": "0.1.0", "at": 1700000000000 }
  * The NAS keeps it beside the admin's `--quota`, which it never changes: the limit that applies
- * is the smallest of the admin's limit, the agent's storage limit, and what the device holds plus
- * its free space (DevicesRepo's effective_quota_bytes), so a report can lower it, never raise it.
+ * is the smallest of the admin's limit, the agent's storage limit, and the most the device held plus
+ * its free space in the day up to its last report (DevicesRepo's effective_quota_bytes), so a
+ * report can lower it, never raise it, and a moment's full disk does not lower it.
  */
 import { AGENT_REPORT_REL, type AgentReport } from '../devices/exchange-formats.js';
 export { AGENT_REPORT_REL, type AgentReport };
@@ -31,9 +32,9 @@ export function parseAgentReport(text: string): AgentReport | null {
   return { v: 1, device: r.device, limitBytes: r.limitBytes ?? null, freeBytes: r.freeBytes, usedBytes: r.usedBytes, agentVersion: String(r.agentVersion ?? ''), at: Number(r.at ?? 0) };
 }
 
-/** The limit that applies to a device with this admin limit and this report. */
+/** The limit that would apply to a device with this admin limit if this were its only report. */
 export function effectiveQuota(adminQuota: number | null, r: AgentReport): number | null {
-  return capOf(adminQuota, r.limitBytes, r.usedBytes, r.freeBytes);
+  return capOf(adminQuota, r.limitBytes, r.usedBytes + r.freeBytes);
 }
 
 export function applyAgentReport(ctx: NasContext, repo: SecretsRepo, device: string, abs: string): void {

@@ -1,4 +1,5 @@
 import type { Db } from './db.js';
+import { CAPACITY_WINDOW_HOURS } from './secrets-repo.js';
 
 export interface DeviceRow {
   name: string;
@@ -10,21 +11,29 @@ export interface DeviceRow {
   reported_free_bytes: number | null;
   reported_used_bytes: number | null;
   reported_at: number | null;
-  /** The limit that applies: the smallest of the admin's limit, the agent's limit and what the device holds plus its free space. */
+  /** The most room (held + free) the agent reported in the day up to its last report (migration 016). */
+  reported_capacity_bytes: number | null;
+  /** The limit that applies: the smallest of the admin's limit, the agent's limit and the device's room. */
   effective_quota_bytes: number | null;
 }
 
-/** The report can only lower the admin's limit, never raise or replace it. */
-export function effectiveQuota(admin: number | null, reportedLimit: number | null, used: number | null, free: number | null): number | null {
-  const caps = [admin, reportedLimit, used !== null && free !== null ? used + free : null].filter((x): x is number => x !== null);
+/**
+ * The report can only lower the admin's limit, never raise or replace it. `capacity` is the
+ * device's room over a day, not its free space of the moment: a disk full for a minute while the
+ * nightly balance runs must not cost the user the files they got (soak finding 15).
+ */
+export function effectiveQuota(admin: number | null, reportedLimit: number | null, capacity: number | null): number | null {
+  const caps = [admin, reportedLimit, capacity].filter((x): x is number => x !== null);
   return caps.length ? Math.min(...caps) : null;
 }
 
 type RawDevice = Omit<DeviceRow, 'effective_quota_bytes'>;
-const withEffective = (r: RawDevice): DeviceRow => ({ ...r, effective_quota_bytes: effectiveQuota(r.quota_bytes, r.reported_limit_bytes, r.reported_used_bytes, r.reported_free_bytes) });
+const withEffective = (r: RawDevice): DeviceRow => ({ ...r, effective_quota_bytes: effectiveQuota(r.quota_bytes, r.reported_limit_bytes, r.reported_capacity_bytes) });
 
 const SELECT = `SELECT d.name, d.quota_bytes, d.created_at, r.limit_bytes AS reported_limit_bytes, r.free_bytes AS reported_free_bytes,
-  r.used_bytes AS reported_used_bytes, r.reported_at AS reported_at
+  r.used_bytes AS reported_used_bytes, r.reported_at AS reported_at,
+  (SELECT MAX(c.capacity_bytes) FROM device_capacity_hours c
+    WHERE c.device = d.name AND c.hour >= r.reported_at / 3600000 - ${CAPACITY_WINDOW_HOURS}) AS reported_capacity_bytes
   FROM devices d LEFT JOIN sync_device_reports r ON r.device = d.name`;
 
 export class DevicesRepo {
@@ -56,7 +65,7 @@ export class DevicesRepo {
    * pending requests fail with `reason`; finished requests stay as history.
    */
   removeEverywhere(name: string, reason: string, now = Date.now()): void {
-    for (const table of ['subscriptions', 'subscription_exclusions', 'device_links', 'device_usage', 'pins', 'sync_device_reports', 'worklist_offsets', 'device_availability'])
+    for (const table of ['subscriptions', 'subscription_exclusions', 'device_links', 'device_usage', 'pins', 'sync_device_reports', 'device_capacity_hours', 'worklist_offsets', 'device_availability'])
       this.db.prepare(`DELETE FROM ${table} WHERE device = ?`).run(name);
     // Its folder is in the trash now: the index forgets the whole area at once.
     this.db.prepare('DELETE FROM entries WHERE area = ?').run(`device:${name}`);

@@ -19,6 +19,10 @@ export interface DeviceReportRow {
   reported_at: number;
 }
 
+const HOUR_MS = 3_600_000;
+/** How far back the balancer looks for a device's room: a day, so a moment's full disk does not count. */
+export const CAPACITY_WINDOW_HOURS = 24;
+
 /** The folder secrets the NAS's sync engine serves (migration 004). Only the read-write secret is kept. */
 export class SecretsRepo {
   constructor(readonly db: Db) {}
@@ -52,7 +56,8 @@ export class SecretsRepo {
     return this.db.prepare('SELECT * FROM sync_device_reports WHERE device = ?').get(device) as DeviceReportRow | undefined;
   }
 
-  saveReport(r: Omit<DeviceReportRow, 'reported_at'>): void {
+  /** Keep the agent's latest report, and its used + free as the highest room of this hour (migration 016). */
+  saveReport(r: Omit<DeviceReportRow, 'reported_at'>, at = Date.now()): void {
     this.db
       .prepare(
         `INSERT INTO sync_device_reports (device, limit_bytes, free_bytes, used_bytes, admin_quota_bytes, agent_version, reported_at)
@@ -60,6 +65,15 @@ export class SecretsRepo {
          ON CONFLICT (device) DO UPDATE SET limit_bytes = excluded.limit_bytes, free_bytes = excluded.free_bytes,
            used_bytes = excluded.used_bytes, agent_version = excluded.agent_version, reported_at = excluded.reported_at`,
       )
-      .run({ ...r, reported_at: Date.now() });
+      .run({ ...r, reported_at: at });
+    if (r.used_bytes === null || r.free_bytes === null) return;
+    const hour = Math.floor(at / HOUR_MS);
+    this.db
+      .prepare(
+        `INSERT INTO device_capacity_hours (device, hour, capacity_bytes) VALUES (?, ?, ?)
+         ON CONFLICT (device, hour) DO UPDATE SET capacity_bytes = MAX(capacity_bytes, excluded.capacity_bytes)`,
+      )
+      .run(r.device, hour, r.used_bytes + r.free_bytes);
+    this.db.prepare('DELETE FROM device_capacity_hours WHERE device = ? AND hour < ?').run(r.device, hour - CAPACITY_WINDOW_HOURS);
   }
 }

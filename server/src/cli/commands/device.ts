@@ -98,7 +98,7 @@ export function register(program: Command): void {
             list.map((d) => ({
               name: d.name,
               quotaBytes: d.quota_bytes,
-              reported: d.reported_at === null ? null : { limitBytes: d.reported_limit_bytes, freeBytes: d.reported_free_bytes, usedBytes: d.reported_used_bytes, at: d.reported_at },
+              reported: d.reported_at === null ? null : { limitBytes: d.reported_limit_bytes, freeBytes: d.reported_free_bytes, usedBytes: d.reported_used_bytes, capacityBytes: d.reported_capacity_bytes, at: d.reported_at },
               effectiveQuotaBytes: d.effective_quota_bytes,
               createdAt: d.created_at,
             })),
