@@ -34,6 +34,9 @@ export const TORRENT_SERVICE = 'torrents';
 const SERVED_FLUSH_MS = 1000;
 /** A 1-time torrent is used up once this many times its size went out, complete or not. */
 const ONCE_MAX_FACTOR = 2;
+/** A failed pass over the torrents is tried again after this, doubling up to the max. */
+const RETRY_FIRST_MS = 2000;
+const RETRY_MAX_MS = 60_000;
 
 const endedText = (state: string, reason: string) => (state === 'used' ? 'This one-time torrent was already downloaded.' : `This torrent is no longer served: ${reason}.`);
 
@@ -65,6 +68,9 @@ export class TorrentService implements NasService {
   private readonly onRequest = (e: { id: string }) => void this.afterRequest(e.id);
   private syncing: Promise<void> = Promise.resolve();
   private peerIp: string | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryMs = RETRY_FIRST_MS;
+  private closed = false;
   port: number | undefined;
 
   async open(ctx: NasContext): Promise<void> {
@@ -118,6 +124,8 @@ export class TorrentService implements NasService {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.retryTimer);
     this.ctx.events.off('request-updated', this.onRequest);
     await this.syncing;
     this.flushServed();
@@ -250,52 +258,97 @@ export class TorrentService implements NasService {
     const rows = this.repo.list({ active: true });
     const live = new Set(rows.map((r) => r.token));
     for (const [token, t] of this.active) if (!live.has(token)) this.forget(token, t, 'This torrent is no longer served.');
+    let failed = false;
     for (const r of rows) {
       if (this.active.has(r.token)) continue;
-      const files = JSON.parse(r.files) as TorrentFile[];
-      const bad = files.map((f) => unchanged(path.join(this.ctx.layout.files, f.path), f)).find((x) => x !== null);
-      if (bad) {
-        this.repo.end(r.id, 'stopped', bad);
-        this.ended.set(r.token, `This torrent is no longer served: ${bad}.`);
-        continue;
+      try {
+        this.activate(r);
+      } catch (err) {
+        // One torrent that cannot be set up right now (a full disk ending it, an I/O error) costs
+        // only itself: the others are served, and this one is tried again (soak finding 12).
+        failed = true;
+        this.ctx.log.warn({ err, torrent: r.id }, 'a torrent could not be set up; trying again shortly');
       }
-      const metainfo = this.repo.get(r.id)!.metainfo;
+    }
+    // The .torrent file under torrents/ is a copy of the table's metainfo for the owner to hand
+    // out; one that could not be written (a full disk) does not stop the serving, and is retried.
+    for (const r of rows) {
       const file = torrentFilePath(this.ctx.layout.torrents, r.id);
-      if (!fs.existsSync(file)) writeFileAtomic(file, metainfo);
-      const hashes = Buffer.from((bencode.decode(metainfo) as { info: { pieces: Uint8Array } }).info.pieces);
-      let offset = 0;
-      const placed = files.map((f) => {
-        const inner = f.path === r.source_path ? r.name : `${r.name}/${f.path.slice(r.source_path.length + 1)}`;
-        const o = { ...f, offset, inner };
-        offset += f.size;
-        return o;
-      });
-      const t: Served = {
-        id: r.id,
-        kind: r.kind,
-        name: r.name,
-        single: files.length === 1 && files[0]!.path === r.source_path,
-        token: r.token,
-        infoHash: r.info_hash,
-        pieceLength: r.piece_length,
-        totalBytes: r.total_bytes,
-        files: placed,
-        reader: new PieceReader(this.store, placed, r.piece_length, r.total_bytes, hashes),
-      };
-      if (r.kind === 'once') this.ledgers.set(r.id, new OnceLedger(r.id, r.total_bytes, this.onceRepo));
-      this.active.set(r.token, t);
-      this.byInfoHash.set(r.info_hash, t);
+      if (!this.active.has(r.token) || fs.existsSync(file)) continue;
+      try {
+        writeFileAtomic(file, this.repo.get(r.id)!.metainfo);
+      } catch (err) {
+        failed = true;
+        this.ctx.log.warn({ err, torrent: r.id }, 'the .torrent file could not be written; trying again shortly');
+      }
     }
     const cfg = this.ctx.config.torrent;
-    if (this.active.size > 0 && !this.server.listening) {
-      this.port = await this.server.listen(cfg.host, cfg.port);
-      this.peerIp = await this.publicIp();
-      this.ctx.log.info({ host: cfg.host, port: this.port, peer: this.peerIp }, 'torrent listener on');
-    } else if (this.active.size === 0 && this.server.listening) {
-      this.seeder.closeAll();
-      await this.server.close();
-      this.ctx.log.info('torrent listener off: no active torrent');
+    try {
+      if (this.active.size > 0 && !this.server.listening) {
+        this.port = await this.server.listen(cfg.host, cfg.port);
+        this.peerIp = await this.publicIp();
+        this.ctx.log.info({ host: cfg.host, port: this.port, peer: this.peerIp }, 'torrent listener on');
+      } else if (this.active.size === 0 && this.server.listening) {
+        this.seeder.closeAll();
+        await this.server.close();
+        this.ctx.log.info('torrent listener off: no active torrent');
+      }
+    } catch (err) {
+      failed = true;
+      this.ctx.log.warn({ err, host: cfg.host, port: cfg.port }, 'the torrent listener could not open; trying again shortly');
     }
+    this.retryLater(failed);
+  }
+
+  /**
+   * A pass that failed for a passing reason (port taken, full disk) is tried again by itself:
+   * otherwise nothing would until the next request, and every torrent's URLs stay dead meanwhile.
+   */
+  private retryLater(failed: boolean): void {
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    if (!failed || this.closed) {
+      this.retryMs = RETRY_FIRST_MS;
+      return;
+    }
+    this.retryTimer = setTimeout(() => void this.sync(), this.retryMs);
+    this.retryTimer.unref();
+    this.retryMs = Math.min(this.retryMs * 2, RETRY_MAX_MS);
+  }
+
+  /** Check one active row's files and start serving it; throws when that cannot be done now. */
+  private activate(r: Omit<TorrentRow, 'metainfo'>): void {
+    const files = JSON.parse(r.files) as TorrentFile[];
+    const bad = files.map((f) => unchanged(path.join(this.ctx.layout.files, f.path), f)).find((x) => x !== null);
+    if (bad) {
+      this.repo.end(r.id, 'stopped', bad);
+      this.ended.set(r.token, `This torrent is no longer served: ${bad}.`);
+      return;
+    }
+    const metainfo = this.repo.get(r.id)!.metainfo;
+    const hashes = Buffer.from((bencode.decode(metainfo) as { info: { pieces: Uint8Array } }).info.pieces);
+    let offset = 0;
+    const placed = files.map((f) => {
+      const inner = f.path === r.source_path ? r.name : `${r.name}/${f.path.slice(r.source_path.length + 1)}`;
+      const o = { ...f, offset, inner };
+      offset += f.size;
+      return o;
+    });
+    const t: Served = {
+      id: r.id,
+      kind: r.kind,
+      name: r.name,
+      single: files.length === 1 && files[0]!.path === r.source_path,
+      token: r.token,
+      infoHash: r.info_hash,
+      pieceLength: r.piece_length,
+      totalBytes: r.total_bytes,
+      files: placed,
+      reader: new PieceReader(this.store, placed, r.piece_length, r.total_bytes, hashes),
+    };
+    if (r.kind === 'once') this.ledgers.set(r.id, new OnceLedger(r.id, r.total_bytes, this.onceRepo));
+    this.active.set(r.token, t);
+    this.byInfoHash.set(r.info_hash, t);
   }
 
   /** The address the tracker lists for the NAS itself: the host of the public URL, resolved once. */
