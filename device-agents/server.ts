@@ -139,29 +139,36 @@ export async function startAgentServer(o: AgentServerOptions): Promise<RunningAg
   app.get('/', async (_req, reply) => reply.redirect('/catalogue/catalogue.html'));
 
   // One-time nonces of the catalogue pages served lately: the key to the token (see above).
-  const nonces = new Map<string, number>();
-  const issueNonce = (): string => {
+  // Each keeps the catalogue version of its page's moment (see servePage).
+  const nonces = new Map<string, { until: number; version: string }>();
+  const issueNonce = (version: string): string => {
     const now = Date.now();
-    for (const [n, until] of nonces) if (until < now || nonces.size >= MAX_NONCES) nonces.delete(n);
+    for (const [n, v] of nonces) if (v.until < now || nonces.size >= MAX_NONCES) nonces.delete(n);
     const n = crypto.randomBytes(18).toString('base64url');
-    nonces.set(n, now + NONCE_TTL_MS);
+    nonces.set(n, { until: now + NONCE_TTL_MS, version });
     return n;
   };
-  const takeNonce = (n: unknown): boolean => {
-    if (typeof n !== 'string' || !nonces.has(n)) return false;
-    const until = nonces.get(n)!;
+  /** The page's catalogue version if the nonce is good (once, in time), else null. */
+  const takeNonce = (n: unknown): string | null => {
+    if (typeof n !== 'string') return null;
+    const v = nonces.get(n);
+    if (!v) return null;
     nonces.delete(n);
-    return until >= Date.now();
+    return v.until >= Date.now() ? v.version : null;
   };
 
   const servePage = async (_req: FastifyRequest, reply: FastifyReply) => {
+    const version = o.version();
     let html: string;
     try {
       html = await fs.promises.readFile(path.join(o.catalogueDir, 'catalogue.html'), 'utf8');
     } catch {
       return refuse(reply, 503, 'NO_CATALOGUE', 'The catalogue has not arrived from the NAS yet; reload in a moment.');
     }
-    const tag = `<script src="/agent.js?nonce=${issueNonce()}"></script>`;
+    // The version is taken before the page can load any data: /agent.js comes after the data
+    // scripts, and a catalogue completed in between used to give the page the new version with
+    // the old rows, so it never reloaded (the e2e test's rows missing under load).
+    const tag = `<script src="/agent.js?nonce=${issueNonce(version)}"></script>`;
     const at = html.lastIndexOf('</body>');
     return reply.type('text/html; charset=utf-8').send(at < 0 ? html + tag : html.slice(0, at) + tag + '\n' + html.slice(at));
   };
@@ -173,7 +180,8 @@ export async function startAgentServer(o: AgentServerOptions): Promise<RunningAg
   app.get<{ Querystring: { nonce?: string } }>('/agent.js', async (req, reply) => {
     const site = req.headers['sec-fetch-site'];
     const crossSite = site !== undefined && site !== 'same-origin' && site !== 'none';
-    if (crossSite || !takeNonce(req.query.nonce)) {
+    const pageVersion = crossSite ? null : takeNonce(req.query.nonce);
+    if (pageVersion === null) {
       // No token without the nonce of a page served here; a catalogue opened from a file gets a notice saying where to act.
       const notice = `Browsing from a file. To act ([get], [delete], …), open ${origins()[0]}/ — the Burrow agent on this device serves this catalogue there with working buttons.`;
       return reply
@@ -181,7 +189,7 @@ export async function startAgentServer(o: AgentServerOptions): Promise<RunningAg
         .type('text/javascript; charset=utf-8')
         .send(`(function(){var a=document.getElementById('agent');if(a&&location.protocol==='file:'){a.textContent=${JSON.stringify(notice)};a.hidden=false;}})();\n`);
     }
-    const cfg = JSON.stringify({ token: o.token, device: o.device, url: origins()[0] + '/', version: o.version() });
+    const cfg = JSON.stringify({ token: o.token, device: o.device, url: origins()[0] + '/', version: pageVersion });
     return reply.type('text/javascript; charset=utf-8').send(`window.BURROW_AGENT=${cfg};\n${AGENT_PAGE_SCRIPT}`);
   });
 

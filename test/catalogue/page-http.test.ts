@@ -6,7 +6,7 @@ import { makeFixture, addDevices, type Fixture } from './fixture.js';
 import { boldness, expand, loaded, row, watchedPage } from './page-harness.js';
 import { startNas, type RunningNas } from '../../server/src/nas.js';
 import type { CatalogueService } from '../../server/src/catalogue/service.js';
-import { loginPage } from '../helpers/nas-auth.js';
+import { loginPage, ownerHeaders } from '../helpers/nas-auth.js';
 
 let browser: Browser;
 let f: Fixture;
@@ -110,6 +110,32 @@ describe('the catalogue served by a running NAS', () => {
     await page.reload();
     await loaded(page);
     expect(await page.locator('.row').evaluateAll((rs) => rs.map((r) => (r as HTMLElement).dataset.path))).toEqual(['music', 'new-file.txt', 'x']);
+    await page.context().close();
+  });
+
+  test('a publish between the page loading its data and its live script still reloads the page', async () => {
+    // The owner's API token instead of a login: the tests above used the five logins a minute allows.
+    const { page } = await watchedPage(browser, { extraHTTPHeaders: ownerHeaders(f.root, false) });
+    // The live script (/agent.js) loads after the data; a publish lands just before it.
+    let published = false;
+    await page.route('**/agent.js', async (route) => {
+      if (!published) {
+        published = true;
+        fs.writeFileSync(`${nas.ctx.layout.files}/landed-meanwhile.txt`, 'new');
+        nas.ctx.indexer.refresh([`${nas.ctx.layout.files}/landed-meanwhile.txt`]);
+        await (nas.ctx.services.get('catalogue') as CatalogueService).publishNow();
+      }
+      await route.continue();
+    });
+    let loads = 0;
+    page.on('load', () => loads++);
+    await page.goto(`${nas.url}/catalogue/catalogue.html?device=a`);
+    await loaded(page);
+    // Its data/index.js and summary.js were the old ones: it must reload itself once. Before, it
+    // took the version from its first poll, already the new one, and never reloaded.
+    await expect.poll(() => loads, { timeout: 15_000 }).toBeGreaterThanOrEqual(2);
+    await loaded(page);
+    await page.locator('.row[data-path="landed-meanwhile.txt"]').waitFor({ state: 'attached', timeout: 10_000 });
     await page.context().close();
   });
 });

@@ -29,7 +29,9 @@ export const NAS_LIVE_SCRIPT = String.raw`(function () {
   'use strict';
   var KEY = 'burrow.nas.view', GAP = 2500, MAX_DEFER = 60000;
   var $ = function (id) { return document.getElementById(id); };
-  var version, loadedAt = Date.now(), changedAt = 0;
+  // The version of the moment the page was served (the NAS puts it in the page); else the first poll's.
+  var served = document.querySelector('meta[name="burrow-page-version"]');
+  var version = served ? served.getAttribute('content') : undefined, loadedAt = Date.now(), changedAt = 0;
   function rows() { var t = $('tree'); return t ? Array.prototype.slice.call(t.querySelectorAll('.row')) : []; }
   function busy() {
     var veil = $('veil'), menu = $('menu'), q = $('q');

@@ -1,4 +1,6 @@
-import type { FastifyInstance } from 'fastify';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import { NAS_LIVE_SCRIPT, catalogueVersion } from '../../catalogue/live-script.js';
 import { helpPage, HELP_PAGE_CSP } from '../../util/help-page.js';
@@ -9,6 +11,8 @@ import { helpPage, HELP_PAGE_CSP } from '../../util/help-page.js';
  * ?device=<name> and acts as that device; the two tiny scripts below answer what the page would load from a device
  * (its device.js and the agent's token script) so a NAS-served page logs no 404s.
  */
+const escapeAttr = (v: string) => v.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+
 export default async function catalogueRoutes(app: FastifyInstance): Promise<void> {
   await app.register(fastifyStatic, {
     root: app.nas.layout.catalogue,
@@ -24,7 +28,30 @@ export default async function catalogueRoutes(app: FastifyInstance): Promise<voi
     },
   });
   app.get('/catalogue', async (_req, reply) => reply.redirect('/catalogue/catalogue.html'));
-  const script = (body: string) => async (_req: unknown, reply: import('fastify').FastifyReply) =>
+  // The page itself carries the catalogue version of the moment it was served, taken before it
+  // can load any data: the live script compares against that. Taking it from the first poll
+  // instead (after the data loaded) missed a publish that landed in between, and the page kept
+  // the old rows until the next one.
+  const servePage = async (_req: unknown, reply: FastifyReply) => {
+    const version = catalogueVersion(app.nas.layout.catalogue);
+    let html: string;
+    try {
+      html = await fs.promises.readFile(path.join(app.nas.layout.catalogue, 'catalogue.html'), 'utf8');
+    } catch {
+      return reply.code(503).send({ error: { code: 'NO_CATALOGUE', message: 'The catalogue has not been published yet; reload in a moment.' } });
+    }
+    // A meta tag, not a script: the page's own CSP allows only its known inline scripts.
+    const tag = `<meta name="burrow-page-version" content="${escapeAttr(version)}">`;
+    const at = html.indexOf('</head>');
+    return reply
+      .type('text/html; charset=utf-8')
+      .header('Cache-Control', 'no-cache')
+      .header('X-Content-Type-Options', 'nosniff')
+      .send(at < 0 ? html + tag : html.slice(0, at) + tag + '\n' + html.slice(at));
+  };
+  app.get('/catalogue/catalogue.html', servePage);
+  app.get('/catalogue/', servePage);
+  const script = (body: string) => async (_req: unknown, reply: FastifyReply) =>
     reply.header('Content-Type', 'text/javascript; charset=utf-8').header('Cache-Control', 'no-cache').send(body);
   app.get('/files/.burrow/device.js', script('/* Served by the Burrow NAS: the catalogue page takes its device from ?device=<name>. */\n'));
   // The NAS's stand-in for the agent's token script: the logged-in owner's CSRF token, which the
