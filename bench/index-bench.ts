@@ -4,7 +4,8 @@
  *
  * Environment: BENCH_SEED (default 2026), BENCH_REPS (5), BENCH_DIR (/tmp/burrow-bench),
  * BENCH_SKIP_1M=1 skips the 1,000,000-file RSS line, BENCH_ONLY=scan,hash,crypto,watch,rss
- * runs a subset. Progress goes to stderr; the markdown table to stdout.
+ * runs a subset. The NAS and the index probe run with the Node flags the `burrow` command uses
+ * (--optimize-for-size; BENCH_NODE_FLAGS="" runs them without). Progress goes to stderr; the markdown table to stdout.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -29,6 +30,8 @@ const ONLY = new Set((process.env.BENCH_ONLY ?? 'scan,hash,crypto,watch,rss').sp
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..', '..');
 const cli = path.join(repo, 'bin', 'burrow.js');
+/** As bin/burrow.js's shebang and the systemd units run Node: `node bin/burrow.js` alone would not. */
+const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '--optimize-for-size').split(' ').filter(Boolean);
 const MiB = 1024 * 1024;
 
 const log = (msg: string) => process.stderr.write(`[bench:index ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
@@ -290,7 +293,7 @@ async function benchWatchers(dir: string, files: number): Promise<void> {
 async function benchRss(layout: RootLayout, files: number, label: string): Promise<void> {
   freshDb(layout.db);
   const t0 = performance.now();
-  const child = spawn(process.execPath, [cli, 'start', '--root', layout.root, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, BURROW_LOG_LEVEL: 'warn' } });
+  const child = spawn(process.execPath, [...NODE_FLAGS, cli, 'start', '--root', layout.root, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, BURROW_LOG_LEVEL: 'warn' } });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   try {
@@ -328,7 +331,7 @@ async function benchRss(layout: RootLayout, files: number, label: string): Promi
 /** The index alone (reconcile + watch + hash, no HTTP, no other services) in a child: its share of the NAS's RSS. */
 async function benchIndexRss(layout: RootLayout, files: number, label: string): Promise<void> {
   freshDb(layout.db);
-  const child = spawn(process.execPath, [path.join(here, 'lib', 'index-probe.js'), layout.root, '2', '1'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...NODE_FLAGS, path.join(here, 'lib', 'index-probe.js'), layout.root, '2', '1'], { stdio: ['ignore', 'pipe', 'inherit'] });
   try {
     const m = await waitForLine(child, /^done (\d+) (\d+) (\d+)$/, 1_800_000, 'index probe');
     const [hwm, seen, ms] = [Number(m[1]), Number(m[2]), Number(m[3])];
@@ -384,7 +387,7 @@ async function main(): Promise<void> {
   const out = [
     `## bench:index — ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
     '',
-    `Command: \`npm run bench:index\` (BENCH_SEED=${SEED}, BENCH_REPS=${REPS}); medians of ${REPS} runs after a warm-up; CPU = user + system time of all threads/processes.`,
+    `Command: \`npm run bench:index\` (BENCH_SEED=${SEED}, BENCH_REPS=${REPS}); medians of ${REPS} runs after a warm-up; CPU = user + system time of all threads/processes; Burrow runs with Node flags "${NODE_FLAGS.join(' ')}".`,
     `Machine: ${os.cpus().length} x ${cpu}, ${fmtMB(os.totalmem())} RAM, Linux ${kernel}, ${fsType} at ${CACHE}, Node ${process.version}. Load average (1 min) ${loadBefore.toFixed(1)} at start, ${os.loadavg()[0]!.toFixed(1)} at end: other work shared the machine, so CPU ratios are the steadier figure.`,
     `Tree: ${tree.files} files in ${tree.dirs} folders, ${fmtMB(tree.bytes)} (${SPEC_200K.classes.map((c) => `${c.count} x ${c.minBytes}-${c.maxBytes} B`).join(', ')}), dentries and pages warm for every tool.`,
     '',

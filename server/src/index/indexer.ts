@@ -67,11 +67,22 @@ export class Indexer extends EventEmitter {
 
   /** Full compare of disk and index; emits what differed. */
   reconcile(): ScanStats {
+    // At start nobody listens yet (the services open after the index, and catch up on their
+    // own): collecting a first scan's changes only to drop them held ~100 B per file, about
+    // 100 MB of the NAS's peak at 1,000,000 files.
+    const listened = this.listenerCount('changed') > 0;
     const changes: ScanChange[] = [];
-    const stats = scanRoot(this.store, this.layout, { onChange: (c) => changes.push(c) });
+    let storeChanged = false;
+    const stats = scanRoot(this.store, this.layout, {
+      onChange: (c) => {
+        if (c.area === FILES_AREA) storeChanged = true;
+        if (listened) changes.push(c);
+      },
+    });
     this.lastScan = stats;
     this.log.info({ ...stats }, 'reconcile done');
     if (changes.length > 0) this.emitChanges(changes);
+    else if (storeChanged) this.kickHashing();
     return stats;
   }
 
