@@ -28,6 +28,8 @@ export class Household {
   friendSecret = '';
   syncPort = 0;
   private starting = new Map<Who, Promise<void>>();
+  /** Set when a failure is reported: a fault's pending restart must not bring a process back. */
+  frozen = false;
   readonly log: string[] = [];
 
   constructor(
@@ -125,7 +127,7 @@ export class Household {
 
   /** Start a dead process again (one start at a time per process). */
   restart(who: Who): Promise<void> {
-    if (this.alive(who)) return Promise.resolve();
+    if (this.alive(who) || this.frozen) return Promise.resolve();
     const running = this.starting.get(who);
     if (running) return running;
     const dead = this.proc(who);
