@@ -320,6 +320,7 @@ async function settleAndCheck(world: World, where: string): Promise<void> {
   if (!ok) await fail(last, `${where} (invariants did not hold within ${opts.settleSeconds} s)`);
   resolveEithers(world);
   model.busy.clear();
+  model.twoDeviceEdits = [];
 }
 
 // The namespace and the veth pair are the machine's, not the roots': always remove them.

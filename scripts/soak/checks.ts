@@ -159,6 +159,14 @@ export async function checkAll(w: World): Promise<string[]> {
   // 7. The catalogue on every device matches the NAS's index; 8. torrents are served as made.
   problems.push(...checkCatalogues(w));
   problems.push(...(await checkTorrents(w)));
+  // 9. An edit made on two devices at once loses neither side: the version that did not win the
+  // path survives on the NAS, as the file itself or a conflict copy (in files/ or a device's folder).
+  if (model.twoDeviceEdits.length) {
+    const onNas = new Set([...treeShas(store).values(), ...treeShas(path.join(hh.nasRoot, 'devices')).values()]);
+    for (const e of model.twoDeviceEdits)
+      for (const [i, s] of e.shas.entries())
+        if (!onNas.has(s)) problems.push(`two-device edit of files/${e.path}: ${i === 0 ? "alpha's" : "beta's"} version (sha ${s.slice(0, 12)}) is nowhere on the NAS, not even as a conflict copy`);
+  }
   return problems;
 }
 

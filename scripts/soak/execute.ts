@@ -158,6 +158,7 @@ async function execute(drv: Driver, faults: Faults, hooks: Hooks, op: Op): Promi
       fs.writeFileSync(devFile('alpha', op.path), a);
       fs.writeFileSync(devFile('beta', op.path), b);
       model.setFile(op.path, sha256(a), sha256(b));
+      model.twoDeviceEdits.push({ path: op.path, shas: [sha256(a), sha256(b)] });
       model.busy.add(op.path);
       drv.record('two-device-edit', `alpha and beta both edit files/${op.path} (either version may win; a conflict copy may appear)`);
       return null;

@@ -63,6 +63,8 @@ export class Model {
   pending = new Map<string, PendingRequest>();
   /** Paths some still-open operation touches: the driver leaves them alone until the phase settles. */
   busy = new Set<string>();
+  /** The same file edited on both devices this phase: after the settle both versions must exist on the NAS. */
+  twoDeviceEdits: Array<{ path: string; shas: [Sha, Sha] }> = [];
 
   setFile(p: string, ...shas: Sha[]): void {
     this.files.set(p, { shas: new Set(shas) });
