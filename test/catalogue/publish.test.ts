@@ -4,6 +4,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { makeFixture, addDevices, HOSTILE_NAMES, type Fixture } from './fixture.js';
 import { decodeCatalogue, runDataScript } from './decode.js';
 import { Publisher } from '../../server/src/catalogue/publish.js';
+import { buildCatalogueData } from '../../server/src/catalogue/build.js';
 import { shareArea } from '../../server/src/store/entries-repo.js';
 import { SharesRepo } from '../../server/src/store/shares-repo.js';
 import type { RequestStatus } from '../../server/src/nas-context.js';
@@ -18,6 +19,26 @@ function listFiles(dir: string): string[] {
 }
 
 describe('publishing the catalogue', () => {
+  test('a full publish, which writes shards as it cuts them, leaves on disk exactly what the build renders', () => {
+    f = makeFixture();
+    addDevices(f, 'a');
+    for (let i = 0; i < 60; i++) f.write(`dir-${i % 7}/file-${i}.txt`, `content ${i}`);
+    f.link('dir-1/file-1.txt', 'a');
+    f.rescan();
+    // Shards of a few records, so there are many; a first publish, then a second over its output.
+    const publisher = new Publisher(f.r.layout);
+    publisher.publish({ store: f.r.store, trashDays: 7, chunkEvery: 4 });
+    fs.rmSync(path.join(f.r.layout.files, 'dir-3'), { recursive: true });
+    f.rescan();
+    const stats = new Publisher(f.r.layout).publish({ store: f.r.store, trashDays: 7, chunkEvery: 4 });
+    expect(stats.mode).toBe('full');
+    const want = buildCatalogueData({ store: f.r.store, devices: ['a'], trashDays: 7, chunkEvery: 4 }).files;
+    expect(want.size).toBeGreaterThan(10);
+    const onDisk = listFiles(f.r.layout.catalogue).filter((rel) => rel.startsWith('data/') || rel.startsWith('devices/'));
+    expect(onDisk).toEqual([...want.keys()].sort());
+    for (const [rel, body] of want) expect(fs.readFileSync(path.join(f.r.layout.catalogue, rel), 'utf8'), rel).toBe(body);
+  });
+
   test('every path, its kind, size and the devices that hold its inode are in the shards', () => {
     f = makeFixture();
     addDevices(f, 'a', 'b');

@@ -25,6 +25,11 @@ export interface BuildInput {
   /** Each device's request rows already read (the publish worker gets them as data); wins over `requests`. */
   requestRows?: ReadonlyMap<string, RequestRow[]> | undefined;
   chunkEvery?: number;
+  /**
+   * A full build hands each shard (file name relative to catalogue/, body) here as soon as it is
+   * cut instead of keeping it in `files`, so memory does not grow with the store.
+   */
+  shardSink?: (file: string, body: string) => void;
 }
 
 export interface BuiltCatalogue {
@@ -209,7 +214,8 @@ export function buildCatalogueData(input: BuildInput): BuiltCatalogue {
   const repo = repoOf(input.store);
   const shares = new SharesRepo(input.store.db).list({ active: true });
   const shareHeld = shareHoldings(repo, shares);
-  const cutter = new ShardCutter(every, () => false, 'suffix');
+  const sink = input.shardSink;
+  const cutter = new ShardCutter(every, () => false, 'suffix', undefined, sink ? (name, body) => sink(shardFile(name), body) : undefined);
   const run = renderRun(repo, cutter, input.devices, shareHeld, '');
   const state: CatalogueState = { every, devices: [...input.devices], sharesKey: sharesKeyOf(shares), shares, shareHeld, shards: cutter.shards };
   const files = new Map<string, string>();

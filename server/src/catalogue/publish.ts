@@ -84,12 +84,14 @@ export class Publisher {
       }
     }
     const mode = built ? 'incremental' : 'full';
-    if (!built) built = buildCatalogueData(buildInput);
+    // A full build writes its shards as it cuts them (renderMs then includes those writes).
+    const full = built ? null : this.writer.begin();
+    if (!built) built = buildCatalogueData({ ...buildInput, shardSink: full!.shard });
     const t1 = performance.now();
     // The page is static: rendered again on every full build (which picks up a new template).
     if (mode === 'full' || !this.page || this.page.agentPort !== input.agentPort) this.page = { agentPort: input.agentPort, html: renderCataloguePage({ agentPort: input.agentPort }) };
     built.files.set('catalogue.html', this.page.html);
-    const w = mode === 'full' ? this.writer.write(built.files) : this.writer.writeDelta(built.files, built.removed);
+    const w = full ? full.finish(built.files) : this.writer.writeDelta(built.files, built.removed);
     writeDeviceIdentities(this.layout, devices);
     this.state = built.state;
     const t2 = performance.now();

@@ -47,7 +47,9 @@ export class NeedFullBuild extends Error {}
  */
 export class ShardCutter {
   readonly shards: Shard[] = [];
+  /** Each shard's file body by name, unless a sink takes them as they are cut. */
   readonly contents = new Map<string, string>();
+  private readonly names = new Set<string>();
   private parts: string[] = [];
   private records = 0;
   private prev = '';
@@ -62,6 +64,8 @@ export class ShardCutter {
     /** Suffix a clashing name (full build) or give up (incremental: the suffix depends on order). */
     private readonly onClash: 'suffix' | 'fail',
     start?: { name: string },
+    /** Takes each shard's body as soon as it is cut (a full build at 1M files held ~40 MB of them). */
+    private readonly sink?: (name: string, body: string) => void,
   ) {
     this.name = start?.name ?? '0';
     this.forced = start !== undefined;
@@ -111,13 +115,16 @@ export class ShardCutter {
   flush(): void {
     const s = this.cur;
     if (!s) return;
-    const used = (x: string) => this.taken(x) || this.contents.has(x);
+    const used = (x: string) => this.taken(x) || this.names.has(x);
     let name = this.name;
     if (this.onClash === 'fail' && used(name)) throw new NeedFullBuild(`shard name ${name} clashes`);
     for (let n = 2; used(name); n++) name = `${this.name}-${n}`;
     s.name = name;
     this.shards.push(s);
-    this.contents.set(name, jsCall('BURROW_CHUNK', name, this.parts.join(FIELD_SEP)));
+    const body = jsCall('BURROW_CHUNK', name, this.parts.join(FIELD_SEP));
+    this.names.add(name);
+    if (this.sink) this.sink(name, body);
+    else this.contents.set(name, body);
     this.parts = [];
     this.records = 0;
     this.prev = '';

@@ -37,7 +37,25 @@ export class CatalogueWriter {
 
   /** Write a whole catalogue: every file it produces; any owned file it does not is removed. */
   write(files: Map<string, string>): WriteStats {
-    return this.guarded(() => this.writeAll(files));
+    return this.begin().finish(files);
+  }
+
+  /**
+   * Write a whole catalogue as it is rendered: `shard` takes each shard as it is cut (shards go
+   * first anyway), `finish` the rest, and then removes what this catalogue no longer has.
+   */
+  begin(): { shard(rel: string, body: string): void; finish(files: Map<string, string>): WriteStats } {
+    const stats = emptyStats();
+    const streamed = new Set<string>();
+    return {
+      shard: (rel, body) =>
+        void this.guarded(() => {
+          streamed.add(rel);
+          this.writeOne(rel, body, stats);
+          return stats;
+        }),
+      finish: (files) => this.guarded(() => this.writeAll(files, streamed, stats)),
+    };
   }
 
   /**
@@ -81,28 +99,31 @@ export class CatalogueWriter {
     return stats;
   }
 
-  private writeFiles(files: Map<string, string>): WriteStats {
-    const stats: WriteStats = { totalFiles: 0, totalBytes: 0, writtenFiles: 0, writtenBytes: 0, removedFiles: 0, written: [] };
+  private writeFiles(files: Map<string, string>, stats: WriteStats = emptyStats()): WriteStats {
     const order = [...files.keys()].sort((a, b) => rank(a) - rank(b));
-    for (const rel of order) {
-      const buf = Buffer.from(files.get(rel)!);
-      this.totalBytes += buf.length - (this.sizes.get(rel) ?? 0);
-      this.sizes.set(rel, buf.length);
-      const digest = crypto.createHash('sha1').update(buf).digest('hex');
-      if (this.digests.get(rel) === digest) continue;
-      if (this.fs.writeFileAtomic(rel, buf, { skipIfSame: true })) {
-        stats.writtenFiles++;
-        stats.writtenBytes += buf.length;
-        stats.written.push(rel);
-      }
-      this.digests.set(rel, digest);
-    }
+    for (const rel of order) this.writeOne(rel, files.get(rel)!, stats);
     return stats;
   }
 
-  private writeAll(files: Map<string, string>): WriteStats {
-    for (const rel of [...this.sizes.keys()]) if (!files.has(rel)) this.forget(rel);
-    const stats = this.writeFiles(files);
+  private writeOne(rel: string, body: string, stats: WriteStats): void {
+    const buf = Buffer.from(body);
+    this.totalBytes += buf.length - (this.sizes.get(rel) ?? 0);
+    this.sizes.set(rel, buf.length);
+    const digest = crypto.createHash('sha1').update(buf).digest('hex');
+    if (this.digests.get(rel) === digest) return;
+    if (this.fs.writeFileAtomic(rel, buf, { skipIfSame: true })) {
+      stats.writtenFiles++;
+      stats.writtenBytes += buf.length;
+      stats.written.push(rel);
+    }
+    this.digests.set(rel, digest);
+  }
+
+  /** `streamed`: the shards already written by this publish (see begin). */
+  private writeAll(files: Map<string, string>, streamed: ReadonlySet<string>, stats: WriteStats): WriteStats {
+    const keeps = (rel: string) => files.has(rel) || streamed.has(rel);
+    for (const rel of [...this.sizes.keys()]) if (!keeps(rel)) this.forget(rel);
+    this.writeFiles(files, stats);
     for (const { dir, match } of OWNED) {
       let names: string[];
       try {
@@ -112,7 +133,7 @@ export class CatalogueWriter {
       }
       for (const name of names) {
         const rel = `${dir}/${name}`;
-        if (!match(name) || files.has(rel)) continue;
+        if (!match(name) || keeps(rel)) continue;
         if (this.fs.lstat(rel)) this.fs.unlink(rel);
         this.forget(rel);
         stats.removedFiles++;
@@ -121,6 +142,8 @@ export class CatalogueWriter {
     return this.withTotals(stats);
   }
 }
+
+const emptyStats = (): WriteStats => ({ totalFiles: 0, totalBytes: 0, writtenFiles: 0, writtenBytes: 0, removedFiles: 0, written: [] });
 
 /** Shards first, then per-device state, then the summary and manifest, the page last. */
 function rank(rel: string): number {
