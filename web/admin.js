@@ -287,6 +287,28 @@ function renderSync(s) {
   fillRows(document.getElementById('conflict-rows'), conflicts, 'No conflicts.');
 }
 
+function renderGroup(g) {
+  const members = (g && g.members) || [];
+  document.getElementById('group-state').textContent = !g
+    ? ''
+    : members.length === 0
+      ? 'This NAS is in no group. To keep the store in a second place (another house, another ISP): burrow nas invite here, burrow nas join on the other NAS.'
+      : members.length + ' members in ' + g.zones.length + ' zone(s); the whole store is held in ' + (g.zonesHoldingAll.join(', ') || 'no zone') + '; every file should be in ' + g.requiredZones + ' zone(s).';
+  document.getElementById('group-warnings').replaceChildren(...((g && g.warnings) || []).map((w) => el('li', w, 'message')));
+  fillRows(
+    document.getElementById('member-rows'),
+    members.map((m) => [
+      el('span', m.name + (m.self ? ' (this NAS)' : '') + ' · ' + m.id, 'share-id'),
+      m.zone,
+      m.addresses.join(', ') || '—',
+      m.self ? 'now' : ago(m.lastReachableAt),
+      m.availability7d === null ? '—' : (m.availability7d * 100).toFixed(1) + ' %',
+      (m.heldFiles === null ? '?' : m.heldFiles + ' files, ' + bytes(m.heldBytes)) + (m.diskFull ? ' — DISK FULL: takes no new files' : ''),
+    ]),
+    'No other NAS.',
+  );
+}
+
 async function stopTorrent(t) {
   if (!confirm('Stop serving ' + t.name + '?')) return;
   await send('POST', '/api/torrents/' + encodeURIComponent(t.id) + '/stop');
@@ -339,6 +361,7 @@ async function refresh() {
     renderDevices(devices);
     renderAvailability(devices, chartVersion);
     renderSync(await getJson('/api/admin/sync'));
+    renderGroup(await getJson('/api/admin/group'));
     renderShares(await getJson('/api/admin/shares'), await getJson('/api/admin/shares/revoked'));
     const jobs = await getJson('/api/jobs');
     fillRows(document.getElementById('job-rows'), jobs ? jobs.map((j) => [j.job, when(j.startedAt), j.summary]) : [], jobs ? 'No job has run yet.' : 'Job history is not available on this NAS version.');

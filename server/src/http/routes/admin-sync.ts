@@ -4,7 +4,8 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { validateDeviceName } from '../../devices/device-name.js';
 import { errors, BurrowError } from '../../errors.js';
-import { availabilitySummary, AVAILABILITY_KEEP_DAYS } from '../../services/availability.js';
+import { availabilitySummary, memberAvailabilitySummary, AVAILABILITY_KEEP_DAYS } from '../../services/availability.js';
+import { groupView } from '../../nas-cluster/view.js';
 import { activityChartSvg, availabilityStripSvg } from '../../services/activity-chart.js';
 import { conflictDiscarder } from '../../nas-sync/conflict-discard.js';
 import type { NasFolderSync } from '../../nas-sync/service.js';
@@ -76,6 +77,13 @@ export default async function adminSyncRoutes(app: FastifyInstance): Promise<voi
   });
 
   app.get<{ Querystring: { days?: number } }>('/api/admin/availability', { schema: { querystring: DaysQuery } }, async (req) => availabilitySummary(app.nas.store, { days: req.query.days ?? 7 }));
+  // Several NAS (issue 15): the members as `burrow nas list` shows them, with the zones that hold
+  // the whole store, the zone warnings, and each other member's availability over 7 days.
+  app.get('/api/admin/group', { schema: { querystring: VQuery } }, async () => {
+    const view = groupView(app.nas);
+    const availability = new Map(memberAvailabilitySummary(app.nas.store, { days: 7 }).map((a) => [a.member, a.fraction]));
+    return { ...view, members: view.members.map((m) => ({ ...m, availability7d: m.self ? null : (availability.get(m.id) ?? 0) })) };
+  });
   app.get<{ Params: { name: string }; Querystring: { days?: number } }>('/api/admin/charts/availability/:name', { schema: { params: DeviceParams, querystring: DaysQuery } }, async (req, reply) => {
     const name = validateDeviceName(req.params.name.replace(/\.svg$/, ''));
     if (!app.nas.store.devices.get(name)) throw errors.unknownDevice(name);
