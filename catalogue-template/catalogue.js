@@ -706,7 +706,14 @@
       fetch(api.base + '/api/requests/' + encodeURIComponent(rq.id), { headers: headers(), credentials: creds() })
         .then(function (res) { return res.ok ? res.json() : null; })
         .then(function (j) {
-          if (j && j.state) { rq.state = j.state; rq.reason = j.reason; rq.updatedAt = Date.now(); render(); told(rq); if (!afterDone(rq, rq.x, j)) offerTorrent(j); }
+          if (j && j.state) {
+            // Redraw only on a change: a redraw replaces every row, and a click whose mouse-down
+            // and mouse-up straddle one is lost (a share is polled for a minute after "done").
+            var changed = j.state !== rq.state || j.reason !== rq.reason;
+            rq.state = j.state; rq.reason = j.reason; rq.updatedAt = Date.now();
+            if (changed) { render(); told(rq); }
+            if (!afterDone(rq, rq.x, j)) offerTorrent(j);
+          }
           poll(rq, tries + 1);
         })
         .catch(function () { poll(rq, tries + 5); });
