@@ -80,8 +80,13 @@
   // ---- loaders called by the data scripts ------------------------------------------------
   window.BURROW_INDEX = function (x) { index = x; };
   window.BURROW_SUMMARY = function (x) { summary = x; };
+  var requestsSeen = null;
   window.BURROW_REQUESTS = function (dev, rows) {
     if (dev !== deviceName) return;
+    // Reloaded every 20 s: redraw only when something changed (a redraw replaces every row).
+    var key = JSON.stringify(rows);
+    if (key === requestsSeen) return;
+    requestsSeen = key;
     serverRequests = {};
     for (var j = 0; j < rows.length; j++) {
       var cur = serverRequests[rows[j].path];
@@ -782,6 +787,7 @@
     if (remember) store('burrow.device', name);
     $('device').textContent = 'device: ' + (name || 'none');
     serverRequests = {};
+    requestsSeen = null;
     loadRequests();
     render();
   }
