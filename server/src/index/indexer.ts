@@ -20,7 +20,15 @@ export interface IndexerOptions {
   reconcileMinutes: number;
   /** Hash contents in the background after each change (off in some tests and benches). */
   hash?: boolean;
+  /** The hashing threads stop after this long with nothing to hash (default a minute). */
+  hashPoolIdleMs?: number;
 }
+
+/**
+ * Two idle hash workers cost ~25 MB of a small NAS's memory for as long as it runs; starting
+ * them again takes tens of milliseconds when the next file changes.
+ */
+const HASH_POOL_IDLE_MS = 60_000;
 
 export interface IndexChangedEvent {
   changes: ScanChange[];
@@ -38,6 +46,7 @@ export class Indexer extends EventEmitter {
   private hashing: Promise<unknown> | null = null;
   private hashAgain = false;
   private pool: HashPool | null = null;
+  private poolIdle: NodeJS.Timeout | null = null;
   private readonly abort = new AbortController();
   lastScan: ScanStats | null = null;
   lastHash: HashProgress | null = null;
@@ -190,12 +199,27 @@ export class Indexer extends EventEmitter {
   }
 
   /** Start background hashing, or ask the running pass to go round again. */
+  /** Whether hashing threads are running now (they stop when idle). */
+  get hashThreads(): number {
+    return this.pool?.size ?? 0;
+  }
+
+  private stopIdlePool(): void {
+    this.poolIdle = null;
+    if (this.hashing || !this.pool) return;
+    const pool = this.pool;
+    this.pool = null;
+    pool.close().catch((err: unknown) => this.log.warn({ err }, 'stopping the idle hashing threads failed'));
+  }
+
   kickHashing(): void {
     if (this.opts.hash === false) return;
     if (this.hashing) {
       this.hashAgain = true;
       return;
     }
+    if (this.poolIdle) clearTimeout(this.poolIdle);
+    this.poolIdle = null;
     this.pool ??= new HashPool(this.opts.hashWorkers);
     this.hashRunning = true;
     this.hashing = (async () => {
@@ -208,6 +232,8 @@ export class Indexer extends EventEmitter {
       .finally(() => {
         this.hashing = null;
         this.hashRunning = false;
+        this.poolIdle = setTimeout(() => this.stopIdlePool(), this.opts.hashPoolIdleMs ?? HASH_POOL_IDLE_MS);
+        this.poolIdle.unref();
         this.emit('hashed', this.lastHash);
       });
   }
@@ -222,6 +248,8 @@ export class Indexer extends EventEmitter {
     if (this.reconcileTimer) clearInterval(this.reconcileTimer);
     await this.fw?.close();
     await this.hashing;
+    if (this.poolIdle) clearTimeout(this.poolIdle);
     await this.pool?.close();
+    this.pool = null;
   }
 }
