@@ -35,14 +35,9 @@ export class CatalogueWriter {
     this.fs = anchoredAt(dir);
   }
 
-  /** Write a whole catalogue: every file it produces; any owned file it does not is removed. */
-  write(files: Map<string, string>): WriteStats {
-    return this.begin().finish(files);
-  }
-
   /**
    * Write a whole catalogue as it is rendered: `shard` takes each shard as it is cut (shards go
-   * first anyway), `finish` the rest, and then removes what this catalogue no longer has.
+   * first anyway), `finish` the rest; any owned file the catalogue no longer produces is removed.
    */
   begin(): { shard(rel: string, body: string): void; finish(files: Map<string, string>): WriteStats } {
     const stats = emptyStats();

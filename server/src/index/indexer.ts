@@ -198,7 +198,6 @@ export class Indexer extends EventEmitter {
     if (changes.some((c) => c.area === FILES_AREA)) this.kickHashing();
   }
 
-  /** Start background hashing, or ask the running pass to go round again. */
   /** Whether hashing threads are running now (they stop when idle). */
   get hashThreads(): number {
     return this.pool?.size ?? 0;
@@ -212,6 +211,7 @@ export class Indexer extends EventEmitter {
     pool.close().catch((err: unknown) => this.log.warn({ err }, 'stopping the idle hashing threads failed'));
   }
 
+  /** Start background hashing, or ask the running pass to go round again. */
   kickHashing(): void {
     if (this.opts.hash === false) return;
     if (this.hashing) {

@@ -244,15 +244,27 @@ export class TorrentService implements NasService {
     await this.sync();
   }
 
-  /** Bring memory and the listener in line with the table (after start, a new torrent, a stop). */
+  /**
+   * Bring memory and the listener in line with the table (after start, a new torrent, a stop).
+   * A pass that failed for a passing reason (port taken, full disk), in part or whole, is tried
+   * again by itself: otherwise nothing would until the next request, and every torrent's URLs
+   * stay dead meanwhile (soak finding 12).
+   */
   sync(): Promise<void> {
-    this.syncing = this.syncing.then(() => this.syncNow()).catch((err) => this.ctx.log.error({ err }, 'torrent listener'));
+    this.syncing = this.syncing
+      .then(() => this.syncNow())
+      .catch((err: unknown) => {
+        this.ctx.log.error({ err }, 'torrent listener');
+        return true;
+      })
+      .then((failed) => this.retryLater(failed));
     return this.syncing;
   }
 
-  private async syncNow(): Promise<void> {
+  /** One pass; true when some part of it failed and must be tried again. */
+  private async syncNow(): Promise<boolean> {
     // torrent.enabled: false — nothing is served and the listener never opens (torrents stay listed).
-    if (!this.ctx.config.torrent.enabled) return;
+    if (!this.ctx.config.torrent.enabled) return false;
     // Why an ended torrent's URLs answer 410, also after a restart.
     for (const r of this.repo.list()) if (r.state !== 'active' && !this.ended.has(r.token)) this.ended.set(r.token, endedText(r.state, r.stop_reason ?? 'stopped'));
     const rows = this.repo.list({ active: true });
@@ -297,13 +309,9 @@ export class TorrentService implements NasService {
       failed = true;
       this.ctx.log.warn({ err, host: cfg.host, port: cfg.port }, 'the torrent listener could not open; trying again shortly');
     }
-    this.retryLater(failed);
+    return failed;
   }
 
-  /**
-   * A pass that failed for a passing reason (port taken, full disk) is tried again by itself:
-   * otherwise nothing would until the next request, and every torrent's URLs stay dead meanwhile.
-   */
   private retryLater(failed: boolean): void {
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
