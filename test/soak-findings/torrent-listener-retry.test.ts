@@ -7,6 +7,7 @@ import { startNas, type RunningNas } from '../../server/src/nas.js';
 import type { RequestsService } from '../../server/src/requests/service.js';
 import { freePort, waitFor } from '../agent/harness.js';
 import { tempDir } from '../helpers/tmp.js';
+import { loopbackConfig } from '../helpers/config.js';
 
 /**
  * Soak finding 12 (seed 505, once in about three hours): a public torrent's web seed refused every
@@ -48,18 +49,12 @@ describe('soak finding 12: a failed pass of the torrent service is tried again',
   it('the web seed answers once the port is free, with no request in between', async () => {
     initRoot(root);
     const port = await freePort();
-    const cfgFile = path.join(root, '.burrow', 'config.yaml');
-    fs.writeFileSync(
-      cfgFile,
-      fs
-        .readFileSync(cfgFile, 'utf8')
-        .replace(/^( {2}host:) 0\.0\.0\.0$/gm, '$1 127.0.0.1')
-        .replace(/^( {2}port:) 7421$/m, '$1 0')
-        .replace(/^( {2}port:) 7425$/m, `$1 ${port}`)
-        .replace(/^( {2}publicUrl:) ""$/m, `$1 "http://127.0.0.1:${port}"`)
-        .replace(/^( {2}dht:) true$/m, '$1 false')
-        .replace(/^( {2}lan:) true$/m, '$1 false'),
-    );
+    // The torrent listener too: loopback, a free port, and its public URL there.
+    loopbackConfig(root, [
+      [/^( {2}host:) 0\.0\.0\.0$/m, '$1 127.0.0.1'],
+      [/^( {2}port:) 7425$/m, `$1 ${port}`],
+      [/^( {2}publicUrl:) ""$/m, `$1 "http://127.0.0.1:${port}"`],
+    ]);
     fs.writeFileSync(path.join(root, 'files', 'stays.txt'), 'stays the same\n');
     nas = await startNas(root, { port: 0, host: '127.0.0.1' });
     const url = await torrent('stays.txt');

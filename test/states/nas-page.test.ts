@@ -3,7 +3,6 @@
  * processor, publisher, sync engine on loopback): it refreshes itself when a request ends, every
  * menu entry it shows works, [share] shows the read-only secret, and [open] explains itself.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
@@ -13,6 +12,7 @@ import { startNas, type RunningNas } from '../../server/src/nas.js';
 import { launchBrowser } from '../helpers/browser.js';
 import { loginPage, ownerFetch } from '../helpers/nas-auth.js';
 import { tempDir, waitFor, writeFiles } from '../helpers/tmp.js';
+import { loopbackConfig } from '../helpers/config.js';
 import { watchedPage, loaded, row, expand } from '../catalogue/page-harness.js';
 import type { RequestStatus } from '../../server/src/nas-context.js';
 
@@ -23,17 +23,7 @@ let browser: Browser;
 
 beforeAll(async () => {
   initRoot(root);
-  const cfgFile = path.join(root, '.burrow', 'config.yaml');
-  fs.writeFileSync(
-    cfgFile,
-    fs
-      .readFileSync(cfgFile, 'utf8')
-      .replace(/^( {2}host:) 0\.0\.0\.0$/m, '$1 127.0.0.1')
-      .replace(/^( {2}port:) 7421$/m, '$1 0')
-      .replace(/^( {2}dht:) true$/m, '$1 false')
-      .replace(/^( {2}lan:) true$/m, '$1 false')
-      .replace(/^( {2}debounceMs:) 100$/m, '$1 50'),
-  );
+  loopbackConfig(root, [[/^( {2}debounceMs:) 100$/m, '$1 50']]);
   const r = openRoot(root);
   addDevice(r, 'phone', null);
   writeFiles(r.layout.files, { 'docs/report.txt': 'report', 'docs/inner/x.txt': 'x', 'music/song.mp3': 'song' });

@@ -1,5 +1,3 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { initRoot, openRoot } from '../../server/src/root/open-root.js';
@@ -7,6 +5,7 @@ import { MembersRepo } from '../../server/src/store/members-repo.js';
 import { startNas, type RunningNas } from '../../server/src/nas.js';
 import { launchBrowser } from '../helpers/browser.js';
 import { tempDir } from '../helpers/tmp.js';
+import { loopbackConfig } from '../helpers/config.js';
 import { loginPage, ownerFetch } from '../helpers/nas-auth.js';
 
 /**
@@ -22,8 +21,7 @@ const HOUR = 3_600_000;
 
 beforeAll(async () => {
   initRoot(t.dir);
-  const cfg = path.join(t.dir, '.burrow/config.yaml');
-  fs.writeFileSync(cfg, fs.readFileSync(cfg, 'utf8').replace('  host: 0.0.0.0\n  port: 7421', '  host: 127.0.0.1\n  port: 0'));
+  loopbackConfig(t.dir);
   const r = openRoot(t.dir);
   const m = new MembersRepo(r.store.db);
   const now = Date.now();

@@ -22,6 +22,7 @@ import { launchBrowser } from '../helpers/browser.js';
 import { apiToken } from '../helpers/nas-auth.js';
 import { burrow } from '../helpers/cli.js';
 import { tempDir, waitFor, writeFiles } from '../helpers/tmp.js';
+import { loopbackConfig } from '../helpers/config.js';
 import { loaded, row, boldness } from '../catalogue/page-harness.js';
 
 /**
@@ -72,18 +73,10 @@ const owner = (p: string, body?: unknown) =>
 
 beforeAll(async () => {
   initRoot(root);
-  const cfgFile = path.join(root, '.burrow', 'config.yaml');
-  fs.writeFileSync(
-    cfgFile,
-    fs
-      .readFileSync(cfgFile, 'utf8')
-      .replace(/^( {2}host:) 0\.0\.0\.0$/m, '$1 127.0.0.1')
-      .replace(/^( {2}port:) 7421$/m, '$1 0')
-      .replace(/^( {2}tls:) auto$/m, '$1 on')
-      .replace(/^( {2}dht:) true$/m, '$1 false')
-      .replace(/^( {2}lan:) true$/m, '$1 false')
-      .replace(/^( {2}debounceMs:) 300$/m, '$1 50'),
-  );
+  loopbackConfig(root, [
+    [/^( {2}tls:) auto$/m, '$1 on'],
+    [/^( {2}debounceMs:) 300$/m, '$1 50'],
+  ]);
   const r = openRoot(root);
   addDevice(r, 'laptop', null);
   writeFiles(r.layout.files, { 'big/file20.bin': big, 'docs/note.txt': note, 'docs/other.txt': 'other', 'docs/med.bin': crypto.randomBytes(2 * MB), 'big/file12.bin': crypto.randomBytes(12 * MB), 'big/file40.bin': crypto.randomBytes(40 * MB) });
