@@ -313,6 +313,12 @@
     x.devs.forEach(function (d) { badges.appendChild(el('span', 'badge' + (d === deviceName ? ' me' : ''), d)); });
     x.partial.forEach(function (d) { var b = el('span', 'badge part' + (d === deviceName ? ' me' : ''), d + ' (some)'); badges.appendChild(b); });
     if (x.shares.length) badges.appendChild(el('span', 'badge share', x.shares.length === 1 ? 'shared' : 'shared ×' + x.shares.length));
+    var zones = depth === 0 && !searchMode ? zonesOf(x.path) : null;
+    if (zones) {
+      var zb = el('span', 'badge zone' + (zones.length < summary.zones.required ? ' few' : ''), (zones.length === 1 ? 'zone ' : 'zones ') + (zones.join(', ') || 'none'));
+      zb.title = zones.length < summary.zones.required ? 'Some files here are kept in fewer than ' + summary.zones.required + ' network zones: a cut of one zone may make them unreachable.' : 'Every file here is kept in these network zones.';
+      badges.appendChild(zb);
+    }
     row.appendChild(badges);
     var rq = requestOn(x.path);
     if (rq) {
@@ -321,6 +327,14 @@
     }
     row._x = x;
     return row;
+  }
+  // Several NAS: the zones that hold every file of a top-level folder (summary.zones, from the NAS).
+  var zonesBy = null, zonesFrom = null;
+  function zonesOf(p) {
+    var z = summary && summary.zones;
+    if (!z) return null;
+    if (zonesFrom !== z) { zonesFrom = z; zonesBy = new Map(z.folders); }
+    return zonesBy.get(p) || null;
   }
   function sortedKids(list) {
     var dirs = [], files = [];
@@ -349,6 +363,8 @@
   function render() {
     var tree = $('tree');
     var frag = document.createDocumentFragment();
+    var zw = summary && summary.zones;
+    if (zw && zw.under > 0) frag.appendChild(el('p', 'meta zone-warn', zw.under.toLocaleString() + (zw.under === 1 ? ' file is' : ' files are') + ' kept in fewer than ' + zw.required + ' network zones (for example ' + zw.samples.slice(0, 3).map(shown).join(', ') + '): if that zone is cut off, they cannot be fetched until it is back.'));
     if (query) {
       drawSearch(frag);
     } else if (loaded) {

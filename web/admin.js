@@ -307,6 +307,22 @@ function renderGroup(g) {
     ]),
     'No other NAS.',
   );
+  // Top-level folders, and any deeper one whose zones differ (those in too few zones come first).
+  const p = g && g.placement;
+  document.getElementById('zone-state').textContent = !p
+    ? members.length === 0 ? '' : 'Not worked out yet: it is, a few seconds after the group sync starts, then every 10 minutes (burrow nas list does it at once).'
+    : (p.under === 0 ? 'Every file' : p.files - p.under + ' of ' + p.files + ' files') + ' in ' + p.required + ' zone(s) or more, as of ' + ago(p.computedAt) + '.';
+  fillRows(
+    document.getElementById('zone-rows'),
+    ((p && p.folders) || []).map((f) => [
+      el('span', f.path === '' ? 'files/ (everything)' : f.path + '/', 'share-id'),
+      String(f.files),
+      bytes(f.bytes),
+      f.zones.join(', ') || 'none',
+      f.under > 0 ? el('span', String(f.under), 'message') : '0',
+    ]),
+    members.length === 0 ? 'No group.' : 'Nothing worked out yet.',
+  );
 }
 
 async function stopTorrent(t) {

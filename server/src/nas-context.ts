@@ -11,6 +11,7 @@ import type { Indexer } from './index/indexer.js';
  * `events` is the NAS's in-process bus. Known events:
  *   'request-updated'  { id: string, device: string }   a request changed state (catalogue republishes)
  *   'links-changed'    { device?: string, share?: string } the orchestrator made or removed links
+ *   'placement-changed' {}                             the zones holding the store's folders changed (catalogue republishes)
  */
 export interface NasContext extends OpenRoot {
   log: Logger;

@@ -106,7 +106,15 @@ export interface ListedMember {
   diskFull: boolean;
 }
 
-export function nasList(root: string): { members: ListedMember[]; zones: string[]; requiredZones: number; zonesHoldingAll: string[]; warnings: string[] } {
+export interface ListedPlacement {
+  required: number;
+  files: number;
+  under: number;
+  samples: string[];
+  folders: Array<{ path: string; files: number; bytes: number; zones: string[]; under: number }>;
+}
+
+export function nasList(root: string): { members: ListedMember[]; zones: string[]; requiredZones: number; zonesHoldingAll: string[]; placement: ListedPlacement | null; warnings: string[] } {
   const r = cli(['nas', 'list', '--root', root, '--json']);
   if (r.status !== 0) throw new Error(`nas list failed: ${r.stdout}${r.stderr}`);
   return JSON.parse(r.stdout) as ReturnType<typeof nasList>;

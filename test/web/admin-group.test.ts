@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { initRoot, openRoot } from '../../server/src/root/open-root.js';
 import { MembersRepo } from '../../server/src/store/members-repo.js';
+import { PlacementRepo } from '../../server/src/store/placement-repo.js';
 import { startNas, type RunningNas } from '../../server/src/nas.js';
 import { launchBrowser } from '../helpers/browser.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -66,6 +67,47 @@ describe('admin UI: several NAS', () => {
     expect(warnings.some((w) => w.includes('held in 1 zone(s) (isp-a), fewer than 2'))).toBe(true);
     expect(warnings.some((w) => w.includes('member parents (cccccccccccccccc) has a full disk'))).toBe(true);
     await page.locator('#sync').screenshot({ path: 'test-artifacts/admin-sync-group-desktop.png' });
+    await page.context().close();
+  });
+
+  it('lists which zones hold each folder and warns per file, once the placement is worked out', async () => {
+    const r = openRoot(t.dir);
+    const now = Date.now();
+    new PlacementRepo(r.store.db).replace(
+      {
+        computedAt: now,
+        required: 2,
+        files: 10,
+        under: 3,
+        samples: ['<i>new</i>/a.jpg', 'docs/b.pdf', 'docs/c.pdf'],
+        members: [
+          { id: 'aaaaaaaaaaaaaaaa', name: 'home', zone: 'isp-a', counted: true, why: null },
+          { id: 'cccccccccccccccc', name: 'parents', zone: 'isp-b', counted: false, why: 'reachable 0 % of the last 7 days, under cluster.minAvailabilityPercent (50 %)' },
+        ],
+      },
+      [
+        { path: '', files: 10, bytes: 1000, zones: ['isp-a'], under: 3 },
+        { path: '<i>new</i>', files: 1, bytes: 100, zones: ['isp-a'], under: 1 },
+        { path: 'photos', files: 7, bytes: 700, zones: ['isp-a', 'isp-b'], under: 0 },
+      ],
+    );
+    r.close();
+    const page = await (await browser.newContext()).newPage();
+    await loginPage(page, nas.url, t.dir);
+    await page.goto(`${nas.url}/#sync`);
+    await page.waitForFunction(() => document.querySelectorAll('#zone-rows tr').length === 3);
+    const rows = await page.locator('#zone-rows tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')));
+    // Folders with files in too few zones first; a folder name is text, never markup.
+    expect(rows).toEqual([
+      ['files/ (everything)', '10', '1000 B', 'isp-a', '3'],
+      ['<i>new</i>/', '1', '100 B', 'isp-a', '1'],
+      ['photos/', '7', '700 B', 'isp-a, isp-b', '0'],
+    ]);
+    await expect.poll(() => page.locator('#zone-state').textContent()).toMatch(/^7 of 10 files in 2 zone\(s\) or more, as of \d+ s ago\.$/);
+    const warnings = await page.locator('#group-warnings li').allTextContents();
+    expect(warnings).toContain('3 of 10 files are kept in fewer than 2 zones (e.g. "<i>new</i>/a.jpg", "docs/b.pdf", "docs/c.pdf"): a cut of that zone makes them unreachable');
+    expect(warnings.some((w) => w.startsWith('member parents (cccccccccccccccc) does not count as a copy: reachable 0 %'))).toBe(true);
+    expect(warnings.some((w) => w.includes('held in 1 zone(s)'))).toBe(false); // the per-member guess gives way to the per-file count
     await page.context().close();
   });
 });

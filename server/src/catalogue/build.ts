@@ -1,6 +1,7 @@
 import type { Store } from '../store/index.js';
 import { CatalogueRepo } from '../store/catalogue-repo.js';
 import { SharesRepo, type ShareRow } from '../store/shares-repo.js';
+import { PlacementRepo } from '../store/placement-repo.js';
 import type { RequestStatusSource } from '../nas-context.js';
 import { jsCall } from './record-format.js';
 import { ShardCutter, TOP_LIMIT, shardFile, summarize, type Shard } from './shards.js';
@@ -187,6 +188,17 @@ export function renderRun(
   return { rows, first, stopped };
 }
 
+/**
+ * Several NAS: the zones holding each top-level folder, and how many files sit in too few zones
+ * (with a few of their paths), as the cluster service last worked it out; null in no group.
+ */
+function zonesSummary(repo: CatalogueRepo): { required: number; under: number; samples: string[]; folders: Array<[string, string[]]> } | null {
+  const placement = new PlacementRepo(repo.db);
+  const s = placement.summary();
+  if (!s) return null;
+  return { required: s.required, under: s.under, samples: s.samples.slice(0, 3), folders: [...placement.topLevel()] }; // pairs, not an object: a folder may be named __proto__
+}
+
 /** The small files every publish renders again: the manifest, the summary and each device's request shard. */
 export function renderSmallFiles(files: Map<string, string>, state: CatalogueState, input: BuildInput, repo: CatalogueRepo): ReturnType<typeof summarize> {
   const sum = summarize(state.shards);
@@ -194,7 +206,7 @@ export function renderSmallFiles(files: Map<string, string>, state: CatalogueSta
   // the entry a share belongs to: [id, path, "ro" (share) or "rw" (share-folder)].
   const shareList = state.shares.map((s) => [s.id, s.source_path, s.limit_mb === null ? 'ro' : 'rw']);
   files.set('data/index.js', jsCall('BURROW_INDEX', { v: 1, chunks: state.shards.map((s) => s.name), devices: input.devices, trashDays: input.trashDays, shares: shareList }));
-  files.set('data/summary.js', jsCall('BURROW_SUMMARY', { files: sum.files, dirs: sum.dirs, bytes: sum.bytes, top: sum.top, topComplete: sum.top.length < TOP_LIMIT, features: { torrent: input.torrents !== false } }));
+  files.set('data/summary.js', jsCall('BURROW_SUMMARY', { files: sum.files, dirs: sum.dirs, bytes: sum.bytes, top: sum.top, topComplete: sum.top.length < TOP_LIMIT, features: { torrent: input.torrents !== false }, zones: zonesSummary(repo) }));
   // The third argument tells the device's agent how far the NAS has read its worklist: a request
   // read but no longer listed has finished (open requests are always listed first).
   const readTo = repo.worklistOffsets();

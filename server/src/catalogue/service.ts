@@ -55,6 +55,7 @@ export class CatalogueService implements NasService {
     ctx.indexer.on('changed', this.onChange);
     ctx.events.on('request-updated', this.onAny);
     ctx.events.on('links-changed', this.onAny);
+    ctx.events.on('placement-changed', this.onAny);
     // Requests are registered after us; the first publish runs once every service is open.
     setImmediate(() => this.schedule(0));
   }
@@ -160,6 +161,7 @@ export class CatalogueService implements NasService {
     this.ctx?.indexer.off('changed', this.onChange);
     this.ctx?.events.off('request-updated', this.onAny);
     this.ctx?.events.off('links-changed', this.onAny);
+    this.ctx?.events.off('placement-changed', this.onAny);
     await this.running?.catch(() => undefined);
     await this.worker?.close();
   }

@@ -73,6 +73,8 @@ export const ConfigSchema = Type.Object(
         zone: Type.String({ maxLength: 64, default: '' }),
         replicasZones: Type.Integer({ minimum: 0, maximum: 16, default: 0 }),
         minFreeMb: Type.Integer({ minimum: 0, default: 1024 }),
+        /** A member reachable less than this share of the last 7 days does not count as a copy for the zone rule. */
+        minAvailabilityPercent: Type.Integer({ minimum: 0, maximum: 100, default: 50 }),
       },
       { additionalProperties: false, default: {} },
     ),

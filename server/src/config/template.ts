@@ -87,6 +87,9 @@ cluster:
   replicasZones: 0
   # Below this much free space (MB) this member stops taking new files from the others, and says so.
   minFreeMb: 1024
+  # A member reachable from this one less than this share (%) of the last 7 days does not count
+  # as a copy when the zone rule is checked (a member is judged once it has been known an hour).
+  minAvailabilityPercent: 50
 
 torrent:
   # The listener that serves torrents ([create torrent], burrow torrent) to people outside the

@@ -12,6 +12,7 @@ import type { MemberFacts, MemberUsage } from '../store/members-repo.js';
  *   devices/<device>.json                 a device registered on some member: its name, limit, folder secret
  *   claims/<device>/<request>/<member>    "member started running this request" (written before it runs)
  *   results/<device>/<request>/<member>   "... and this is how it ended" (state, reason, result)
+ *   removed/<member>/<by>                 "member <by> removed <member> from the group" (`burrow nas remove`)
  *
  * A request's effect is decided by the results: when more than one member ran it (two members
  * each cut off with the device), the member with the lowest id wins and the others' results are
@@ -114,6 +115,21 @@ export class Ledger {
 
   writeResult(device: string, request: string, r: LedgerResult): void {
     this.write(`results/${device}/${request}/${r.member}.json`, r);
+  }
+
+  /** The members some member removed from the group, with who removed them. */
+  removed(): Map<string, { by: string; at: number }> {
+    const out = new Map<string, { by: string; at: number }>();
+    for (const member of names(path.join(this.dir, 'removed')))
+      for (const n of names(path.join(this.dir, 'removed', member))) {
+        const r = readJson<{ by: string; at: number }>(path.join(this.dir, 'removed', member, n));
+        if (r && typeof r.by === 'string' && !out.has(member)) out.set(member, { by: r.by, at: Number(r.at) || 0 });
+      }
+    return out;
+  }
+
+  writeRemoved(member: string, by: string, at: number): void {
+    this.write(`removed/${member}/${by}.json`, { member, by, at });
   }
 
   /** Every (device, request) some member ran, with who ran it: for "no request ran twice". */

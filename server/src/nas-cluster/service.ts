@@ -11,6 +11,7 @@ import { ensureFolderSecrets } from '../nas-sync/service.js';
 import { LIVENESS_DEAD_MS } from './liveness.js';
 import { ensureSelf } from './group.js';
 import { Ledger, LEDGER_DIR, winningResult } from './ledger.js';
+import { refreshPlacement } from './placement-refresh.js';
 
 export const STORE_FOLDER = 'store:files';
 export const LEDGER_FOLDER = 'cluster:ledger';
@@ -23,6 +24,15 @@ const LIVE_GRACE_MS = 2000;
 /** A claim by a member that is gone this long is taken over (documented risk: it may have run). */
 const CLAIM_TAKEOVER_MS = 120_000;
 const AVAILABILITY_KEEP_MS = 90 * 24 * 3600_000;
+/** How long the others keep their links to a removed member, so that it can read its removal. */
+const REMOVAL_GRACE_MS = Number(process.env.BURROW_REMOVAL_GRACE_MS ?? 30_000);
+/** Files received from other members are indexed together, at most this many or after this long. */
+const RECEIVED_BATCH = 500;
+const RECEIVED_WAIT_MS = 100;
+/** How often the zones holding each folder are worked out again (seconds at a million files, off the tick). */
+const PLACEMENT_EVERY_MS = Number(process.env.BURROW_PLACEMENT_EVERY_MS ?? 600_000);
+/** The first time: soon after start (what each member holds is in the engine's saved index, so links need not be up). */
+const PLACEMENT_FIRST_MS = Math.min(PLACEMENT_EVERY_MS, 5000);
 
 
 interface Processor {
@@ -86,6 +96,7 @@ export class NasClusterService implements NasService, RequestGate {
 
   close(): void {
     if (this.timer) clearInterval(this.timer);
+    if (this.receivedTimer) clearTimeout(this.receivedTimer);
     this.ctx?.events.off('request-updated', this.onRequestUpdated);
     this.engine?.off('fileChanged', this.onReceived);
     this.engine?.off('fileDeleted', this.onReceived);
@@ -115,25 +126,46 @@ export class NasClusterService implements NasService, RequestGate {
     await engine.addFolder({ id: LEDGER_FOLDER, path: this.ledger.dir, secret: ledgerSecret, mode: 'send-receive' });
     await engine.addFolder({ id: STORE_FOLDER, path: ctx.layout.files, secret: store, mode: this.storeMode });
     this.catchingUp = this.members.list().some((m) => !m.is_self);
+    this.placementAt = Date.now() - PLACEMENT_EVERY_MS + PLACEMENT_FIRST_MS;
     this.started = true;
     ctx.log.info({ member: self.id, zone: self.zone }, 'member of a NAS group: syncing files/ with the other members');
     return true;
   }
 
+  /**
+   * Another member's file (or its removal) is now in files/: index it, so devices holding the old
+   * inode are relinked. Batched: a new member receives thousands of files a second, and one
+   * refresh per file (a transaction, a 'changed' event, the automatic requests' scan of devices)
+   * was a tenth of its CPU in bench:multinas.
+   */
   private readonly onReceived = (e: FileEvent | FileDeletedEvent): void => {
     if (e.folderId !== STORE_FOLDER) return;
-    // Another member's file (or its removal) is now in files/: index it, so devices holding the old inode are relinked.
-    try {
-      this.ctx.indexer.refresh([path.join(this.ctx.layout.files, e.path)]);
-    } catch (err) {
-      this.ctx.log.warn({ err: (err as Error).message, path: e.path }, 'cluster: index refresh failed');
-    }
+    this.received.add(path.join(this.ctx.layout.files, e.path));
+    if (this.received.size >= RECEIVED_BATCH) this.indexReceived();
+    else this.receivedTimer ??= setTimeout(() => this.indexReceived(), RECEIVED_WAIT_MS);
   };
+
+  private received = new Set<string>();
+  private receivedTimer: NodeJS.Timeout | null = null;
+
+  private indexReceived(): void {
+    if (this.receivedTimer) clearTimeout(this.receivedTimer);
+    this.receivedTimer = null;
+    const paths = [...this.received];
+    this.received.clear();
+    if (paths.length === 0) return;
+    try {
+      this.ctx.indexer.refresh(paths);
+    } catch (err) {
+      this.ctx.log.warn({ err: (err as Error).message, files: paths.length, example: paths[0] }, 'cluster: index refresh failed');
+    }
+  }
 
   private async tick(): Promise<void> {
     if (!this.started && !(await this.start())) return;
     const engine = this.engine!;
     const now = Date.now();
+    await this.applyRemovals(engine);
     const others = this.importMembers();
     this.importDevices();
     this.exportDevices();
@@ -145,6 +177,11 @@ export class NasClusterService implements NasService, RequestGate {
       await this.writeSelf(engine, now);
       this.members.pruneAvailability(now - AVAILABILITY_KEEP_MS);
     }
+    if (now - this.placementAt > PLACEMENT_EVERY_MS && !this.placing) {
+      this.placementAt = now;
+      this.placing = true;
+      void this.updatePlacement().finally(() => (this.placing = false));
+    }
     if (this.waiting.size > 0) {
       const proc = (this.ctx.services.get('requests') as { processor?: Processor } | undefined)?.processor;
       const ids = [...this.waiting];
@@ -153,10 +190,62 @@ export class NasClusterService implements NasService, RequestGate {
     }
   }
 
+  /** Which zones hold each folder, for `nas list`, the admin UI and the catalogue (which republishes when it changed). */
+  private async updatePlacement(): Promise<void> {
+    try {
+      const p = await refreshPlacement(this.ctx);
+      if (!p) return;
+      const key = JSON.stringify([p.summary.required, p.summary.under, p.summary.members, p.folders.filter((f) => !f.path.includes('/')).map((f) => [f.path, f.zones])]);
+      if (p.summary.under > 0 && key !== this.placementKey)
+        this.ctx.log.warn({ files: p.summary.under, required: p.summary.required, examples: p.summary.samples.slice(0, 5) }, 'cluster: files held in fewer zones than required');
+      if (key !== this.placementKey) this.ctx.events.emit('placement-changed', {});
+      this.placementKey = key;
+    } catch (err) {
+      this.ctx.log.warn({ err: (err as Error).message }, 'cluster: could not work out which zones hold the store; trying again later');
+    }
+  }
+
+  /**
+   * Members some member removed (`burrow nas remove`): out of the table, and their sync device
+   * never linked with again. If this member is the one removed, it leaves: it runs no more
+   * requests and links with none of the others (its files stay on its disk).
+   */
+  private async applyRemovals(engine: SyncEngine): Promise<void> {
+    const removed = this.ledger.removed();
+    if (removed.size === 0) return;
+    const syncOf = new Map(this.ledger.members().map((m) => [m.id, m.syncDevice]));
+    const mine = removed.get(this.selfId);
+    if (mine && !this.removedBy) {
+      this.removedBy = mine.by;
+      this.ctx.log.error({ by: mine.by }, 'cluster: this member was removed from the group; it runs no requests and syncs with no other member. Stop it (its files stay on its disk).');
+    }
+    const now = Date.now();
+    for (const [id] of removed) {
+      const device = syncOf.get(id);
+      if (id === this.selfId) continue;
+      this.members.remove(id); // the CLI that removed it dropped the row here already; the others drop it now
+      // The links stay up a little while, so a running member can read its own removal from the
+      // ledger and stop; it no longer counts as alive for requests meanwhile (liveMembers).
+      const seen = this.removalSeenAt.get(id) ?? now;
+      this.removalSeenAt.set(id, seen);
+      if (now - seen < REMOVAL_GRACE_MS) continue;
+      if (device && !engine.isBlocked(device)) {
+        await engine.blockDevice(device);
+        this.ctx.log.warn({ member: id, by: removed.get(id)!.by }, 'cluster: member removed from the group; no longer syncing with it');
+      }
+    }
+    if (mine)
+      for (const [id, device] of syncOf) if (id !== this.selfId && device && !engine.isBlocked(device)) await engine.blockDevice(device);
+  }
+
+  private removedBy: string | null = null;
+  private removalSeenAt = new Map<string, number>();
+
   /** Members that describe themselves in the ledger, into the table (self excluded). */
   private importMembers(): MemberRow[] {
+    const removed = this.ledger.removed();
     for (const m of this.ledger.members()) {
-      if (m.id === this.selfId) continue;
+      if (m.id === this.selfId || removed.has(m.id)) continue;
       this.members.upsert({ id: m.id, name: m.name, addresses: m.addresses, zone: m.zone, joinedAt: m.joinedAt });
       if (m.usage) this.members.setUsage(m.id, m.usage);
     }
@@ -203,7 +292,8 @@ export class NasClusterService implements NasService, RequestGate {
   /** Members with a live link on the ledger folder now; their availability stretch grows. */
   private liveMembers(engine: SyncEngine, others: MemberRow[], now: number): Set<string> {
     const bySync = new Map<string, string>();
-    for (const m of this.ledger.members()) if (m.syncDevice && m.id !== this.selfId) bySync.set(m.syncDevice, m.id);
+    const removed = this.ledger.removed();
+    for (const m of this.ledger.members()) if (m.syncDevice && m.id !== this.selfId && !removed.has(m.id)) bySync.set(m.syncDevice, m.id);
     const linked = new Set<string>();
     for (const p of engine.listPeers()) {
       const id = bySync.get(p.device);
@@ -218,6 +308,9 @@ export class NasClusterService implements NasService, RequestGate {
   }
 
   private live = new Set<string>();
+  private placementAt = 0;
+  private placing = false;
+  private placementKey = '';
 
   /**
    * A member that was cut off from everything must read what the others did meanwhile before it
@@ -307,6 +400,7 @@ export class NasClusterService implements NasService, RequestGate {
    * those alive now runs it, after writing its claim.
    */
   gate(row: { id: string; device: string }): GateDecision {
+    if (this.removedBy) return { kind: 'wait', why: `this NAS was removed from its group (by member ${this.removedBy}); the other members run the requests` };
     if (!this.started) {
       this.waiting.add(row.id);
       return { kind: 'wait', why: 'the group sync is starting' };

@@ -1,3 +1,4 @@
+import type { Statement } from 'better-sqlite3';
 import type { Db } from './db.js';
 import { CAPACITY_WINDOW_HOURS } from './secrets-repo.js';
 
@@ -45,13 +46,20 @@ export class DevicesRepo {
     return this.get(name)!;
   }
 
+  // Prepared once: list() runs on every index change (requests/service.ts), thousands a second
+  // while a member receives the store.
+  private getStmt: Statement | undefined;
+  private listStmt: Statement | undefined;
+
   get(name: string): DeviceRow | undefined {
-    const r = this.db.prepare(`${SELECT} WHERE d.name = ?`).get(name) as RawDevice | undefined;
+    this.getStmt ??= this.db.prepare(`${SELECT} WHERE d.name = ?`);
+    const r = this.getStmt.get(name) as RawDevice | undefined;
     return r ? withEffective(r) : undefined;
   }
 
   list(): DeviceRow[] {
-    return (this.db.prepare(`${SELECT} ORDER BY d.name`).all() as RawDevice[]).map(withEffective);
+    this.listStmt ??= this.db.prepare(`${SELECT} ORDER BY d.name`);
+    return (this.listStmt.all() as RawDevice[]).map(withEffective);
   }
 
   /** The admin's limit; only `device add|set` call this. */

@@ -13,7 +13,7 @@ import { parseSecret, type SecretLevel } from './secrets/index.js';
 import { SyncError } from './errors.js';
 import { Folder, type LocalChange, type FileDeletedEvent, type FileEvent, type FolderErrorEvent, type FolderMode, type FolderSyncedEvent, type Progress } from './model/folder.js';
 import { DhtDiscovery, LanDiscovery } from './discovery/index.js';
-import { PausedFolders } from './model/pause.js';
+import { SavedIdSet } from './model/pause.js';
 import { keepConflictSide, listConflicts, type ConflictInfo, type DiscardVersion, type KeepSide } from './model/conflicts.js';
 
 export interface SyncEngineOptions {
@@ -129,7 +129,8 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
   private pendingPerHost = new Map<string, number>();
   /** How each open or paused folder was added, so resume can open it again. */
   private added = new Map<string, AddFolderOptions & { publicId: string }>();
-  private paused: PausedFolders | null = null;
+  private paused: SavedIdSet | null = null;
+  private blocked: SavedIdSet | null = null;
   /** Bytes of connections that closed, per folder id; open ones are added when asked. */
   private closedTraffic = new Map<string, FolderTraffic>();
 
@@ -157,8 +158,10 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
     await fs.promises.mkdir(this.opts.stateDir, { recursive: true });
     this.identity = await loadIdentity(path.join(this.opts.stateDir, 'device.json'));
     this.deviceId = this.identity.device;
-    this.paused = new PausedFolders(this.opts.stateDir);
+    this.paused = new SavedIdSet(this.opts.stateDir, 'paused.json');
     this.paused.load();
+    this.blocked = new SavedIdSet(this.opts.stateDir, 'blocked.json');
+    this.blocked.load();
     const server = net.createServer((sock) => this.onInbound(sock));
     this.server = server;
     await new Promise<void>((res, rej) => {
@@ -339,8 +342,29 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
     return t;
   }
 
-  /** Count a connection's bytes into its folder's total once it closes. */
+  /**
+   * Never link with this device again, in any folder (kept across restarts); links it has now
+   * close. A host retiring a peer (a NAS member removed from its group) uses it. The id is bound to
+   * the key the peer proves in the handshake, but whoever holds a folder secret can make a new
+   * device: only new secrets shut out a peer that is not trusted.
+   */
+  async blockDevice(device: string): Promise<void> {
+    if (!this.blocked) throw new SyncError('CLOSED', 'engine is not open');
+    await this.blocked.set(device, true);
+    for (const f of this.folders.values()) for (const l of f.links) if (l.conn.remoteDevice === device) l.conn.destroy();
+    for (const m of this.candidates.values()) for (const [a, c] of m) if (c.device === device) m.delete(a);
+  }
+
+  isBlocked(device: string): boolean {
+    return this.blocked?.has(device) ?? false;
+  }
+
+  /** Link a connection to its folder (unless its device is blocked), counting its bytes into the folder's total once it closes. */
   private attach(f: Folder, conn: Connection): void {
+    if (this.blocked?.has(conn.remoteDevice)) {
+      conn.destroy();
+      return;
+    }
     conn.once('close', () => {
       const t = this.closedTraffic.get(f.id) ?? { bytesIn: 0, bytesOut: 0 };
       t.bytesIn += conn.bytesIn;
@@ -554,6 +578,11 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
         c.failures = 0;
         c.answered = true;
         c.device = conn.remoteDevice;
+        if (this.blocked?.has(conn.remoteDevice)) {
+          this.candidates.get(folderId)?.delete(addr);
+          conn.destroy();
+          return;
+        }
         if (conn.remoteDevice === this.deviceId) {
           c.self = true;
           conn.destroy();

@@ -19,6 +19,8 @@
  *   engine.listConflicts(id); await engine.keepConflict(id, copy, 'copy', moveToTrash);     // conflict copies
  *   engine.traffic(id);                                                      // bytes in/out since open
  *   await engine.removeFolder('devices/laptop');                             // revoke: connections close first
+ *   await engine.blockDevice(peerDeviceId);                                  // never link with that device again
+ *   readHoldings(stateDir, secret)?.files([peer1, peer2]);                   // which peers hold each file (from any process)
  *   await engine.close();
  *
  * The engine keeps its own state under `stateDir` (device id, one JSON index
@@ -35,3 +37,5 @@ export { newFolderSecrets, parseSecret, deriveSecret, secretLevel, secretsFromRe
 export type { FolderSecrets, FolderKeys, SecretLevel } from './secrets/index.js';
 export { SyncError } from './errors.js';
 export type { SyncErrorCode } from './errors.js';
+export { readHoldings } from './model/holdings.js';
+export type { FolderHoldings } from './model/holdings.js';

@@ -74,7 +74,13 @@ export interface SaveBatch {
 
 export class IndexDb {
   private readonly db: Database.Database;
-  private constructor(file: string) {
+  private constructor(file: string, readonly = false) {
+    if (readonly) {
+      // Another process (a CLI beside the running engine) reads the saved index; WAL lets it.
+      this.db = new Database(file, { readonly: true, fileMustExist: true });
+      this.q = {} as never;
+      return;
+    }
     fs.mkdirSync(path.dirname(file), { recursive: true });
     this.db = new Database(file);
     fs.chmodSync(file, 0o600);
@@ -105,6 +111,11 @@ export class IndexDb {
 
   static open(file: string): IndexDb {
     return new IndexDb(file);
+  }
+
+  /** The saved index for reading only (holdings, versionsOnlyAt); undefined when the folder was never opened. */
+  static openForReading(file: string): IndexDb | undefined {
+    return fs.existsSync(file) ? new IndexDb(file, true) : undefined;
   }
 
   get isEmpty(): boolean {
@@ -152,6 +163,34 @@ export class IndexDb {
   *paths(): IterableIterator<{ path: string; id: string }> {
     yield* this.q.paths.iterate() as IterableIterator<{ path: string; id: string }>;
   }
+  /**
+   * Every live file (plaintext folders), in no particular order, with which of `devices` hold
+   * exactly its current version (one 0/1 column each, in their order), streamed. (device, id) is
+   * peer_have's key, so each record costs one lookup per peer; reading in path order instead
+   * cost 4× as much (a random row read per file).
+   */
+  *holdings(devices: readonly string[]): IterableIterator<[path: string, size: number, ...held: Array<number | null>]> {
+    const cols = devices.map((_, i) => `, h${i}.hash = r.hash`).join('');
+    const joins = devices.map((_, i) => ` LEFT JOIN peer_have h${i} ON h${i}.device = ? AND h${i}.id = r.id`).join('');
+    yield* this.db
+      .prepare(`SELECT r.path, r.size${cols} FROM records r${joins} WHERE r.del = 0 AND r.path IS NOT NULL`)
+      .raw(true)
+      .iterate(...devices) as IterableIterator<[string, number, ...Array<number | null>]>;
+  }
+  /**
+   * Versions `device` last said it holds that this index does not hold and none of `others`
+   * holds either (versions this index supersedes are not remembered as held: see onRecord).
+   * `path` is null where this index never had the file.
+   */
+  *versionsOnlyAt(device: string, others: readonly string[]): IterableIterator<{ id: string; path: string | null }> {
+    yield* this.db
+      .prepare(
+        `SELECT h.id AS id, r.path AS path FROM peer_have h LEFT JOIN records r ON r.id = h.id
+         WHERE h.device = ? AND (r.hash IS NULL OR r.hash <> h.hash)
+           AND NOT EXISTS (SELECT 1 FROM peer_have o WHERE o.device IN (SELECT value FROM json_each(?)) AND o.id = h.id AND o.hash = h.hash)`,
+      )
+      .iterate(device, JSON.stringify(others)) as IterableIterator<{ id: string; path: string | null }>;
+  }
   localStat(p: string): StatInfo | undefined {
     return this.q.local.get(p) as StatInfo | undefined;
   }
@@ -188,26 +227,34 @@ export class IndexDb {
     return (this.db.prepare('SELECT device, idx, seq FROM peers').all() as Array<{ device: string; idx: string; seq: number }>).map((r) => ({ device: r.device, index: r.idx, seq: r.seq }));
   }
 
+  /** The statements a save runs, prepared once: a save runs every few hundred records, and preparing them each time cost as much as the writes (bench:multinas profile). */
+  private writeStatements() {
+    return {
+      setMeta: this.db.prepare('INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v'),
+      putRec: this.db.prepare(
+        'INSERT INTO records (id, seq, body, sig, path, hash, size, del) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, body = excluded.body, sig = excluded.sig, path = excluded.path, hash = excluded.hash, size = excluded.size, del = excluded.del',
+      ),
+      putBlock: this.db.prepare(
+        'INSERT INTO blocks (plain, cipher, path, off, len) VALUES (?, ?, ?, ?, ?) ON CONFLICT (plain) DO UPDATE SET cipher = excluded.cipher, path = excluded.path, off = excluded.off, len = excluded.len',
+      ),
+      delRec: this.db.prepare('DELETE FROM records WHERE id = ?'),
+      putLocal: this.db.prepare(
+        'INSERT INTO local (path, size, mtime, ino, mode) VALUES (?, ?, ?, ?, ?) ON CONFLICT (path) DO UPDATE SET size = excluded.size, mtime = excluded.mtime, ino = excluded.ino, mode = excluded.mode',
+      ),
+      delLocal: this.db.prepare('DELETE FROM local WHERE path = ?'),
+      putPeer: this.db.prepare('INSERT INTO peers (device, idx, seq) VALUES (?, ?, ?) ON CONFLICT (device) DO UPDATE SET idx = excluded.idx, seq = excluded.seq'),
+      putHave: this.db.prepare('INSERT INTO peer_have (device, id, hash) VALUES (?, ?, ?) ON CONFLICT (device, id) DO UPDATE SET hash = excluded.hash'),
+      delHave: this.db.prepare('DELETE FROM peer_have WHERE device = ? AND id = ?'),
+      putNeed: this.db.prepare('INSERT INTO need (id, body, sig) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET body = excluded.body, sig = excluded.sig'),
+      delNeed: this.db.prepare('DELETE FROM need WHERE id = ?'),
+    };
+  }
+  private w: ReturnType<IndexDb['writeStatements']> | undefined;
+
   /** Write one batch of changes atomically. */
   save(b: SaveBatch): void {
     const blocks = b.blocks;
-    const setMeta = this.db.prepare('INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v');
-    const putRec = this.db.prepare(
-      'INSERT INTO records (id, seq, body, sig, path, hash, size, del) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, body = excluded.body, sig = excluded.sig, path = excluded.path, hash = excluded.hash, size = excluded.size, del = excluded.del',
-    );
-    const putBlock = this.db.prepare(
-      'INSERT INTO blocks (plain, cipher, path, off, len) VALUES (?, ?, ?, ?, ?) ON CONFLICT (plain) DO UPDATE SET cipher = excluded.cipher, path = excluded.path, off = excluded.off, len = excluded.len',
-    );
-    const delRec = this.db.prepare('DELETE FROM records WHERE id = ?');
-    const putLocal = this.db.prepare(
-      'INSERT INTO local (path, size, mtime, ino, mode) VALUES (?, ?, ?, ?, ?) ON CONFLICT (path) DO UPDATE SET size = excluded.size, mtime = excluded.mtime, ino = excluded.ino, mode = excluded.mode',
-    );
-    const delLocal = this.db.prepare('DELETE FROM local WHERE path = ?');
-    const putPeer = this.db.prepare('INSERT INTO peers (device, idx, seq) VALUES (?, ?, ?) ON CONFLICT (device) DO UPDATE SET idx = excluded.idx, seq = excluded.seq');
-    const putHave = this.db.prepare('INSERT INTO peer_have (device, id, hash) VALUES (?, ?, ?) ON CONFLICT (device, id) DO UPDATE SET hash = excluded.hash');
-    const delHave = this.db.prepare('DELETE FROM peer_have WHERE device = ? AND id = ?');
-    const putNeed = this.db.prepare('INSERT INTO need (id, body, sig) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET body = excluded.body, sig = excluded.sig');
-    const delNeed = this.db.prepare('DELETE FROM need WHERE id = ?');
+    const { setMeta, putRec, putBlock, delRec, putLocal, delLocal, putPeer, putHave, delHave, putNeed, delNeed } = (this.w ??= this.writeStatements());
     this.db.transaction(() => {
       setMeta.run('index', b.index);
       setMeta.run('seq', String(b.seq));

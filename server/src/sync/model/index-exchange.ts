@@ -281,7 +281,11 @@ export function onRecord(f: FolderState, link: Link, w: WireRecord): void {
     if (link.bad > 100) link.conn.destroy(new SyncError('BAD_RECORD', 'too many bad records'));
     return;
   }
-  link.have.set(s.id, s.hash);
+  const cur = f.entries.get(s.id);
+  // A version ours supersedes is remembered as nothing held: no one wants it from this peer, and
+  // `versionsOnlyAt` (a member's removal) must not count a lagging peer's old files as its own.
+  if (cur && cur.s.hash !== s.hash && vvCompare(s.vv, cur.s.vv) === 'lesser') link.have.delete(s.id);
+  else link.have.set(s.id, s.hash);
   if (!f.acceptsRemote || f.failedVersions.has(s.hash)) return;
   const want = f.wanted.get(s.id);
   if (want) {
@@ -297,7 +301,6 @@ export function onRecord(f: FolderState, link: Link, w: WireRecord): void {
     }
     // An active transfer finishes first; the newer version is wanted after it (below).
   }
-  const cur = f.entries.get(s.id);
   if (cur?.s.hash === s.hash) {
     if (want && !want.active) f.wanted.delete(s.id);
     return;

@@ -5,7 +5,7 @@
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import { nameId, openRecord, verifyRecord, versionBytes, type PlainRecord, type SealedRecord } from './records.js';
+import { nameId, openRecord, verifyRecord, versionBytes, vvCompare, type PlainRecord, type SealedRecord } from './records.js';
 import { IndexDb, type SaveBatch, type StoredRecord } from './index-db.js';
 import { BlockTable, RecordTable, haveTable, localTable, needTable } from './tables.js';
 import { Wanted } from './wanted.js';
@@ -198,7 +198,13 @@ export function doneWith(f: FolderState, link: Link): boolean {
 export function install(f: FolderState, s: SealedRecord, p: PlainRecord | undefined, announce = true): void {
   const e: Entry = { s, seq: ++f.seq };
   if (p) e.p = p;
+  const prev = f.entries.get(s.id);
   f.entries.set(s.id, e);
+  // A peer that held the version this one supersedes now holds an old copy, which is as good as
+  // nothing: no one wants it from it, and a host asking what only that peer holds (a NAS member's
+  // removal, holdings.ts) must not count it. Peers that are offline are told too (their table is saved).
+  if (prev && prev.s.hash !== s.hash && vvCompare(prev.s.vv, s.vv) === 'lesser')
+    for (const r of f.remotes.values()) if (r.have.get(s.id) === prev.s.hash) r.have.delete(s.id);
   putBlocks(f, s, p);
   if (announce) {
     f.scheduleBroadcast();

@@ -1,21 +1,22 @@
 /**
- * Which folders the host paused, kept in `<stateDir>/paused.json` so a pause survives a
- * restart. A paused folder is not opened at all: no watcher, no dialling, no inbound
- * connection finds its keys, nothing is applied. Folders are named by their public id (hex),
- * which is stable while the host's ids may change.
+ * A set of ids kept in one file under the engine's state directory, so it survives a restart:
+ * the folders the host paused (`paused.json`) and the devices it blocked (`blocked.json`).
+ * A paused folder is not opened at all: no watcher, no dialling, no inbound connection finds
+ * its keys, nothing is applied. Folders are named by their public id (hex), which is stable
+ * while the host's ids may change. A blocked device gets no link to any folder.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 
-export class PausedFolders {
+export class SavedIdSet {
   private readonly file: string;
   private ids = new Set<string>();
 
-  constructor(stateDir: string) {
-    this.file = path.join(stateDir, 'paused.json');
+  constructor(stateDir: string, name: 'paused.json' | 'blocked.json') {
+    this.file = path.join(stateDir, name);
   }
 
-  /** Read the saved list; a missing or unreadable file means nothing is paused. */
+  /** Read the saved list; a missing or unreadable file means an empty set. */
   load(): void {
     try {
       const list = JSON.parse(fs.readFileSync(this.file, 'utf8')) as unknown;
@@ -25,14 +26,14 @@ export class PausedFolders {
     }
   }
 
-  has(publicId: string): boolean {
-    return this.ids.has(publicId);
+  has(id: string): boolean {
+    return this.ids.has(id);
   }
 
-  async set(publicId: string, paused: boolean): Promise<void> {
-    if (paused === this.ids.has(publicId)) return;
-    if (paused) this.ids.add(publicId);
-    else this.ids.delete(publicId);
+  async set(id: string, member: boolean): Promise<void> {
+    if (member === this.ids.has(id)) return;
+    if (member) this.ids.add(id);
+    else this.ids.delete(id);
     // Write then rename, so a crash leaves either list, never half of one.
     const tmp = `${this.file}.tmp-${process.pid}`;
     await fs.promises.writeFile(tmp, JSON.stringify([...this.ids]), { mode: 0o600 });

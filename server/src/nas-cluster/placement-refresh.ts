@@ -1,0 +1,38 @@
+import path from 'node:path';
+import type { OpenRoot } from '../root/open-root.js';
+import { MembersRepo } from '../store/members-repo.js';
+import { PlacementRepo } from '../store/placement-repo.js';
+import { Ledger } from './ledger.js';
+import { AVAILABILITY_WINDOW_MS, computePlacement, type Placement } from './placement.js';
+import { requiredZones } from './zone.js';
+
+/** The NAS's sync engine state directory (nas-sync/service.ts opens its engine there). */
+export const syncStateDir = (r: OpenRoot): string => path.join(r.layout.state, 'sync');
+
+/**
+ * Work out the placement now, from the members this NAS knows and what its sync engine last saved
+ * of each one's holdings, and store it (PlacementRepo). Undefined, and nothing stored, when this
+ * NAS is in no group or its engine never opened the store folder.
+ */
+export async function refreshPlacement(r: OpenRoot, now = Date.now()): Promise<Placement | undefined> {
+  const members = new MembersRepo(r.store.db);
+  const secret = members.secret('store');
+  const self = members.self();
+  if (!secret || !self) return undefined;
+  const syncOf = new Map(new Ledger(r.layout.root).members().map((m) => [m.id, m.syncDevice]));
+  const from = now - AVAILABILITY_WINDOW_MS;
+  const others = members
+    .list()
+    .filter((m) => !m.is_self)
+    .map((m) => {
+      const since = Math.max(from, Math.min(m.joined_at, now));
+      const up = members.availability(m.id, since).reduce((t, s) => t + Math.max(0, Math.min(s.to, now) - Math.max(s.from, since)), 0);
+      const window = now - since;
+      return { id: m.id, name: m.name, zone: m.zone, syncDevice: syncOf.get(m.id), availability: window > 0 ? up / window : 1, knownForMs: window };
+    });
+  const all = members.list();
+  const required = requiredZones(r.config.cluster.replicasZones, all.map((m) => m.zone));
+  const placement = await computePlacement(syncStateDir(r), secret, { self: { id: self.id, name: self.name, zone: self.zone }, others, required, minAvailability: r.config.cluster.minAvailabilityPercent / 100 }, now);
+  if (placement) new PlacementRepo(r.store.db).replace(placement.summary, placement.folders);
+  return placement;
+}
