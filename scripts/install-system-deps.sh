@@ -8,7 +8,7 @@ need=()
 have() { command -v "$1" >/dev/null 2>&1; }
 # tool-binary:debian-package
 test_tools=(chromium:chromium transmission-cli:transmission-cli mktorrent:mktorrent ip:iproute2)
-bench_tools=(jdupes:jdupes rdfind:rdfind syncthing:syncthing b3sum:b3sum mktorrent:mktorrent hyperfine:hyperfine)
+bench_tools=(jdupes:jdupes rdfind:rdfind syncthing:syncthing b3sum:b3sum mktorrent:mktorrent hyperfine:hyperfine rsync:rsync)
 case "$what" in
   test) list=("${test_tools[@]}") ;;
   bench) list=("${bench_tools[@]}") ;;
