@@ -31,6 +31,8 @@ const RECEIVED_BATCH = 500;
 const RECEIVED_WAIT_MS = 100;
 /** How often the zones holding each folder are worked out again (seconds at a million files, off the tick). */
 const PLACEMENT_EVERY_MS = Number(process.env.BURROW_PLACEMENT_EVERY_MS ?? 600_000);
+/** Between two computations that a change of the members triggered, at least this long. */
+const PLACEMENT_GAP_MS = Math.min(PLACEMENT_EVERY_MS, 30_000);
 /** The first time: soon after start (what each member holds is in the engine's saved index, so links need not be up). */
 const PLACEMENT_FIRST_MS = Math.min(PLACEMENT_EVERY_MS, 5000);
 
@@ -177,8 +179,13 @@ export class NasClusterService implements NasService, RequestGate {
       await this.writeSelf(engine, now);
       this.members.pruneAvailability(now - AVAILABILITY_KEEP_MS);
     }
-    if (now - this.placementAt > PLACEMENT_EVERY_MS && !this.placing) {
+    // Again when the members changed (one joined or left, a disk filled, what one holds moved),
+    // at most every PLACEMENT_GAP_MS: a first computation right after start may predate them.
+    const sig = JSON.stringify(this.members.list().map((m) => [m.id, m.zone, m.disk_full, m.held_files]));
+    const due = now - this.placementAt > PLACEMENT_EVERY_MS || (sig !== this.placementSig && now - this.placementAt > PLACEMENT_GAP_MS);
+    if (due && !this.placing) {
       this.placementAt = now;
+      this.placementSig = sig;
       this.placing = true;
       void this.updatePlacement().finally(() => (this.placing = false));
     }
@@ -311,6 +318,7 @@ export class NasClusterService implements NasService, RequestGate {
   private placementAt = 0;
   private placing = false;
   private placementKey = '';
+  private placementSig = '';
 
   /**
    * A member that was cut off from everything must read what the others did meanwhile before it
