@@ -21,6 +21,9 @@ export function acquireRootLock(lockFile: string, root: string, lockedError: (pi
       const release = () => {
         if (released) return;
         released = true;
+        // A process that opens and closes roots (the tests, a long-running tool) would otherwise
+        // pile up one 'exit' listener per lock (Node's MaxListenersExceededWarning in CI).
+        process.off('exit', release);
         try {
           if (readPid(lockFile) === process.pid) fs.unlinkSync(lockFile);
         } catch {
