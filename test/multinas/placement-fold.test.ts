@@ -1,5 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { PlacementFold, countedMembers } from '../../server/src/nas-cluster/placement.js';
+import { initRoot, openRoot } from '../../server/src/root/open-root.js';
+import { PlacementRepo } from '../../server/src/store/placement-repo.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const t = tempDir('burrow-placement-repo-');
+afterAll(() => t.cleanup());
 
 /** Files come from the sync index in no particular order: fed here back to front. */
 function fold(required: number, files: Array<[string, number, string[]]>) {
@@ -66,5 +72,22 @@ describe('which zones hold each folder', () => {
     });
     expect(m.map((x) => [x.id, x.counted])).toEqual([['a', true], ['b', true], ['c', false], ['d', true], ['e', false]]);
     expect(m.find((x) => x.id === 'c')!.why).toMatch(/reachable 20 % of the last 7 days/);
+  });
+
+  it('a computation that started earlier never overwrites one that started later (the NAS and nas list both store theirs)', () => {
+    initRoot(t.dir);
+    const r = openRoot(t.dir);
+    try {
+      const repo = new PlacementRepo(r.store.db);
+      const at = (computedAt: number, required: number) => ({ computedAt, required, files: 1, under: 0, samples: [], members: [] });
+      expect(repo.replace(at(2000, 2), [{ path: '', files: 1, bytes: 1, zones: ['a', 'b'], under: 0 }])).toBe(true);
+      expect(repo.replace(at(1000, 1), [{ path: '', files: 1, bytes: 1, zones: ['a'], under: 0 }])).toBe(false); // started first, finished last
+      expect(repo.summary()).toMatchObject({ computedAt: 2000, required: 2 });
+      expect(repo.folders()).toEqual([{ path: '', files: 1, bytes: 1, zones: ['a', 'b'], under: 0 }]);
+      expect(repo.replace(at(3000, 1), [])).toBe(true);
+      expect(repo.summary()).toMatchObject({ computedAt: 3000, required: 1 });
+    } finally {
+      r.close();
+    }
   });
 });

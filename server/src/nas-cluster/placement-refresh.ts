@@ -11,10 +11,11 @@ export const syncStateDir = (r: OpenRoot): string => path.join(r.layout.state, '
 
 /**
  * Work out the placement now, from the members this NAS knows and what its sync engine last saved
- * of each one's holdings, and store it (PlacementRepo). Undefined, and nothing stored, when this
- * NAS is in no group or its engine never opened the store folder.
+ * of each one's holdings, and store it (PlacementRepo) unless a computation that started later was
+ * stored meanwhile (`stored` says which). Undefined when this NAS is in no group or its engine
+ * never opened the store folder.
  */
-export async function refreshPlacement(r: OpenRoot, now = Date.now()): Promise<Placement | undefined> {
+export async function refreshPlacement(r: OpenRoot, now = Date.now()): Promise<(Placement & { stored: boolean }) | undefined> {
   const members = new MembersRepo(r.store.db);
   const secret = members.secret('store');
   const self = members.self();
@@ -33,6 +34,6 @@ export async function refreshPlacement(r: OpenRoot, now = Date.now()): Promise<P
   const all = members.list();
   const required = requiredZones(r.config.cluster.replicasZones, all.map((m) => m.zone));
   const placement = await computePlacement(syncStateDir(r), secret, { self: { id: self.id, name: self.name, zone: self.zone }, others, required, minAvailability: r.config.cluster.minAvailabilityPercent / 100 }, now);
-  if (placement) new PlacementRepo(r.store.db).replace(placement.summary, placement.folders);
-  return placement;
+  if (!placement) return undefined;
+  return { ...placement, stored: new PlacementRepo(r.store.db).replace(placement.summary, placement.folders) };
 }

@@ -201,7 +201,7 @@ export class NasClusterService implements NasService, RequestGate {
   private async updatePlacement(): Promise<void> {
     try {
       const p = await refreshPlacement(this.ctx);
-      if (!p) return;
+      if (!p?.stored) return; // a newer one (nas list's) is stored: it is what the catalogue reads
       const key = JSON.stringify([p.summary.required, p.summary.under, p.summary.members, p.folders.filter((f) => !f.path.includes('/')).map((f) => [f.path, f.zones])]);
       if (p.summary.under > 0 && key !== this.placementKey)
         this.ctx.log.warn({ files: p.summary.under, required: p.summary.required, examples: p.summary.samples.slice(0, 5) }, 'cluster: files held in fewer zones than required');

@@ -31,15 +31,23 @@ export interface PlacementRow {
 export class PlacementRepo {
   constructor(readonly db: Db) {}
 
-  /** Replace the whole picture at once, so a reader never sees half of two computations. */
-  replace(summary: PlacementRow, folders: Iterable<FolderZonesRow>): void {
+  /**
+   * Replace the whole picture at once, so a reader never sees half of two computations; unless a
+   * computation that started later is stored already (the running NAS and `nas list` both work it
+   * out, and the one that started first, with the older view of the members, may finish last).
+   * `computedAt` is when the computation started. False when it was not stored.
+   */
+  replace(summary: PlacementRow, folders: Iterable<FolderZonesRow>): boolean {
     const put = this.db.prepare('INSERT INTO store_folder_zones (path, files, bytes, zones, under) VALUES (?, ?, ?, ?, ?)');
-    this.db.transaction(() => {
+    return this.db.transaction(() => {
+      const newer = this.db.prepare('SELECT computed_at FROM store_placement WHERE id = 1 AND computed_at > ?').get(summary.computedAt);
+      if (newer) return false;
       this.db.prepare('DELETE FROM store_folder_zones').run();
       for (const f of folders) put.run(f.path, f.files, f.bytes, JSON.stringify(f.zones), f.under);
       this.db
         .prepare('INSERT OR REPLACE INTO store_placement (id, computed_at, required, files, under, samples, members) VALUES (1, ?, ?, ?, ?, ?, ?)')
         .run(summary.computedAt, summary.required, summary.files, summary.under, JSON.stringify(summary.samples), JSON.stringify(summary.members));
+      return true;
     })();
   }
 
