@@ -12,7 +12,7 @@ import { invite, join, nasList, prepareMember, storeFiles, waitFor } from './har
  */
 const procs: NasHandle[] = [];
 // The members keep a removed member's links this long (so a running one reads its removal); 30 s by default.
-process.env.BURROW_REMOVAL_GRACE_MS = '2000';
+process.env.BURROW_REMOVAL_GRACE_MS = '8000';
 // The zones are worked out every 10 min by default (and again within 30 s of a change of the members).
 process.env.BURROW_PLACEMENT_EVERY_MS = '10000';
 let base = '';
