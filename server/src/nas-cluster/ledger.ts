@@ -26,6 +26,9 @@ export interface LedgerMember extends MemberFacts {
   usage?: MemberUsage;
 }
 
+/** Removed member id → who removed it and when. */
+export type Removals = Map<string, { by: string; at: number }>;
+
 export interface LedgerDevice {
   name: string;
   quotaBytes: number | null;
@@ -78,6 +81,11 @@ export class Ledger {
       .filter((m): m is LedgerMember => !!m && typeof m.id === 'string' && `${m.id}.json` !== '' && Array.isArray(m.addresses));
   }
 
+  /** Each member's sync engine device id, by member id (undefined until it described itself). */
+  syncDevices(): Map<string, string | undefined> {
+    return new Map(this.members().map((m) => [m.id, m.syncDevice]));
+  }
+
   writeMember(m: LedgerMember): void {
     this.write(`members/${m.id}.json`, m);
   }
@@ -118,8 +126,8 @@ export class Ledger {
   }
 
   /** The members some member removed from the group, with who removed them. */
-  removed(): Map<string, { by: string; at: number }> {
-    const out = new Map<string, { by: string; at: number }>();
+  removed(): Removals {
+    const out: Removals = new Map();
     for (const member of names(path.join(this.dir, 'removed')))
       for (const n of names(path.join(this.dir, 'removed', member))) {
         const r = readJson<{ by: string; at: number }>(path.join(this.dir, 'removed', member, n));

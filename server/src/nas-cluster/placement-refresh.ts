@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { OpenRoot } from '../root/open-root.js';
 import { MembersRepo } from '../store/members-repo.js';
+import { summarizeSpans } from '../services/availability.js';
 import { PlacementRepo } from '../store/placement-repo.js';
 import { Ledger } from './ledger.js';
 import { AVAILABILITY_WINDOW_MS, computePlacement, type Placement } from './placement.js';
@@ -20,18 +21,17 @@ export async function refreshPlacement(r: OpenRoot, now = Date.now()): Promise<(
   const secret = members.secret('store');
   const self = members.self();
   if (!secret || !self) return undefined;
-  const syncOf = new Map(new Ledger(r.layout.root).members().map((m) => [m.id, m.syncDevice]));
+  const syncOf = new Ledger(r.layout.root).syncDevices();
   const from = now - AVAILABILITY_WINDOW_MS;
-  const others = members
-    .list()
+  const all = members.list();
+  const others = all
     .filter((m) => !m.is_self)
     .map((m) => {
       const since = Math.max(from, Math.min(m.joined_at, now));
-      const up = members.availability(m.id, since).reduce((t, s) => t + Math.max(0, Math.min(s.to, now) - Math.max(s.from, since)), 0);
       const window = now - since;
-      return { id: m.id, name: m.name, zone: m.zone, syncDevice: syncOf.get(m.id), availability: window > 0 ? up / window : 1, knownForMs: window };
+      const availability = window > 0 ? summarizeSpans(members.availability(m.id, since), since, now).fraction : 1;
+      return { id: m.id, name: m.name, zone: m.zone, syncDevice: syncOf.get(m.id), availability, knownForMs: window };
     });
-  const all = members.list();
   const required = requiredZones(r.config.cluster.replicasZones, all.map((m) => m.zone));
   const placement = await computePlacement(syncStateDir(r), secret, { self: { id: self.id, name: self.name, zone: self.zone }, others, required, minAvailability: r.config.cluster.minAvailabilityPercent / 100 }, now);
   if (!placement) return undefined;

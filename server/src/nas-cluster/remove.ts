@@ -16,6 +16,11 @@ export interface RemovalCheck {
   examples: Array<string | null>;
 }
 
+/** The examples of a check, for people: a path, or what is known of a file whose name this NAS never saw. */
+export function describeExamples(examples: Array<string | null>): string {
+  return examples.map((p) => (p === null ? '(a file this NAS never had)' : JSON.stringify(p))).join(', ');
+}
+
 function findMember(r: OpenRoot, idOrName: string): { members: MembersRepo; member: MemberRow } {
   const members = new MembersRepo(r.store.db);
   if (!members.secret('store')) throw new BurrowError('NOT_IN_GROUP', 'This NAS is in no group, so it has no members to remove.', 'burrow nas list shows the group; run nas remove on a member.');
@@ -36,7 +41,7 @@ function findMember(r: OpenRoot, idOrName: string): { members: MembersRepo; memb
  */
 export function checkRemoval(r: OpenRoot, idOrName: string): RemovalCheck {
   const { members, member } = findMember(r, idOrName);
-  const syncOf = new Map(new Ledger(r.layout.root).members().map((m) => [m.id, m.syncDevice]));
+  const syncOf = new Ledger(r.layout.root).syncDevices();
   const device = syncOf.get(member.id);
   if (!device) return { member, onlyThere: 0, examples: [] }; // it never described itself, so it never synced
   const holdings = readHoldings(syncStateDir(r), members.secret('store')!);
@@ -75,10 +80,9 @@ export function removeMember(r: OpenRoot, idOrName: string, opts: { force?: bool
     check = { member: findMember(r, idOrName).member, onlyThere: 0, examples: [] };
   }
   if (check.onlyThere > 0 && !opts.force) {
-    const named = check.examples.map((p) => (p === null ? '(a file this NAS never had)' : JSON.stringify(p))).join(', ');
     throw new BurrowError(
       'ONLY_COPY',
-      `Member ${check.member.name} (${check.member.id}) holds ${check.onlyThere} file version(s) no other member holds, e.g. ${named}.`,
+      `Member ${check.member.name} (${check.member.id}) holds ${check.onlyThere} file version(s) no other member holds, e.g. ${describeExamples(check.examples)}.`,
       `Keep it running until the others have them (burrow nas list: every member holds as many files; a member with a full disk takes nothing), then try again. --force removes it anyway: those versions then stay only on its disk.`,
     );
   }

@@ -10,7 +10,7 @@ import { anchoredAt } from '../anchored-fs/index.js';
 import { ensureFolderSecrets } from '../nas-sync/service.js';
 import { LIVENESS_DEAD_MS } from './liveness.js';
 import { ensureSelf } from './group.js';
-import { Ledger, LEDGER_DIR, winningResult } from './ledger.js';
+import { Ledger, LEDGER_DIR, winningResult, type Removals } from './ledger.js';
 import { refreshPlacement } from './placement-refresh.js';
 
 export const STORE_FOLDER = 'store:files';
@@ -167,12 +167,13 @@ export class NasClusterService implements NasService, RequestGate {
     if (!this.started && !(await this.start())) return;
     const engine = this.engine!;
     const now = Date.now();
-    await this.applyRemovals(engine);
-    const others = this.importMembers();
+    const removed = this.ledger.removed(); // read once a tick: three steps below need it
+    await this.applyRemovals(engine, removed, now);
+    const others = this.importMembers(removed);
     this.importDevices();
     this.exportDevices();
     this.peerEverything(engine, others);
-    const live = this.liveMembers(engine, others, now);
+    const live = this.liveMembers(engine, others, removed, now);
     this.updateCatchUp(engine, live, now);
     if (now - this.lastUsageAt > USAGE_EVERY_MS) {
       this.lastUsageAt = now;
@@ -217,16 +218,14 @@ export class NasClusterService implements NasService, RequestGate {
    * never linked with again. If this member is the one removed, it leaves: it runs no more
    * requests and links with none of the others (its files stay on its disk).
    */
-  private async applyRemovals(engine: SyncEngine): Promise<void> {
-    const removed = this.ledger.removed();
+  private async applyRemovals(engine: SyncEngine, removed: Removals, now: number): Promise<void> {
     if (removed.size === 0) return;
-    const syncOf = new Map(this.ledger.members().map((m) => [m.id, m.syncDevice]));
+    const syncOf = this.ledger.syncDevices();
     const mine = removed.get(this.selfId);
     if (mine && !this.removedBy) {
       this.removedBy = mine.by;
       this.ctx.log.error({ by: mine.by }, 'cluster: this member was removed from the group; it runs no requests and syncs with no other member. Stop it (its files stay on its disk).');
     }
-    const now = Date.now();
     for (const [id] of removed) {
       const device = syncOf.get(id);
       if (id === this.selfId) continue;
@@ -249,8 +248,7 @@ export class NasClusterService implements NasService, RequestGate {
   private removalSeenAt = new Map<string, number>();
 
   /** Members that describe themselves in the ledger, into the table (self excluded). */
-  private importMembers(): MemberRow[] {
-    const removed = this.ledger.removed();
+  private importMembers(removed: Removals): MemberRow[] {
     for (const m of this.ledger.members()) {
       if (m.id === this.selfId || removed.has(m.id)) continue;
       this.members.upsert({ id: m.id, name: m.name, addresses: m.addresses, zone: m.zone, joinedAt: m.joinedAt });
@@ -297,9 +295,8 @@ export class NasClusterService implements NasService, RequestGate {
   }
 
   /** Members with a live link on the ledger folder now; their availability stretch grows. */
-  private liveMembers(engine: SyncEngine, others: MemberRow[], now: number): Set<string> {
+  private liveMembers(engine: SyncEngine, others: MemberRow[], removed: Removals, now: number): Set<string> {
     const bySync = new Map<string, string>();
-    const removed = this.ledger.removed();
     for (const m of this.ledger.members()) if (m.syncDevice && m.id !== this.selfId && !removed.has(m.id)) bySync.set(m.syncDevice, m.id);
     const linked = new Set<string>();
     for (const p of engine.listPeers()) {

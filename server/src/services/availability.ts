@@ -29,11 +29,11 @@ export function availabilitySummary(store: Store, opts: { device?: string; days?
   const devices = opts.device !== undefined ? [opts.device] : store.devices.list().map((d) => d.name);
   const byDevice = new Map<string, AvailabilitySpan[]>();
   for (const s of store.availability.spans(opts.device, from)) byDevice.set(s.device, [...(byDevice.get(s.device) ?? []), s]);
-  return devices.map((device) => ({ device, ...summarize(byDevice.get(device) ?? [], from, now) }));
+  return devices.map((device) => ({ device, ...summarizeSpans(byDevice.get(device) ?? [], from, now) }));
 }
 
 /** Spans clipped to [from, now], their share of the window, and the last time seen. */
-function summarize(all: Array<{ from: number; to: number }>, from: number, now: number): Omit<DeviceAvailability, 'device'> {
+export function summarizeSpans(all: Array<{ from: number; to: number }>, from: number, now: number): Omit<DeviceAvailability, 'device'> {
   const spans = all.map((s) => ({ from: Math.max(from, s.from), to: Math.min(now, s.to) })).filter((s) => s.to >= s.from);
   const reachableMs = spans.reduce((a, s) => a + (s.to - s.from), 0);
   return { from, to: now, fraction: reachableMs / (now - from), reachableMs, lastSeen: all.at(-1)?.to ?? null, spans };
@@ -57,5 +57,5 @@ export function memberAvailabilitySummary(store: Store, opts: { member?: string;
   return repo
     .list()
     .filter((m) => !m.is_self && (opts.member === undefined || m.id === opts.member || m.name === opts.member))
-    .map((m) => ({ member: m.id, name: m.name, zone: m.zone, ...summarize(repo.availability(m.id, from), from, now) }));
+    .map((m) => ({ member: m.id, name: m.name, zone: m.zone, ...summarizeSpans(repo.availability(m.id, from), from, now) }));
 }

@@ -4,7 +4,7 @@ import { action, report, rootFrom, withRoot } from '../common.js';
 import { inviteString, joinGroup } from '../../nas-cluster/group.js';
 import { groupView } from '../../nas-cluster/view.js';
 import { refreshPlacement } from '../../nas-cluster/placement-refresh.js';
-import { checkRemoval, removeMember } from '../../nas-cluster/remove.js';
+import { checkRemoval, describeExamples, removeMember } from '../../nas-cluster/remove.js';
 import { formatBytes } from '../../util/format-bytes.js';
 
 export function register(program: Command): void {
@@ -87,7 +87,7 @@ export function register(program: Command): void {
             report(opts.json, { member: c.member.id, name: c.member.name, onlyThere: c.onlyThere, examples: c.examples }, () =>
               c.onlyThere === 0
                 ? `member ${c.member.name} (${c.member.id}) holds nothing the other members lack: it can be removed`
-                : `member ${c.member.name} (${c.member.id}) holds ${c.onlyThere} file version(s) no other member holds, e.g. ${c.examples.map((p) => (p === null ? '(a file this NAS never had)' : JSON.stringify(p))).join(', ')}`,
+                : `member ${c.member.name} (${c.member.id}) holds ${c.onlyThere} file version(s) no other member holds, e.g. ${describeExamples(c.examples)}`,
             );
             return;
           }
